@@ -1,0 +1,31 @@
+# Two entry points that work on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TORCH_PIN := torch==2.13.0
+
+.PHONY: demo test install install-dev throughput clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# The pinned CPU build first: an unpinned torch would pull a multi-GB CUDA build.
+	$(BIN)/pip install -q $(TORCH_PIN)
+
+install: $(BIN)/python
+	$(BIN)/pip install -q -e .
+
+install-dev: $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]"
+
+demo: install
+	$(BIN)/semcom eval SemCom-MultiCell-v0 --policy random --policy adaptive_k --episodes 8 --seed 0 --out results/demo
+
+test: install-dev
+	$(BIN)/python -m pytest -q -n 2
+
+throughput: install
+	$(BIN)/semcom throughput --json results/throughput.json
+
+clean:
+	rm -rf $(VENV) results build *.egg-info

@@ -1,0 +1,1 @@
+"""Learning agents (PyTorch) behind the same ``Policy`` interface as the baselines."""

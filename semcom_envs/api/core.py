@@ -1,0 +1,162 @@
+"""The batched-scenario contract that every scenario implements and every adapter consumes.
+
+A scenario is pure array code over a leading batch axis: ``reset`` turns per-copy episode keys into
+a state, ``step`` maps a state and a batch of actions to the next state. It keeps no hidden mutable
+state between calls, and all randomness comes from the counter-based streams of
+:mod:`semcom_envs.streams`, addressed by the episode keys held in the state. The adapters
+(PettingZoo parallel/AEC, Gymnasium single and vector) add each API's conventions on top and never
+touch the physics.
+
+Array conventions (``B`` = batch size, ``N`` = number of agents):
+- ``State``: a dict of arrays whose first axis is the batch; it always holds ``"key"`` (uint64
+  episode keys) and ``"t"`` (int64 slot index within the episode).
+- observations: ``{agent: (B, *observation_space(agent).shape)}``.
+- actions: ``{agent: (B, *action_space(agent).shape)}``.
+- rewards ``{agent: (B,)}`` float64; terminated and truncated ``{agent: (B,)}`` bool.
+- infos: ``{name: (B, N)}`` for per-agent quantities, ``{name: (B,)}`` for network-wide ones, in SI
+  units; adapters split them per agent.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from typing import Any, ClassVar, NamedTuple
+
+import gymnasium
+import numpy as np
+from numpy.typing import NDArray
+
+State = dict[str, np.ndarray]
+AgentArrays = dict[str, np.ndarray]
+
+
+class ActionError(ValueError):
+    """An action outside the action space, a NaN action, or a missing/unknown agent key."""
+
+
+class Transition(NamedTuple):
+    """What one batched step returns."""
+
+    state: State
+    observations: AgentArrays
+    rewards: AgentArrays
+    terminated: AgentArrays
+    truncated: AgentArrays
+    infos: dict[str, np.ndarray]
+
+
+class BatchedScenario(abc.ABC):
+    """Base class of every scenario core: the spaces, ``reset``, ``step`` and the global state.
+
+    Subclasses set ``env_id``, ``agents``, ``config`` and build their spaces once in ``__init__``
+    (PettingZoo requires the same space object on every call).
+    """
+
+    env_id: ClassVar[str]
+    """Gymnasium id, e.g. ``"SemCom-MultiCell-v0"``."""
+    pettingzoo_name: ClassVar[str]
+    """Name of the versioned PettingZoo alias module, e.g. ``"multicell_v0"``."""
+    config_class: ClassVar[type]
+    """The scenario's frozen config dataclass."""
+    presets: ClassVar[dict[str, dict[str, Any]]]
+    """Named config defaults; the first is the default preset."""
+
+    agents: tuple[str, ...]
+    config: Any
+    state_space: gymnasium.spaces.Box
+
+    @abc.abstractmethod
+    def observation_space(self, agent: str) -> gymnasium.Space:
+        """Observation space of one agent (the same object on every call)."""
+
+    @abc.abstractmethod
+    def action_space(self, agent: str) -> gymnasium.Space:
+        """Action space of one agent (the same object on every call)."""
+
+    @abc.abstractmethod
+    def reset(self, keys: NDArray[np.uint64]) -> tuple[State, AgentArrays]:
+        """Start one episode per key; returns the state and the first observations."""
+
+    @abc.abstractmethod
+    def step(self, state: State, actions: Mapping[str, np.ndarray]) -> Transition:
+        """Advance every copy by one slot."""
+
+    @abc.abstractmethod
+    def global_state(self, state: State) -> np.ndarray:
+        """(B, *state_space.shape) full-information view, for centralised critics and oracles."""
+
+    def team_reward(self, rewards: AgentArrays) -> np.ndarray:
+        """(B,) reward of the joint (single-agent) view: the mean of the agents' rewards."""
+        return np.mean([rewards[a] for a in self.agents], axis=0)
+
+    def render_rgb(self, state: State, infos: Mapping[str, np.ndarray] | None, index: int) -> np.ndarray:
+        """An RGB picture (H, W, 3) uint8 of copy ``index``; scenarios without a picture raise."""
+        raise NotImplementedError(f"{type(self).__name__} has no rgb_array rendering")
+
+    def agent_index(self, agent: str) -> int:
+        """Position of ``agent`` in ``agents``, with an error listing the valid names."""
+        try:
+            return self.agents.index(agent)
+        except ValueError:
+            raise ActionError(f"unknown agent {agent!r}: valid agents are {', '.join(self.agents)}") from None
+
+
+def check_agent_keys(given: Mapping[str, Any], agents: tuple[str, ...]) -> None:
+    """Raise :class:`ActionError` unless ``given`` has exactly one entry per agent."""
+    if len(given) != len(agents) or any(a not in given for a in agents):
+        missing = [a for a in agents if a not in given]
+        unknown = [a for a in given if a not in agents]
+        raise ActionError(
+            f"actions must have exactly one entry per agent {list(agents)}; "
+            f"missing {missing}, unknown {unknown}"
+        )
+
+
+def stack_discrete_actions(actions: Mapping[str, Any], agents: tuple[str, ...], nvec: NDArray[np.int64],
+                           labels: tuple[str, ...]) -> NDArray[np.int64]:
+    """Validated ``(B, N, len(nvec))`` int64 array of the agents' (Multi)Discrete actions.
+
+    Each ``actions[agent]`` has shape ``(B,)`` for a Discrete space (``len(nvec) == 1``) or
+    ``(B, len(nvec))`` for a MultiDiscrete one. Non-integer, NaN and out-of-range entries raise an
+    :class:`ActionError` naming the agent, the component (``labels``) and the allowed range: an
+    out-of-space action is a bug in the caller, never silently clipped.
+    """
+    check_agent_keys(actions, agents)
+    try:
+        raw = np.asarray([actions[a] for a in agents])
+    except ValueError:
+        shapes = {a: np.shape(actions[a]) for a in agents}
+        raise ActionError(f"actions of all agents must have the same shape; got {shapes}") from None
+    if len(nvec) == 1:
+        raw = raw[..., None]
+    if raw.ndim != 3 or raw.shape[2] != len(nvec):
+        raise ActionError(
+            f"each agent's action batch must have shape (batch,{' ' + str(len(nvec)) if len(nvec) > 1 else ''}); "
+            f"got {raw.shape[1:] if len(nvec) > 1 else raw.shape[1:-1]}"
+        )
+    if raw.dtype.kind == "i":
+        a = raw
+    elif raw.dtype.kind == "u":
+        a = raw.astype(np.int64)
+    elif raw.dtype.kind == "f":
+        if not np.all(np.isfinite(raw)) or not np.array_equal(np.floor(raw), raw):
+            _raise_bad_action(raw, agents, nvec, labels, "not an integer (NaN, inf and fractions are invalid)")
+        a = raw.astype(np.int64)
+    else:
+        raise ActionError(f"actions must be integer arrays; got dtype {raw.dtype}")
+    if np.any(a < 0) or np.any(a >= nvec):
+        _raise_bad_action(raw, agents, nvec, labels, "out of range")
+    return np.moveaxis(a, 0, 1)
+
+
+def _raise_bad_action(raw: np.ndarray, agents: tuple[str, ...], nvec: NDArray[np.int64],
+                      labels: tuple[str, ...], problem: str) -> None:
+    """Build the error message for the first invalid action entry."""
+    with np.errstate(invalid="ignore"):
+        bad = ~((raw >= 0) & (raw < nvec) & (raw == np.floor(raw)) & np.isfinite(raw))
+    agent_i, copy_i, comp = (int(x[0]) for x in np.nonzero(bad))
+    raise ActionError(
+        f"action of agent {agents[agent_i]!r} (batch copy {copy_i}) is {problem}: "
+        f"{labels[comp]}={raw[agent_i, copy_i, comp].item()!r} must be an integer in [0, {int(nvec[comp]) - 1}]"
+    )

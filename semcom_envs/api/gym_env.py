@@ -1,0 +1,78 @@
+"""Gymnasium single-environment adapter: the joint (centralised) view of a scenario.
+
+This is what ``gym.make("SemCom-...-v0")`` returns and what single-agent libraries such as
+stable-baselines3 train on: the observation is all agents' observations concatenated, the action
+all agents' actions (a ``MultiDiscrete`` for discrete agents), the reward the scenario's team
+reward as a Python float, and ``terminated``/``truncated`` Python bools (SB3's ``check_env`` is
+stricter than Gymnasium's on these types).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium
+import numpy as np
+
+from semcom_envs.api.core import BatchedScenario
+from semcom_envs.api.joint import JointView
+from semcom_envs.api.parallel import RENDER_MODES
+from semcom_envs.api.runner import BatchRunner
+from semcom_envs.render import ansi_table
+
+
+class SemComGymEnv(gymnasium.Env):
+    """Joint view of one scenario copy; ``state()`` gives the global (full-information) state.
+
+    ``info`` holds the scenario's per-step quantities of this copy: per-agent ones as arrays in
+    agent order, network-wide ones as floats.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": RENDER_MODES, "render_fps": 4}
+
+    def __init__(self, scenario: BatchedScenario, render_mode: str | None = None) -> None:
+        if render_mode is not None and render_mode not in RENDER_MODES:
+            raise ValueError(f"render_mode={render_mode!r} is invalid: must be None or one of {RENDER_MODES}")
+        self.scenario = scenario
+        self.render_mode = render_mode
+        self.joint = JointView(scenario)
+        self.observation_space = self.joint.observation_space
+        self.action_space = self.joint.action_space
+        self.state_space = scenario.state_space
+        self._runner = BatchRunner(scenario, 1)
+        self._infos: dict[str, np.ndarray] | None = None
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        obs = self._runner.reset(seed, entropy=self.np_random)
+        self._infos = None
+        return self.joint.observations(obs)[0], {}
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
+        tr = self._runner.step(self.joint.split_actions(np.asarray(action)[None]))
+        self._infos = tr.infos
+        reward = float(self.scenario.team_reward(tr.rewards)[0])
+        terminated = all(bool(v[0]) for v in tr.terminated.values())
+        truncated = all(bool(v[0]) for v in tr.truncated.values())
+        info = {k: (v[0] if v.ndim == 2 else v[0].item()) for k, v in tr.infos.items()}
+        if self.render_mode == "human":
+            self.render()
+        return self.joint.observations(tr.observations)[0], reward, terminated, truncated, info
+
+    def state(self) -> np.ndarray:
+        """Global state of the current slot (the scenario's ``state_space``)."""
+        return self._runner.global_state()[0]
+
+    def render(self) -> np.ndarray | str | None:
+        if self.render_mode is None:
+            gymnasium.logger.warn("render() called without a render_mode; pass render_mode= to gym.make")
+            return None
+        if self._runner.state is None:
+            raise RuntimeError("call reset() before render()")
+        if self.render_mode == "rgb_array":
+            return self.scenario.render_rgb(self._runner.state, self._infos, 0)
+        text = ansi_table(self.scenario.agents, self._infos, 0, int(self._runner.state["t"][0]))
+        if self.render_mode == "human":
+            print(text, end="")
+            return None
+        return text

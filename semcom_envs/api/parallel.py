@@ -1,0 +1,130 @@
+"""PettingZoo adapters: a ``ParallelEnv`` over a batch of one, and the AEC env derived from it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium
+import numpy as np
+from pettingzoo import AECEnv, ParallelEnv
+from pettingzoo.utils.conversions import parallel_to_aec
+
+from semcom_envs.api.core import ActionError, BatchedScenario, check_agent_keys
+from semcom_envs.api.runner import BatchRunner
+from semcom_envs.render import ansi_table
+
+RENDER_MODES = ["human", "ansi", "rgb_array"]
+
+
+class SemComParallelEnv(ParallelEnv):
+    """PettingZoo parallel API for any semcom scenario (one environment copy).
+
+    Observations are float32 arrays of each agent's ``observation_space``; rewards are Python floats;
+    every agent terminates/truncates on the same step, after which ``agents`` is empty. ``state()``
+    returns the scenario's global state. ``render_mode``: ``"ansi"`` returns the per-step table,
+    ``"human"`` prints it, ``"rgb_array"`` returns the scenario's picture.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": RENDER_MODES, "is_parallelizable": True, "render_fps": 4}
+
+    def __init__(self, scenario: BatchedScenario, render_mode: str | None = None) -> None:
+        if render_mode is not None and render_mode not in RENDER_MODES:
+            raise ValueError(f"render_mode={render_mode!r} is invalid: must be None or one of {RENDER_MODES}")
+        self.scenario = scenario
+        self.render_mode = render_mode
+        self.metadata = {**self.metadata, "name": scenario.env_id}
+        self.possible_agents = list(scenario.agents)
+        self.agents: list[str] = []
+        self.state_space = scenario.state_space
+        self.observation_spaces = {a: scenario.observation_space(a) for a in self.possible_agents}
+        self.action_spaces = {a: scenario.action_space(a) for a in self.possible_agents}
+        self._runner = BatchRunner(scenario, 1)
+        self._infos: dict[str, np.ndarray] | None = None
+
+    def observation_space(self, agent: str) -> gymnasium.Space:
+        return self.scenario.observation_space(agent)
+
+    def action_space(self, agent: str) -> gymnasium.Space:
+        return self.scenario.action_space(agent)
+
+    def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[dict, dict]:
+        obs = self._runner.reset(seed)
+        self.agents = list(self.possible_agents)
+        self._infos = None
+        return {a: obs[a][0] for a in self.agents}, {a: {} for a in self.agents}
+
+    def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
+        if not self.agents:
+            raise RuntimeError("the episode is over: call reset() before step()")
+        check_agent_keys(actions, self.scenario.agents)
+        try:
+            batched = {a: np.asarray(actions[a])[None] for a in self.agents}
+        except TypeError as err:
+            raise ActionError(f"actions must be array-like: {err}") from None
+        tr = self._runner.step(batched)
+        self._infos = tr.infos
+        agents = self.agents
+        obs = {a: tr.observations[a][0] for a in agents}
+        rewards = {a: float(tr.rewards[a][0]) for a in agents}
+        terms = {a: bool(tr.terminated[a][0]) for a in agents}
+        truncs = {a: bool(tr.truncated[a][0]) for a in agents}
+        infos = self._agent_infos(tr.infos)
+        if all(terms[a] or truncs[a] for a in agents):
+            self.agents = []
+        if self.render_mode == "human":
+            self.render()
+        return obs, rewards, terms, truncs, infos
+
+    def _agent_infos(self, infos: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
+        """Per-agent info dicts of copy 0: per-agent quantities by position, network ones shared."""
+        rows = {k: v[0].tolist() for k, v in infos.items()}
+        shared = {k: v for k, v in rows.items() if not isinstance(v, list)}
+        return {a: {**{k: v[i] for k, v in rows.items() if isinstance(v, list)}, **shared}
+                for i, a in enumerate(self.possible_agents)}
+
+    def state(self) -> np.ndarray:
+        return self._runner.global_state()[0]
+
+    def render(self, *args: Any) -> np.ndarray | str | None:
+        """Render per ``render_mode`` (extra positional arguments, as RLlib passes, are ignored)."""
+        if self.render_mode is None:
+            gymnasium.logger.warn("render() called without a render_mode; pass render_mode= to the constructor")
+            return None
+        if self._runner.state is None:
+            raise RuntimeError("call reset() before render()")
+        if self.render_mode == "rgb_array":
+            return self.scenario.render_rgb(self._runner.state, self._infos, 0)
+        text = ansi_table(self.possible_agents, self._infos, 0, int(self._runner.state["t"][0]))
+        if self.render_mode == "human":
+            print(text, end="")
+            return None
+        return text
+
+    def close(self) -> None:
+        """Nothing to release (rendering closes its figures)."""
+
+
+def aec_from_parallel(parallel_env: SemComParallelEnv) -> AECEnv:
+    """The AEC view (agents act in turn; the joint step runs after the last one), order-enforced."""
+    return parallel_to_aec(parallel_env)
+
+
+def pettingzoo_factories(scenario_cls: Callable[..., BatchedScenario]) -> tuple[Callable[..., AECEnv], Callable[..., SemComParallelEnv]]:
+    """``env(**kwargs)`` (AEC) and ``parallel_env(**kwargs)`` constructors of one scenario.
+
+    Keyword arguments are the scenario's config fields plus ``render_mode``; PettingZoo's
+    ``max_cycles`` is accepted as an alias of ``max_steps``.
+    """
+
+    def parallel_env(render_mode: str | None = None, max_cycles: int | None = None, **kwargs: Any) -> SemComParallelEnv:
+        if max_cycles is not None:
+            if "max_steps" in kwargs:
+                raise ValueError("pass max_steps or its PettingZoo alias max_cycles, not both")
+            kwargs["max_steps"] = max_cycles
+        return SemComParallelEnv(scenario_cls(**kwargs), render_mode=render_mode)
+
+    def env(**kwargs: Any) -> AECEnv:
+        return aec_from_parallel(parallel_env(**kwargs))
+
+    return env, parallel_env

@@ -1,0 +1,82 @@
+"""Gymnasium ``VectorEnv`` over the batched core: ``gym.make_vec(id, num_envs=N,
+vectorization_mode="vector_entry_point")``.
+
+All copies step in one array call. Auto-reset follows Gymnasium 1.x ``NEXT_STEP`` semantics (as
+``CartPoleVectorEnv``): the step after a copy's episode ended resets that copy, ignores its
+action and returns its first observation with reward 0 and ``terminated = truncated = False``.
+Infos are a dict of arrays: per-agent quantities ``(num_envs, num_agents)``, network-wide ones
+``(num_envs,)``. Copy ``i`` of ``reset(seed=s)`` follows the single env reset with ``seed=s + i``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from semcom_envs.api.core import BatchedScenario
+from semcom_envs.api.joint import JointView
+from semcom_envs.api.runner import BatchRunner
+from semcom_envs.render import ansi_table
+
+
+class SemComVectorEnv(VectorEnv):
+    """Joint view of ``num_envs`` scenario copies stepped as one batch."""
+
+    metadata: dict[str, Any] = {"render_modes": ["ansi", "rgb_array"], "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(self, scenario: BatchedScenario, num_envs: int, render_mode: str | None = None) -> None:
+        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+            raise ValueError(f"num_envs={num_envs!r} is invalid: must be an integer >= 1")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode={render_mode!r} is invalid: must be None or one of "
+                             f"{self.metadata['render_modes']}")
+        self.scenario = scenario
+        self.num_envs = int(num_envs)
+        self.render_mode = render_mode
+        self.joint = JointView(scenario)
+        self.single_observation_space = self.joint.observation_space
+        self.single_action_space = self.joint.action_space
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._runner = BatchRunner(scenario, self.num_envs)
+        self._autoreset = np.zeros(self.num_envs, dtype=bool)
+        self._infos: dict[str, np.ndarray] | None = None
+
+    def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        obs = self._runner.reset(seed, entropy=self.np_random)
+        self._autoreset[:] = False
+        self._infos = None
+        return self.joint.observations(obs), {}
+
+    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
+        tr = self._runner.step(self.joint.split_actions(actions))
+        obs, infos = tr.observations, tr.infos
+        reward = self.scenario.team_reward(tr.rewards)
+        terminated = np.logical_and.reduce([tr.terminated[a] for a in self.scenario.agents])
+        truncated = np.logical_and.reduce([tr.truncated[a] for a in self.scenario.agents])
+        if self._autoreset.any():
+            mask = self._autoreset
+            self._runner.reset_copies(mask, obs)
+            reward = np.where(mask, 0.0, reward)
+            terminated = terminated & ~mask
+            truncated = truncated & ~mask
+        self._autoreset = terminated | truncated
+        self._infos = infos
+        return self.joint.observations(obs), reward, terminated, truncated, infos
+
+    def state(self) -> np.ndarray:
+        """(num_envs, *state_space.shape) global states of the current slot."""
+        return self._runner.global_state()
+
+    def render(self) -> tuple[Any, ...] | None:
+        """One frame (``rgb_array``) or table (``ansi``) per copy."""
+        if self.render_mode is None or self._runner.state is None:
+            return None
+        state, slots = self._runner.state, self._runner.state["t"]
+        if self.render_mode == "rgb_array":
+            return tuple(self.scenario.render_rgb(state, self._infos, i) for i in range(self.num_envs))
+        return tuple(ansi_table(self.scenario.agents, self._infos, i, int(slots[i])) for i in range(self.num_envs))

@@ -1,0 +1,127 @@
+"""The ``semcom`` command: list scenarios, evaluate policies, measure throughput."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _parse_set(items: list[str]) -> dict[str, Any]:
+    """``key=value`` pairs; values parsed as Python literals where possible (``3``, ``(80, 90)``)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--set expects key=value, got {item!r}")
+        try:
+            out[key] = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            out[key] = raw
+    return out
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from semcom_envs.scenarios import SCENARIOS
+
+    console = Console()
+    for env_id, cls in SCENARIOS.items():
+        table = Table(title=f"{env_id}  (presets: {', '.join(cls.presets)})")
+        table.add_column("config field")
+        table.add_column("default")
+        for field in dataclasses.fields(cls.config_class):
+            table.add_row(field.name, repr(field.default))
+        console.print(table)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from baselines import make_policy
+    from semcom_envs import evaluation
+    from semcom_envs.registration import make_scenario
+
+    scenario = make_scenario(args.env, **_parse_set(args.set))
+    results = [evaluation.evaluate(scenario, make_policy(name, scenario), args.episodes, args.seed)
+               for name in args.policy]
+    meta = evaluation.provenance(scenario, args.seed, args.episodes)
+    paths = evaluation.save(results, meta, Path(args.out))
+    console = Console()
+    table = Table(title=f"{args.env}: {args.episodes} episodes from seed {args.seed} (mean ± 95% CI)")
+    for col in ("policy", "full CSI", *evaluation.METRICS, "ms/decision"):
+        table.add_column(col)
+    for r in results:
+        s = r.summary()
+        table.add_row(r.policy, "yes" if r.uses_global_state else "no",
+                      *(f"{s[m][0]:.4g} ± {s[m][1]:.2g}" for m in evaluation.METRICS),
+                      f"{1e3 * r.seconds_per_decision:.3f}")
+    console.print(table)
+    console.print("saved: " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def cmd_throughput(args: argparse.Namespace) -> int:
+    from semcom_envs import throughput
+
+    rows = throughput.run(args.env, args.batch, args.cells, args.seconds, with_anchors=not args.no_anchors)
+    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    console = Console()
+    table = Table(title=f"{args.env} throughput ({machine})")
+    for col in ("measurement", "env-steps/s", "agent-steps/s", "vector env-steps/s", "us/step or value"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(r["what"], *(f"{r[k]:,.0f}" if k in r else "" for k in
+                                   ("env_steps_per_s", "agent_steps_per_s", "vector_env_steps_per_s")),
+                      f"{r.get('us_per_step', r.get('value', float('nan'))):,.1f}" if ("us_per_step" in r or "value" in r) else "")
+    console.print(table)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"machine": machine, "rows": rows}, indent=1))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="semcom", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="scenario ids and their config fields")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("eval", help="evaluate policies; prints a table, saves JSON, Markdown and a plot")
+    p.add_argument("env", help="environment id, e.g. SemCom-MultiCell-v0")
+    p.add_argument("--policy", action="append", required=True, help="policy name (repeatable)")
+    p.add_argument("--episodes", type=int, default=16)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config field (repeatable)")
+    p.add_argument("--out", default="results/eval", help="output folder")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("throughput", help="environment steps per second (a benchmark, never a test)")
+    p.add_argument("env", nargs="?", default="SemCom-MultiCell-v0")
+    p.add_argument("--batch", type=int, nargs="+", default=[1, 64, 1024, 4096])
+    p.add_argument("--cells", type=int, nargs="+", default=[3, 7])
+    p.add_argument("--seconds", type=float, default=1.0, help="minimum timing window per measurement")
+    p.add_argument("--no-anchors", action="store_true", help="skip the other packages' reference numbers")
+    p.add_argument("--json", help="also write the rows to this JSON file")
+    p.set_defaults(func=cmd_throughput)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as err:
+        print(f"semcom: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

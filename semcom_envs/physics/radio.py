@@ -1,0 +1,87 @@
+"""Radio-channel models shared by every scenario: unit conversions, path loss, fading, SINR, rate.
+
+Pure numpy functions with no hidden state. Arrays may carry any number of leading batch axes.
+All powers are in watts and all gains are linear unless the name says ``_db`` / ``_dbm``:
+decibels exist only at the configuration boundary (DESIGN.md, "Units").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+FloatArray = NDArray[np.floating]
+
+
+def db_to_linear(x_db: ArrayLike) -> FloatArray:
+    """Power ratio of a value in dB (10 dB -> 10)."""
+    return np.power(10.0, np.asarray(x_db, dtype=np.float64) / 10.0)
+
+
+def linear_to_db(x: ArrayLike) -> FloatArray:
+    """Value in dB of a non-negative power ratio; 0 maps to -inf (callers clip where they need)."""
+    with np.errstate(divide="ignore"):
+        return 10.0 * np.log10(np.asarray(x, dtype=np.float64))
+
+
+def dbm_to_watts(p_dbm: ArrayLike) -> FloatArray:
+    """Power in watts of a value in dBm (30 dBm -> 1 W)."""
+    return db_to_linear(np.asarray(p_dbm, dtype=np.float64) - 30.0)
+
+
+def watts_to_dbm(p_w: ArrayLike) -> FloatArray:
+    """Power in dBm of a value in watts; 0 W maps to -inf."""
+    return linear_to_db(p_w) + 30.0
+
+
+def path_loss_db(distance_m: ArrayLike, intercept_db: float = 120.9, slope_db: float = 37.6) -> FloatArray:
+    """Log-distance path loss ``intercept + slope * log10(d / 1 km)`` in dB (3GPP-style macro model).
+
+    The defaults are the multi-cell spec's ``120.9 + 37.6 log10 d[km]`` (spec multicell §2).
+    """
+    d_km = np.asarray(distance_m, dtype=np.float64) / 1000.0
+    return intercept_db + slope_db * np.log10(d_km)
+
+
+def rayleigh_from_uniforms(u_radius: ArrayLike, u_phase: ArrayLike) -> NDArray[np.complexfloating]:
+    """Circularly-symmetric CN(0, 1) samples from two independent U(0, 1] arrays (Box-Muller).
+
+    ``|g|^2 = -ln(u_radius)`` is Exp(1) and the phase is uniform, so ``g ~ CN(0, 1)`` exactly; taking
+    uniforms lets callers use counter-based random streams (see ``semcom_envs.streams``).
+    """
+    radius = np.sqrt(-np.log(u_radius))
+    phase = (2.0 * np.pi) * np.asarray(u_phase)
+    return radius * np.cos(phase) + 1j * (radius * np.sin(phase))
+
+
+def gauss_markov_step(g: ArrayLike, innovation: ArrayLike, rho: float) -> NDArray[np.complexfloating]:
+    """First-order Gauss-Markov (Jakes-correlated) fading update ``rho g + sqrt(1 - rho^2) e``.
+
+    With ``g ~ CN(0, 1)`` and ``e ~ CN(0, 1)`` independent, the result is again CN(0, 1), so the
+    process is stationary with lag-one correlation ``rho`` (spec multicell §2, eq. (4)).
+    """
+    return rho * np.asarray(g) + np.sqrt(1.0 - rho * rho) * np.asarray(innovation)
+
+
+def interference_matrix_sinr(power_w: ArrayLike, gain: ArrayLike, noise_w: float | ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """SINR of every link in a network where transmitter ``j`` serves receiver ``j``.
+
+    ``power_w`` has shape (..., M); ``gain`` has shape (..., M, M) with ``gain[..., j, m]`` the linear
+    gain from transmitter j to receiver m. Returns ``(sinr, desired, interference_plus_noise)``,
+    each of shape (..., M), where ``desired_m = p_m g_mm`` and
+    ``interference_plus_noise_m = sum_{j != m} p_j g_jm + noise`` (spec multicell §2, eqs. (1)-(2)).
+    """
+    p = np.asarray(power_w)
+    g = np.asarray(gain)
+    m = g.shape[-1]
+    # Mask the diagonal instead of subtracting it from the total: the desired signal can exceed the
+    # noise by 100 dB, and "total - desired" would then cancel catastrophically.
+    off_diagonal = 1.0 - np.eye(m, dtype=g.dtype)
+    interference = np.einsum("...j,...jm->...m", p, g * off_diagonal) + noise_w
+    desired = p * np.diagonal(g, axis1=-2, axis2=-1)
+    return desired / interference, desired, interference
+
+
+def shannon_rate(bandwidth_hz: float | ArrayLike, sinr: ArrayLike) -> FloatArray:
+    """Shannon capacity ``W log2(1 + sinr)`` in bit/s."""
+    return np.asarray(bandwidth_hz) * np.log2(1.0 + np.asarray(sinr))

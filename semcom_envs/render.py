@@ -1,0 +1,72 @@
+"""Rendering shared by all scenarios: a per-step text table (``ansi``/``human``) and figure helpers.
+
+Figures use matplotlib's Agg backend, so rendering never needs a display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+
+def ansi_table(agents: Sequence[str], infos: Mapping[str, np.ndarray] | None, index: int, slot: int) -> str:
+    """A text table of copy ``index``'s last-step infos: a row per agent, then network-wide values."""
+    if not infos:
+        return f"slot {slot}: episode start (no step evaluated yet)\n"
+    per_agent = [k for k, v in infos.items() if np.ndim(v) == 2]
+    network = [k for k, v in infos.items() if np.ndim(v) == 1]
+    width = max(10, *(len(k) for k in per_agent))
+    lines = [f"slot {slot}", "agent".ljust(8) + "".join(k.rjust(width + 1) for k in per_agent)]
+    for i, agent in enumerate(agents):
+        lines.append(agent.ljust(8) + "".join(_fmt(infos[k][index, i]).rjust(width + 1) for k in per_agent))
+    lines.append("  ".join(f"{k}={_fmt(infos[k][index])}" for k in network))
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(x: object) -> str:
+    if isinstance(x, (bool, np.bool_)):
+        return "yes" if x else "no"
+    v = float(x)  # type: ignore[arg-type]
+    return f"{v:.4g}" if v == 0 or 1e-3 <= abs(v) < 1e5 else f"{v:.3e}"
+
+
+def figure_to_rgb(fig: "matplotlib.figure.Figure") -> np.ndarray:  # noqa: F821
+    """(H, W, 3) uint8 pixels of a matplotlib figure, which is then closed."""
+    import matplotlib.pyplot as plt
+
+    fig.canvas.draw()
+    rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    plt.close(fig)
+    return rgb
+
+
+def cell_map(sites: np.ndarray, users: np.ndarray, power: np.ndarray, k: np.ndarray, k_max: int,
+             radius_m: float, title: str) -> np.ndarray:
+    """RGB picture of a cellular layout: cells coloured by transmit power, UTs by compression level.
+
+    ``sites`` and ``users`` are (M, 2) coordinates in metres; ``power`` is in [0, 1] (fraction of
+    p_max) and ``k`` in 1..k_max.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import RegularPolygon
+
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=80)
+    power_cmap, k_cmap = plt.get_cmap("Reds"), plt.get_cmap("viridis")
+    for m, (x, y) in enumerate(sites):
+        ax.add_patch(RegularPolygon((x, y), 6, radius=radius_m * 1.05, orientation=np.pi / 6,
+                                    facecolor=power_cmap(0.15 + 0.8 * float(power[m])), edgecolor="grey"))
+        ax.plot([x, users[m, 0]], [y, users[m, 1]], color="black", lw=0.6)
+        ax.annotate(f"bs_{m}\nk={int(k[m])}", (x, y), ha="center", va="center", fontsize=7)
+    ax.scatter(sites[:, 0], sites[:, 1], marker="^", color="black", s=30)
+    ax.scatter(users[:, 0], users[:, 1], c=k_cmap((np.asarray(k) - 1) / max(k_max - 1, 1)), s=25, zorder=3)
+    ax.set_aspect("equal")
+    ax.autoscale_view()
+    ax.set_title(f"{title}\ncell colour: power / p_max, UT colour: k", fontsize=8)
+    ax.set_xlabel("x [m]")
+    ax.set_ylabel("y [m]")
+    fig.tight_layout()
+    return figure_to_rgb(fig)

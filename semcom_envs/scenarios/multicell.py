@@ -1,0 +1,433 @@
+"""SemCom-MultiCell-v0: multi-cell semantic energy efficiency, joint power control and compression.
+
+Spec: ``shared/spec/multicell.md`` (sections cited as "§n") and ``semantics.md`` §1.
+
+``M`` base stations (agents ``bs_0 .. bs_{M-1}``) each serve one user terminal (UT) per slot on a
+shared 180 kHz channel. Every slot each BS picks a transmit-power level and a semantic compression
+level ``k`` (DeepSC symbols per word). Inter-cell interference sets each UT's SINR, the SINR and
+``k`` set the semantic accuracy (measured DeepSC table), ``k`` sets the semantic rate, and the
+rate and accuracy satisfactions make up each UT's QoE. All BSs share one cooperative reward: the
+network's normalised semantic energy efficiency (sum QoE per watt).
+
+==================  =========================================================================
+Action space        ``MultiDiscrete([Q, 20])`` per agent: (power level, k - 1); with
+                    ``flat_actions=True`` ``Discrete(20 Q)`` with ``a = level * 20 + (k - 1)``.
+                    ``Q = 7``. Levels: preset ``paper``/``paper-table`` ``i p_max / 6``
+                    (level 0 = silent), ``wide-area`` ``p_max - 5 (6 - i)`` dB (§4, §5).
+Observation space   ``Box(7,)`` float32 per agent (§5, source eqs. (17)-(19)):
+                    ``[p_m(t-1)/p_max, sinr_m, qoe_m, b_m(t), b_m(t-1), i_m(t), i_m(t-1)]``,
+                    where ``b = p h_mm`` is the desired received power and ``i`` interference
+                    plus noise of the slot just evaluated. ``sinr``, ``b`` and ``i`` are
+                    ``clip(10 log10(x / sigma^2), -30, 120) / 30`` (dB above the noise floor,
+                    clipped, so each lies in [-1, 4]); ``p/p_max`` and ``qoe`` lie in [0, 1].
+State space         ``Box(M^2 + 7M,)`` float32 (``state()``, full CSI):
+                    ``clip(10 log10(h_jm / sigma^2), -100, 250) / 100`` (no realistic gain
+                    reaches either clip) for the slot the next action acts on (row-major in
+                    ``j`` = BS, ``m`` = UT), then seven blocks of M values (one per cell):
+                    ``p(t-1)/p_max``, ``k(t-1)/20``, ``phi / 100 ksuts/s``, ``xi``,
+                    ``lambda / 55``, ``beta / 0.2 per ksuts/s`` and ``w``.
+Reward              shared by all agents (§4, eq. (9)); config ``reward``:
+                    ``"ee"`` ``(sum_m QoE_m / M) / (P_tot / P_tot_max)``; ``"ee_watts"``
+                    ``sum_m QoE_m / P_tot`` [1/W]; ``"qoe"`` ``sum_m QoE_m / M`` (no energy term).
+Starting state      BSs on a hexagonal grid; UTs, shadowing, requirements and fading drawn
+                    per episode; the first observation describes a pilot slot in which every
+                    BS sent at the highest level with ``k = 20``.
+Episode end         truncation after ``max_steps`` slots (default 100); never terminates.
+Infos               per agent: ``sinr`` (linear), ``semantic_rate`` [suts/s], ``accuracy``,
+                    ``qoe``, ``tx_power_w``, ``rate_ok``, ``accuracy_ok``; network:
+                    ``total_power_w``, ``ee`` (the configured reward's value), ``ee_normalised``.
+==================  =========================================================================
+
+Order within a slot (§5): act -> SINR, accuracy, QoE and ``P_tot`` on the current channel ->
+reward -> fading update -> next observation. Observations are therefore one slot stale, while
+``state()`` holds the channel that the next action will meet (so a full-CSI policy is exact).
+
+Arguments (``gym.make("SemCom-MultiCell-v0", **kwargs)``; dB only here, SI inside):
+``preset`` (``"paper"``, ``"paper-table"``, ``"wide-area"``), ``num_cells`` (1..19),
+``cell_radius_m``, ``inter_site_factor`` (inter-site distance / radius), ``min_distance_m``,
+``ut_placement`` (``"radius"`` uniform radius, ``"area"`` uniform in area), ``shadowing_db``,
+``path_loss_intercept_db``, ``path_loss_slope_db``, ``rho``, ``noise_dbm``, ``bandwidth_hz``,
+``suts_per_word``, ``num_power_levels``, ``power_step_db`` (``None``: linear levels from 0),
+``p_max_dbm``, ``p_bs_dbm``, ``p_ut_dbm``, ``p_ai_dbm``, ``rate_req_ksuts``, ``accuracy_req``,
+``lambda_mean``, ``lambda_std``, ``beta_mean_per_ksuts``, ``beta_std_per_ksuts``,
+``weight_range``, ``redraw_requirements`` (``"episode"``/``"slot"``), ``reward``,
+``flat_actions``, ``max_steps``, ``accuracy_interp`` (``"linear"``/``"round"``).
+
+Spec resolutions and choices (say so when comparing with the source):
+- ``p_max_dbm = 38`` by default, not the 20 dBm printed in the source's table: with
+  ``P_BS = 39 dBm`` a 20 dBm transmitter is ~1% of the total power, so power control could not
+  matter; 38 dBm is the source group's public code. ``preset="paper-table"`` keeps 20 dBm (§4).
+- Rate requirement ``phi ~ U[80, 100]`` ksuts/s and accuracy requirement ``xi ~ U[0.8, 0.9]``:
+  the source table swaps the two labels; rates are compared in consistent units (§3).
+- A silent BS (power 0) delivers nothing: its semantic rate and accuracy are 0 (so its QoE is
+  about 0) and its SINR is reported as 0. The spec leaves this open; without it, switching a cell
+  off would keep its rate satisfaction and make silence an energy-free source of QoE.
+- The pilot slot that produces the first observation is our choice (the spec defines observations
+  only after a slot was evaluated).
+- The accuracy table is interpolated linearly in dB (``accuracy_interp="round"`` reproduces the
+  source code's nearest-dB lookup), clipped to [-10, 20] dB (semantics §1).
+
+Seeding: see :mod:`semcom_envs.streams`; a batch seeded with ``s`` runs copy ``i`` exactly like a
+single environment seeded with ``s + i``.
+
+Version history: v0 (this version), first release.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import gymnasium
+import numpy as np
+from numpy.typing import NDArray
+
+from semcom_envs import streams
+from semcom_envs.api.core import AgentArrays, BatchedScenario, State, Transition, stack_discrete_actions
+from semcom_envs.config import (
+    ConfigError,
+    build_config,
+    check_choice,
+    check_int,
+    check_interval,
+    check_real,
+)
+from semcom_envs.physics import radio, semantics
+
+K_MAX = semantics.DEEPSC_K_MAX
+MAX_CELLS = 19
+OBS_DB_RANGE = (-30.0, 120.0)
+OBS_DB_SCALE = 30.0
+STATE_GAIN_DB_SCALE = 100.0
+STATE_GAIN_DB_RANGE = (-100.0, 250.0)
+
+# Stream domains (semcom_envs.streams): one per kind of draw, so that adding one never shifts others.
+_D_POSITION, _D_SHADOW, _D_REQ_U, _D_REQ_N, _D_FADE_INIT, _D_FADE_STEP = range(6)
+
+
+@dataclasses.dataclass(frozen=True)
+class MultiCellConfig:
+    """Validated configuration of SemCom-MultiCell-v0 (fields and units: see the module docstring)."""
+
+    preset: str = "paper"
+    num_cells: int = 7
+    cell_radius_m: float = 200.0
+    inter_site_factor: float = 2.0
+    min_distance_m: float = 10.0
+    ut_placement: str = "radius"
+    shadowing_db: float = 8.0
+    path_loss_intercept_db: float = 120.9
+    path_loss_slope_db: float = 37.6
+    rho: float = 0.64
+    noise_dbm: float = -114.0
+    bandwidth_hz: float = 180e3
+    suts_per_word: float = 4.0
+    num_power_levels: int = 7
+    power_step_db: float | None = None
+    p_max_dbm: float = 38.0
+    p_bs_dbm: float = 39.0
+    p_ut_dbm: float = 10.0
+    p_ai_dbm: float = 5.0
+    rate_req_ksuts: tuple[float, float] = (80.0, 100.0)
+    accuracy_req: tuple[float, float] = (0.8, 0.9)
+    lambda_mean: float = 55.0
+    lambda_std: float = 2.5
+    beta_mean_per_ksuts: float = 0.2
+    beta_std_per_ksuts: float = 0.0025
+    weight_range: tuple[float, float] = (0.0, 1.0)
+    redraw_requirements: str = "episode"
+    reward: str = "ee"
+    flat_actions: bool = False
+    max_steps: int = 100
+    accuracy_interp: str = "linear"
+
+    def __post_init__(self) -> None:
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
+        set_("num_cells", check_int("num_cells", self.num_cells, 1, MAX_CELLS))
+        set_("cell_radius_m", check_real("cell_radius_m", self.cell_radius_m, 0, 1e5, low_open=True))
+        set_("inter_site_factor", check_real("inter_site_factor", self.inter_site_factor, 1.0, 100.0))
+        set_("min_distance_m", check_real("min_distance_m", self.min_distance_m, 0, self.cell_radius_m,
+                                          low_open=True, high_open=True))
+        check_choice("ut_placement", self.ut_placement, ("radius", "area"))
+        set_("shadowing_db", check_real("shadowing_db", self.shadowing_db, 0, 30))
+        set_("path_loss_intercept_db", check_real("path_loss_intercept_db", self.path_loss_intercept_db, 0, 300))
+        set_("path_loss_slope_db", check_real("path_loss_slope_db", self.path_loss_slope_db, 0, 100))
+        set_("rho", check_real("rho", self.rho, 0, 1))
+        set_("noise_dbm", check_real("noise_dbm", self.noise_dbm, -250, 100))
+        set_("bandwidth_hz", check_real("bandwidth_hz", self.bandwidth_hz, 0, 1e12, low_open=True))
+        set_("suts_per_word", check_real("suts_per_word", self.suts_per_word, 0, 1e6, low_open=True))
+        set_("num_power_levels", check_int("num_power_levels", self.num_power_levels, 2, 64))
+        if self.power_step_db is not None:
+            set_("power_step_db", check_real("power_step_db", self.power_step_db, 0, 60, low_open=True))
+        for name in ("p_max_dbm", "p_bs_dbm", "p_ut_dbm", "p_ai_dbm"):
+            set_(name, check_real(name, getattr(self, name), -100, 100))
+        set_("rate_req_ksuts", check_interval("rate_req_ksuts", self.rate_req_ksuts, 0, 1e9))
+        set_("accuracy_req", check_interval("accuracy_req", self.accuracy_req, 0, 1))
+        set_("lambda_mean", check_real("lambda_mean", self.lambda_mean, 0, 1e4))
+        set_("lambda_std", check_real("lambda_std", self.lambda_std, 0, 1e4))
+        set_("beta_mean_per_ksuts", check_real("beta_mean_per_ksuts", self.beta_mean_per_ksuts, 0, 1e4))
+        set_("beta_std_per_ksuts", check_real("beta_std_per_ksuts", self.beta_std_per_ksuts, 0, 1e4))
+        set_("weight_range", check_interval("weight_range", self.weight_range, 0, 1))
+        check_choice("redraw_requirements", self.redraw_requirements, ("episode", "slot"))
+        check_choice("reward", self.reward, ("ee", "ee_watts", "qoe"))
+        check_choice("flat_actions", self.flat_actions, (False, True))
+        set_("max_steps", check_int("max_steps", self.max_steps, 1))
+        check_choice("accuracy_interp", self.accuracy_interp, ("linear", "round"))
+
+    @property
+    def inter_site_distance_m(self) -> float:
+        """Distance between neighbouring base stations."""
+        return self.inter_site_factor * self.cell_radius_m
+
+    def power_levels_w(self) -> NDArray[np.float64]:
+        """Transmit-power levels in watts, ascending (§4 eq. (9b); ``wide-area``: dB-spaced, §5)."""
+        q = self.num_power_levels
+        if self.power_step_db is None:
+            return radio.dbm_to_watts(self.p_max_dbm) * np.arange(q) / (q - 1)
+        return radio.dbm_to_watts(self.p_max_dbm - self.power_step_db * np.arange(q - 1, -1, -1))
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "paper": {},
+    "paper-table": {"p_max_dbm": 20.0},
+    "wide-area": {"cell_radius_m": 500.0, "inter_site_factor": math.sqrt(3.0), "ut_placement": "area",
+                  "power_step_db": 5.0, "p_bs_dbm": 30.0},
+}
+
+
+def hexagonal_sites(num_cells: int, inter_site_distance_m: float) -> NDArray[np.float64]:
+    """(num_cells, 2) BS coordinates: BS 0 at the origin, ring 1 at ``60 i - 30`` degrees (§1).
+
+    The second ring follows the same lattice: six sites at twice the distance on the same angles
+    and six at ``sqrt(3)`` times it on ``60 i`` degrees, ordered by angle from 30 degrees.
+    """
+    d = inter_site_distance_m
+    ring1 = np.deg2rad(60.0 * np.arange(1, 7) - 30.0)
+    unit1 = np.stack([np.cos(ring1), np.sin(ring1)], axis=1)
+    ring2 = np.concatenate([2 * d * unit1, d * (unit1 + np.roll(unit1, -1, axis=0))])
+    angles2 = np.mod(np.arctan2(ring2[:, 1], ring2[:, 0]) - np.deg2rad(30.0), 2 * np.pi)
+    sites = np.concatenate([np.zeros((1, 2)), d * unit1, ring2[np.argsort(angles2, kind="stable")]])
+    return sites[:num_cells]
+
+
+def _db_feature(x: np.ndarray, noise_w: float) -> np.ndarray:
+    """Observation feature of a power (or SINR with ``noise_w=1``): clipped dB above noise / 30."""
+    db = 10.0 * np.log10(np.maximum(x * (1.0 / noise_w), 1e-30))
+    return np.clip(db, *OBS_DB_RANGE) * (1.0 / OBS_DB_SCALE)
+
+
+class MultiCell(BatchedScenario):
+    """Batched core of SemCom-MultiCell-v0 (documentation: the module docstring)."""
+
+    env_id: ClassVar[str] = "SemCom-MultiCell-v0"
+    pettingzoo_name: ClassVar[str] = "multicell_v0"
+    config_class: ClassVar[type] = MultiCellConfig
+    presets: ClassVar[dict[str, dict[str, Any]]] = PRESETS
+
+    def __init__(self, config: MultiCellConfig | None = None, **kwargs: Any) -> None:
+        if config is not None and kwargs:
+            raise ConfigError("pass either a MultiCellConfig or keyword arguments, not both")
+        self.config = config if config is not None else build_config(MultiCellConfig, PRESETS, kwargs)
+        c = self.config
+        m = c.num_cells
+        self.num_agents = m
+        self.agents = tuple(f"bs_{i}" for i in range(m))
+        self.sites = hexagonal_sites(m, c.inter_site_distance_m)
+        self.power_levels = c.power_levels_w()
+        self.p_max = float(self.power_levels[-1])
+        self.noise_w = float(radio.dbm_to_watts(c.noise_dbm))
+        self.static_power_w = m * float(radio.dbm_to_watts([c.p_bs_dbm, c.p_ut_dbm, c.p_ai_dbm]).sum())
+        self.p_tot_max = m * self.p_max + self.static_power_w
+        self.rate_per_k = c.suts_per_word * c.bandwidth_hz  # spec §3 eq. (6): S = H W / k [suts/s]
+        self._fade_scale = math.sqrt(1.0 - c.rho**2)
+
+        q = c.num_power_levels
+        self.action_nvec = np.array([q * K_MAX] if c.flat_actions else [q, K_MAX], dtype=np.int64)
+        self.action_labels = ("level * 20 + k - 1",) if c.flat_actions else ("power_level", "k - 1")
+        lo, hi = OBS_DB_RANGE[0] / OBS_DB_SCALE, OBS_DB_RANGE[1] / OBS_DB_SCALE
+        obs_low = np.array([0, lo, 0, lo, lo, lo, lo], dtype=np.float32)
+        obs_high = np.array([1, hi, 1, hi, hi, hi, hi], dtype=np.float32)
+        self._obs_space = gymnasium.spaces.Box(obs_low, obs_high, dtype=np.float32)
+        self._act_space: gymnasium.Space = (
+            gymnasium.spaces.Discrete(q * K_MAX) if c.flat_actions else gymnasium.spaces.MultiDiscrete([q, K_MAX])
+        )
+        self.state_space = self._build_state_space()
+
+    def _build_state_space(self) -> gymnasium.spaces.Box:
+        """Exact bounds of ``global_state`` (normals are bounded by ``streams.NORMAL_BOUND``)."""
+        c, m = self.config, self.num_agents
+        z = streams.NORMAL_BOUND
+        blocks = [
+            (STATE_GAIN_DB_RANGE[0] / STATE_GAIN_DB_SCALE, STATE_GAIN_DB_RANGE[1] / STATE_GAIN_DB_SCALE, m * m),
+            (0.0, 1.0, m),
+            (1.0 / K_MAX, 1.0, m),
+            (c.rate_req_ksuts[0] / 100.0, c.rate_req_ksuts[1] / 100.0, m),
+            (c.accuracy_req[0], c.accuracy_req[1], m),
+            ((c.lambda_mean - z * c.lambda_std) / 55.0, (c.lambda_mean + z * c.lambda_std) / 55.0, m),
+            ((c.beta_mean_per_ksuts - z * c.beta_std_per_ksuts) / 0.2,
+             (c.beta_mean_per_ksuts + z * c.beta_std_per_ksuts) / 0.2, m),
+            (c.weight_range[0], c.weight_range[1], m),
+        ]
+        low = np.concatenate([np.full(n, lo) for lo, _, n in blocks]).astype(np.float32)
+        high = np.concatenate([np.full(n, hi) for _, hi, n in blocks]).astype(np.float32)
+        return gymnasium.spaces.Box(low, high, dtype=np.float32)
+
+    def observation_space(self, agent: str) -> gymnasium.Space:
+        self.agent_index(agent)
+        return self._obs_space
+
+    def action_space(self, agent: str) -> gymnasium.Space:
+        self.agent_index(agent)
+        return self._act_space
+
+    # ------------------------------------------------------------------ reset
+    def reset(self, keys: NDArray[np.uint64]) -> tuple[State, AgentArrays]:
+        c, m = self.config, self.num_agents
+        b = keys.shape[0]
+        t0 = np.zeros(b, dtype=np.int64)
+        # §1: UT at a uniform angle, radius uniform (or uniform in area) in [min_distance, R].
+        u = streams.uniforms(keys, t0, _D_POSITION, m)
+        angle = 2.0 * np.pi * u[:, :m]
+        r0, r1 = c.min_distance_m, c.cell_radius_m
+        radius = (r0 + (r1 - r0) * u[:, m:] if c.ut_placement == "radius"
+                  else np.sqrt(r0**2 + (r1**2 - r0**2) * u[:, m:]))
+        ut_xy = self.sites[None] + np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=-1)
+        # §2: large-scale gain beta_jm from BS j to UT m, log-normal shadowing per link.
+        distance = np.linalg.norm(self.sites[None, :, None, :] - ut_xy[:, None, :, :], axis=-1)
+        loss_db = radio.path_loss_db(distance, c.path_loss_intercept_db, c.path_loss_slope_db)
+        loss_db += c.shadowing_db * streams.normals(keys, t0, _D_SHADOW, m * m).reshape(b, m, m)
+        u_g = streams.uniforms(keys, t0, _D_FADE_INIT, m * m)
+        g = radio.rayleigh_from_uniforms(u_g[:, : m * m], u_g[:, m * m:]).reshape(b, m, m)
+        state: State = {
+            "key": keys.copy(),
+            "t": t0,
+            "ut_xy": ut_xy,
+            "large_scale": radio.db_to_linear(-loss_db),
+            "fading": g,
+            **self._draw_requirements(keys, t0, _D_REQ_U, _D_REQ_N),
+        }
+        # Pilot slot on g(0): highest level, k = k_max; then fading moves on to g(1).
+        pilot = np.broadcast_to(
+            np.array([self.action_nvec[0] - 1] if c.flat_actions else [len(self.power_levels) - 1, K_MAX - 1]),
+            (b, m, len(self.action_nvec)),
+        )
+        pilot_slot = self._evaluate_and_advance(state, pilot, advance_t=False, prev_b=None, prev_i=None)
+        return pilot_slot.state, pilot_slot.observations
+
+    def _draw_requirements(self, keys: NDArray[np.uint64], slot: np.ndarray, d_u: int, d_n: int) -> State:
+        """Per-UT QoE parameters (§3): phi, xi, w uniform; lambda, beta normal; SI units."""
+        c, m = self.config, self.num_agents
+        u = streams.uniforms(keys, slot, d_u, 2 * m)[:, : 3 * m].reshape(-1, 3, m)
+        n = streams.normals(keys, slot, d_n, 2 * m).reshape(-1, 2, m)
+
+        def uniform(interval: tuple[float, float], x: np.ndarray) -> np.ndarray:
+            return interval[0] + (interval[1] - interval[0]) * x
+
+        return {
+            "rate_req": 1e3 * uniform(c.rate_req_ksuts, u[:, 0]),
+            "accuracy_req": uniform(c.accuracy_req, u[:, 1]),
+            "weight": uniform(c.weight_range, u[:, 2]),
+            "lam": c.lambda_mean + c.lambda_std * n[:, 0],
+            "beta_qoe": 1e-3 * (c.beta_mean_per_ksuts + c.beta_std_per_ksuts * n[:, 1]),
+        }
+
+    # ------------------------------------------------------------------- step
+    def step(self, state: State, actions: Mapping[str, np.ndarray]) -> Transition:
+        a = stack_discrete_actions(actions, self.agents, self.action_nvec, self.action_labels)
+        if a.shape[0] != state["t"].shape[0]:
+            raise ValueError(f"actions have batch size {a.shape[0]}, the state {state['t'].shape[0]}")
+        return self._evaluate_and_advance(state, a, advance_t=True,
+                                          prev_b=state["desired_w"], prev_i=state["interference_w"])
+
+    def _evaluate_and_advance(self, state: State, a: np.ndarray, *, advance_t: bool,
+                              prev_b: np.ndarray | None, prev_i: np.ndarray | None) -> Transition:
+        """One slot: evaluate the joint action on the current channel, then move the fading on."""
+        c, m = self.config, self.num_agents
+        if c.flat_actions:
+            level, k_idx = np.divmod(a[..., 0], K_MAX)
+        else:
+            level, k_idx = a[..., 0], a[..., 1]
+        p = self.power_levels[level]
+        gain = state["large_scale"] * (state["fading"].real ** 2 + state["fading"].imag ** 2)  # eq. (3)
+        sinr, desired, interference = radio.interference_matrix_sinr(p, gain, self.noise_w)  # eqs. (1)-(2)
+        silent = p <= 0.0
+        sinr_db = 10.0 * np.log10(np.maximum(sinr, 1e-30))
+        lookup = (semantics._deepsc_similarity_table_linear if c.accuracy_interp == "linear"
+                  else semantics._deepsc_similarity_table_round)
+        accuracy = lookup(k_idx, sinr_db)
+        accuracy = np.where(silent, 0.0, accuracy)  # eq. (5); silent BS: nothing delivered
+        rate = np.where(silent, 0.0, self.rate_per_k / (k_idx + 1))  # eq. (6)
+        g_rate = 1.0 / (1.0 + np.exp(state["beta_qoe"] * (state["rate_req"] - rate)))  # eq. (8)
+        g_acc = 1.0 / (1.0 + np.exp(state["lam"] * (state["accuracy_req"] - accuracy)))
+        qoe = state["weight"] * g_rate + (1.0 - state["weight"]) * g_acc
+        p_tot = p.sum(axis=1) + self.static_power_w  # eq. (7)
+        mean_qoe = qoe.mean(axis=1)
+        ee_normalised = mean_qoe * (self.p_tot_max / p_tot)  # eq. (9)
+        reward = {"ee": ee_normalised, "ee_watts": qoe.sum(axis=1) / p_tot, "qoe": mean_qoe}[c.reward]
+
+        keys, t = state["key"], state["t"]
+        innovation = streams.uniforms(keys, t, _D_FADE_STEP, m * m)  # eq. (4)
+        e = radio.rayleigh_from_uniforms(innovation[:, : m * m], innovation[:, m * m:]).reshape(-1, m, m)
+        new_state = dict(state)
+        new_state["fading"] = radio.gauss_markov_step(state["fading"], e, c.rho)
+        if advance_t and c.redraw_requirements == "slot":
+            new_state.update(self._draw_requirements(keys, t + 1, _D_REQ_U, _D_REQ_N))
+        new_state["t"] = t + 1 if advance_t else t
+        new_state["prev_power"] = p
+        new_state["prev_k"] = k_idx + 1
+        new_state["desired_w"] = desired
+        new_state["interference_w"] = interference
+
+        obs = np.empty((p.shape[0], m, 7), dtype=np.float32)
+        obs[..., 0] = p * (1.0 / self.p_max)
+        obs[..., 1] = np.clip(sinr_db, *OBS_DB_RANGE) * (1.0 / OBS_DB_SCALE)
+        obs[..., 2] = qoe
+        obs[..., 3] = _db_feature(desired, self.noise_w)
+        obs[..., 4] = obs[..., 3] if prev_b is None else _db_feature(prev_b, self.noise_w)
+        obs[..., 5] = _db_feature(interference, self.noise_w)
+        obs[..., 6] = obs[..., 5] if prev_i is None else _db_feature(prev_i, self.noise_w)
+        observations = {agent: obs[:, i] for i, agent in enumerate(self.agents)}
+
+        truncated = new_state["t"] >= c.max_steps
+        terminated = np.zeros_like(truncated)
+        infos = {
+            "sinr": np.where(silent, 0.0, sinr),
+            "semantic_rate": rate,
+            "accuracy": accuracy,
+            "qoe": qoe,
+            "tx_power_w": p,
+            "rate_ok": rate >= state["rate_req"],
+            "accuracy_ok": accuracy >= state["accuracy_req"],
+            "total_power_w": p_tot,
+            "ee": reward,
+            "ee_normalised": ee_normalised,
+        }
+        return Transition(
+            new_state,
+            observations,
+            {agent: reward for agent in self.agents},
+            {agent: terminated for agent in self.agents},
+            {agent: truncated for agent in self.agents},
+            infos,
+        )
+
+    # ----------------------------------------------------------- global view
+    def global_state(self, state: State) -> np.ndarray:
+        b, m = state["t"].shape[0], self.num_agents
+        gain = state["large_scale"] * (state["fading"].real ** 2 + state["fading"].imag ** 2)
+        out = np.empty((b, m * m + 7 * m), dtype=np.float32)
+        gain_db = np.clip(10.0 * np.log10(gain / self.noise_w), *STATE_GAIN_DB_RANGE)
+        out[:, : m * m] = gain_db.reshape(b, m * m) / STATE_GAIN_DB_SCALE
+        per_cell = [state["prev_power"] / self.p_max, state["prev_k"] / K_MAX, state["rate_req"] / 1e5,
+                    state["accuracy_req"], state["lam"] / 55.0, state["beta_qoe"] / 2e-4, state["weight"]]
+        out[:, m * m:] = np.concatenate(per_cell, axis=1)
+        return out
+
+    def render_rgb(self, state: State, infos: Mapping[str, np.ndarray] | None, index: int) -> np.ndarray:
+        from semcom_envs.render import cell_map
+
+        power = state["prev_power"][index] / self.p_max
+        return cell_map(self.sites, state["ut_xy"][index], power, state["prev_k"][index], K_MAX,
+                        self.config.cell_radius_m, title=f"{self.env_id}  slot {int(state['t'][index])}")

@@ -1,0 +1,35 @@
+"""Shared fixtures: every scenario x a few configs, so the external suites cover each combination."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+import semcom_envs  # noqa: E402,F401  (registers the ids)
+from semcom_envs.scenarios import SCENARIOS  # noqa: E402
+
+# (env_id, config) pairs: defaults plus the variants whose spaces or dynamics differ.
+CASES: list[tuple[str, dict[str, Any]]] = [
+    ("SemCom-MultiCell-v0", {}),
+    ("SemCom-MultiCell-v0", {"num_cells": 3, "flat_actions": True, "max_steps": 20}),
+    ("SemCom-MultiCell-v0", {"preset": "wide-area", "redraw_requirements": "slot", "reward": "qoe",
+                             "accuracy_interp": "round", "max_steps": 30}),
+    ("SemCom-MultiCell-v0", {"num_cells": 1, "preset": "paper-table", "reward": "ee_watts", "max_steps": 10}),
+]
+CASE_IDS = [f"{env_id}-{'-'.join(f'{k}={v}' for k, v in cfg.items()) or 'default'}" for env_id, cfg in CASES]
+
+
+def pettingzoo_module(env_id: str) -> ModuleType:
+    """The versioned PettingZoo alias module of a scenario (``semcom_envs.multicell_v0``)."""
+    return importlib.import_module(f"semcom_envs.{SCENARIOS[env_id].pettingzoo_name}")
+
+
+@pytest.fixture(params=CASES, ids=CASE_IDS)
+def case(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
+    return request.param

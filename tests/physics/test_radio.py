@@ -1,0 +1,92 @@
+"""Properties of the radio models: conversions invert, SINR is in range and monotone, fading is CN(0,1)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from semcom_envs.physics import radio
+from semcom_envs import streams
+
+finite_db = st.floats(-200, 200, allow_nan=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(finite_db)
+def test_dbm_watts_round_trip(p_dbm):
+    assert np.isclose(radio.watts_to_dbm(radio.dbm_to_watts(p_dbm)), p_dbm, atol=1e-9)
+
+
+def test_reference_conversions():
+    assert radio.dbm_to_watts(30.0) == 1.0
+    assert np.isclose(radio.dbm_to_watts(-114.0), 10 ** -14.4)
+    assert radio.db_to_linear(10.0) == 10.0
+    assert radio.linear_to_db(0.0) == -np.inf
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(1.0, 1e5), st.floats(1.0, 1e5))
+def test_path_loss_grows_with_distance(d1, d2):
+    lo, hi = sorted((d1, d2))
+    assert radio.path_loss_db(lo) <= radio.path_loss_db(hi)
+
+
+def test_path_loss_matches_spec_at_one_km():
+    assert np.isclose(radio.path_loss_db(1000.0), 120.9)
+
+
+gains = arrays(np.float64, (4, 4), elements=st.floats(1e-16, 1e-3))
+powers = arrays(np.float64, (4,), elements=st.floats(0.0, 10.0))
+
+
+@settings(max_examples=200, deadline=None)
+@given(powers, gains, st.floats(1e-16, 1e-10))
+def test_sinr_is_finite_non_negative_and_decomposes(p, g, noise):
+    sinr, desired, interference = radio.interference_matrix_sinr(p, g, noise)
+    assert np.all(np.isfinite(sinr)) and np.all(sinr >= 0)
+    assert np.all(interference >= noise)
+    np.testing.assert_allclose(sinr * interference, desired, rtol=1e-12, atol=0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(powers, gains, st.integers(0, 3), st.floats(1.01, 10.0))
+def test_own_power_raises_own_sinr_and_lowers_others(p, g, m, factor):
+    noise = 1e-14
+    before, _, _ = radio.interference_matrix_sinr(p, g, noise)
+    p2 = p.copy()
+    p2[m] = p[m] * factor + 1e-3
+    after, _, _ = radio.interference_matrix_sinr(p2, g, noise)
+    assert after[m] >= before[m]
+    others = np.arange(4) != m
+    assert np.all(after[others] <= before[others] * (1 + 1e-12))
+
+
+def test_sinr_exact_when_desired_dwarfs_noise():
+    # 100 dB above noise: computing interference as total - desired would lose it entirely.
+    p = np.array([1.0, 1.0])
+    g = np.array([[1e-4, 1e-18], [1e-18, 1e-4]])
+    sinr, _, interference = radio.interference_matrix_sinr(p.astype(np.float32), g.astype(np.float32), 1e-14)
+    np.testing.assert_allclose(interference, 1e-14 + 1e-18, rtol=1e-5)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(0.0, 1e6), st.floats(0.0, 1e6))
+def test_shannon_rate_monotone_in_sinr(s1, s2):
+    lo, hi = sorted((s1, s2))
+    assert 0 <= radio.shannon_rate(180e3, lo) <= radio.shannon_rate(180e3, hi)
+
+
+def test_rayleigh_and_gauss_markov_are_cn01_with_lag_correlation_rho():
+    keys = streams.episode_key(streams.seed_key(np.arange(64)), 0)
+    u = streams.uniforms(keys, np.zeros(64, np.int64), 0, 2000)
+    g = radio.rayleigh_from_uniforms(u[:, :2000], u[:, 2000:]).ravel()
+    assert abs(np.mean(np.abs(g) ** 2) - 1.0) < 0.02
+    assert abs(np.mean(g)) < 0.02
+    u2 = streams.uniforms(keys, np.ones(64, np.int64), 0, 2000)
+    e = radio.rayleigh_from_uniforms(u2[:, :2000], u2[:, 2000:]).ravel()
+    g1 = radio.gauss_markov_step(g, e, 0.64)
+    assert abs(np.mean(np.abs(g1) ** 2) - 1.0) < 0.02
+    corr = np.real(np.mean(g1 * np.conj(g)))
+    assert abs(corr - 0.64) < 0.02
