@@ -33,7 +33,7 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
 def cmd_list(args: argparse.Namespace) -> int:
     from semcom_envs.scenarios import SCENARIOS
 
-    console = Console()
+    console = Console(width=160)
     for env_id, cls in SCENARIOS.items():
         table = Table(title=f"{env_id}  (presets: {', '.join(cls.presets)})")
         table.add_column("config field")
@@ -54,7 +54,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                for name in args.policy]
     meta = evaluation.provenance(scenario, args.seed, args.episodes)
     paths = evaluation.save(results, meta, Path(args.out))
-    console = Console()
+    console = Console(width=160)
     table = Table(title=f"{args.env}: {args.episodes} episodes from seed {args.seed} (mean ± 95% CI)")
     for col in ("policy", "full CSI", *evaluation.METRICS, "ms/decision"):
         table.add_column(col)
@@ -73,7 +73,7 @@ def cmd_throughput(args: argparse.Namespace) -> int:
 
     rows = throughput.run(args.env, args.batch, args.cells, args.seconds, with_anchors=not args.no_anchors)
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    console = Console()
+    console = Console(width=160)
     table = Table(title=f"{args.env} throughput ({machine})")
     for col in ("measurement", "env-steps/s", "agent-steps/s", "vector env-steps/s", "us/step or value"):
         table.add_column(col, justify="right")

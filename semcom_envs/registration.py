@@ -8,6 +8,7 @@ import gymnasium
 
 from semcom_envs.api.core import BatchedScenario
 from semcom_envs.api.gym_env import SemComGymEnv
+from semcom_envs.api.runner import DEFAULT_CHUNK_SIZE
 from semcom_envs.api.vector import SemComVectorEnv
 from semcom_envs.scenarios import SCENARIOS
 
@@ -27,11 +28,17 @@ def make_gym_env(env_id: str, render_mode: str | None = None, **kwargs: Any) -> 
 
 
 def make_vector_env(env_id: str, num_envs: int = 1, render_mode: str | None = None,
-                    max_episode_steps: int | None = None, **kwargs: Any) -> SemComVectorEnv:
-    """Gymnasium vector entry point (``max_episode_steps``, if given, sets the scenario's ``max_steps``)."""
+                    max_episode_steps: int | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE,
+                    num_threads: int | None = None, **kwargs: Any) -> SemComVectorEnv:
+    """Gymnasium vector entry point.
+
+    ``max_episode_steps``, if given, sets the scenario's ``max_steps``; ``chunk_size`` and
+    ``num_threads`` tune how the batch is stepped (never what it computes).
+    """
     if max_episode_steps is not None:
         kwargs["max_steps"] = max_episode_steps
-    return SemComVectorEnv(make_scenario(env_id, **kwargs), num_envs=num_envs, render_mode=render_mode)
+    return SemComVectorEnv(make_scenario(env_id, **kwargs), num_envs=num_envs, render_mode=render_mode,
+                           chunk_size=chunk_size, num_threads=num_threads)
 
 
 def register_all() -> None:

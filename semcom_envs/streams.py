@@ -32,15 +32,15 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
-_S40, _S16 = np.uint64(40), np.uint64(16)
-_MASK24 = np.uint64(0xFFFFFF)
-_INV24 = np.float64(1.0 / (1 << 24))
+_S41, _S18 = np.uint64(41), np.uint64(18)
+_MASK23 = np.uint64(0x7FFFFF)
+_INV23 = 1.0 / (1 << 23)
 _EPISODE_SALT = np.uint64(0xD1B54A32D192ED03)
 _SLOT_SALT = np.uint64(0x8CB92BA72F3D8DD7)
 _DOMAINS = np.uint64(64)
 MAX_SEED = 2**63 - 1
 """Largest accepted seed."""
-NORMAL_BOUND = float(np.sqrt(-2.0 * np.log(0.5 / (1 << 24))))
+NORMAL_BOUND = float(np.sqrt(-2.0 * np.log(0.5 / (1 << 23))))
 """Largest magnitude :func:`normals` can return (24-bit uniforms bound Box-Muller), about 5.9."""
 
 
@@ -84,17 +84,18 @@ def _weyl(n: int) -> U64:
 
 
 def uniforms(key: U64, slot: ArrayLike, domain: int, n: int, dtype: type = np.float64) -> NDArray[np.floating]:
-    """(batch, 2n) independent U(0, 1) numbers with 24-bit resolution, never exactly 0 or 1.
+    """(batch, 2n) independent U(0, 1) numbers ``(j + 1/2) / 2^23``, never exactly 0 or 1.
 
-    Each 64-bit word yields two 24-bit uniforms, which is enough resolution for physics draws and
-    halves the hashing cost.
+    Each 64-bit word yields two 23-bit uniforms: enough resolution for physics draws, exact in
+    float32 (so float32 callers get the same numbers as float64 ones, rounded), and half the
+    hashing cost of one uniform per word.
     """
     z = _bits(key, slot, domain, n)
     out = np.empty((z.shape[0], 2 * n), dtype=dtype)
-    out[:, :n] = z >> _S40
-    out[:, n:] = (z >> _S16) & _MASK24
+    out[:, :n] = z >> _S41
+    out[:, n:] = (z >> _S18) & _MASK23
     out += 0.5
-    out *= _INV24
+    out *= _INV23
     return out
 
 

@@ -3,27 +3,63 @@
 All four adapters (PettingZoo parallel and AEC, Gymnasium single and vector) hold one
 :class:`BatchRunner`, so seeding and auto-reset behave identically everywhere: copy ``i`` of a batch
 seeded with ``s`` is the single environment seeded with ``s + i`` (see :mod:`semcom_envs.streams`).
+
+Large batches are stepped in chunks of ``chunk_size`` copies on ``num_threads`` threads. Because
+every copy's randomness depends only on its own key (counter-based streams) and the core is pure,
+chunking changes nothing in the results; it keeps each chunk's arrays in cache and lets numpy's
+GIL-free loops use several cores.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from semcom_envs import streams
 from semcom_envs.api.core import AgentArrays, BatchedScenario, State, Transition
 
+DEFAULT_CHUNK_SIZE = 1024
+"""Copies per chunk: large enough to amortise Python overhead, small enough to stay in cache."""
+
+
+def default_threads() -> int:
+    """Threads for chunked stepping: the machine's cores, at most 4."""
+    return max(1, min(4, os.cpu_count() or 1))
+
 
 class BatchRunner:
     """Steps ``num_envs`` copies of a scenario and keeps their seeds and episode counters."""
 
-    def __init__(self, scenario: BatchedScenario, num_envs: int) -> None:
+    def __init__(self, scenario: BatchedScenario, num_envs: int, chunk_size: int = DEFAULT_CHUNK_SIZE,
+                 num_threads: int | None = None) -> None:
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size={chunk_size} is invalid: must be an integer >= 1")
         self.scenario = scenario
         self.num_envs = num_envs
         self.base_keys: np.ndarray | None = None
         self.episodes = np.zeros(num_envs, dtype=np.int64)
-        self.state: State | None = None
+        self._bounds = [(i, min(i + chunk_size, num_envs)) for i in range(0, num_envs, chunk_size)]
+        self._states: list[State] | None = None
+        threads = default_threads() if num_threads is None else num_threads
+        self._pool = ThreadPoolExecutor(threads) if threads > 1 and len(self._bounds) > 1 else None
+
+    @property
+    def state(self) -> State | None:
+        """The whole batch's state (chunks concatenated: for inspection, not for the hot path)."""
+        if self._states is None:
+            return None
+        if len(self._states) == 1:
+            return self._states[0]
+        return {name: np.concatenate([s[name] for s in self._states]) for name in self._states[0]}
+
+    def _map(self, fn, *per_chunk):  # type: ignore[no-untyped-def]
+        """``fn`` applied to each chunk's arguments, on the thread pool when there is one."""
+        if self._pool is None:
+            return [fn(*args) for args in zip(*per_chunk)]
+        return list(self._pool.map(fn, *per_chunk))
 
     def reset(self, seed: int | Sequence[int] | None = None, entropy: np.random.Generator | None = None) -> AgentArrays:
         """Reset every copy. ``seed``: an int (copy i gets ``seed + i``), one seed per copy, or None.
@@ -45,36 +81,65 @@ class BatchRunner:
             self.episodes[:] = 0
         else:
             self.episodes += 1
-        self.state, obs = self.scenario.reset(streams.episode_key(self.base_keys, self.episodes))
-        return obs
+        keys = streams.episode_key(self.base_keys, self.episodes)
+        results = self._map(self.scenario.reset, [keys[a:b] for a, b in self._bounds])
+        self._states = [state for state, _ in results]
+        return _concat_agents([obs for _, obs in results])
 
     def reset_copies(self, mask: np.ndarray, observations: AgentArrays) -> None:
         """Start the next episode of the copies in ``mask``, writing their first observations in place."""
-        assert self.state is not None and self.base_keys is not None
+        assert self._states is not None and self.base_keys is not None
         idx = np.flatnonzero(mask)
         self.episodes[idx] += 1
         sub_state, sub_obs = self.scenario.reset(streams.episode_key(self.base_keys[idx], self.episodes[idx]))
-        for name, value in sub_state.items():
-            self.state[name][idx] = value
         for agent, value in sub_obs.items():
             observations[agent][idx] = value
+        for (a, b), state in zip(self._bounds, self._states):
+            inside = (idx >= a) & (idx < b)
+            if inside.any():
+                for name, value in sub_state.items():
+                    state[name][idx[inside] - a] = value[inside]
 
     def step(self, actions: Mapping[str, np.ndarray]) -> Transition:
         """Advance every copy by one slot."""
-        if self.state is None:
+        if self._states is None:
             raise RuntimeError("call reset() before step()")
-        transition = self.scenario.step(self.state, actions)
-        self.state = transition.state
-        return transition
+        if len(self._states) == 1:
+            transition = self.scenario.step(self._states[0], actions)
+            self._states = [transition.state]
+            return transition
+        arrays = {agent: np.asarray(value) for agent, value in actions.items()}
+        chunk_actions = [{agent: value[a:b] for agent, value in arrays.items()} for a, b in self._bounds]
+        parts = self._map(self.scenario.step, self._states, chunk_actions)
+        self._states = [p.state for p in parts]
+        return Transition(
+            state={},  # the chunked state lives in the runner; see ``state``
+            observations=_concat_agents([p.observations for p in parts]),
+            rewards=_concat_agents([p.rewards for p in parts]),
+            terminated=_concat_agents([p.terminated for p in parts]),
+            truncated=_concat_agents([p.truncated for p in parts]),
+            infos=_concat_agents([p.infos for p in parts]),
+        )
 
     def global_state(self) -> np.ndarray:
         """(num_envs, *state_space.shape) global state of the current slot."""
-        if self.state is None:
+        if self._states is None:
             raise RuntimeError("call reset() before state()")
-        return self.scenario.global_state(self.state)
+        return np.concatenate(self._map(self.scenario.global_state, self._states))
+
+    def close(self) -> None:
+        """Stop the worker threads."""
+        if self._pool is not None:
+            self._pool.shutdown()
+
+
+def _concat_agents(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Chunk results joined along the batch axis (no copy for a single chunk)."""
+    if len(parts) == 1:
+        return parts[0]
+    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
 
 
 def _is_int(x: object) -> bool:
     """True for Python and numpy integers, not for bools."""
     return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-

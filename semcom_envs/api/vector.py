@@ -18,7 +18,7 @@ from gymnasium.vector.utils import batch_space
 
 from semcom_envs.api.core import BatchedScenario
 from semcom_envs.api.joint import JointView
-from semcom_envs.api.runner import BatchRunner
+from semcom_envs.api.runner import DEFAULT_CHUNK_SIZE, BatchRunner
 from semcom_envs.render import ansi_table
 
 
@@ -27,7 +27,8 @@ class SemComVectorEnv(VectorEnv):
 
     metadata: dict[str, Any] = {"render_modes": ["ansi", "rgb_array"], "autoreset_mode": AutoresetMode.NEXT_STEP}
 
-    def __init__(self, scenario: BatchedScenario, num_envs: int, render_mode: str | None = None) -> None:
+    def __init__(self, scenario: BatchedScenario, num_envs: int, render_mode: str | None = None,
+                 chunk_size: int = DEFAULT_CHUNK_SIZE, num_threads: int | None = None) -> None:
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs={num_envs!r} is invalid: must be an integer >= 1")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -41,7 +42,7 @@ class SemComVectorEnv(VectorEnv):
         self.single_action_space = self.joint.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._runner = BatchRunner(scenario, self.num_envs)
+        self._runner = BatchRunner(scenario, self.num_envs, chunk_size=chunk_size, num_threads=num_threads)
         self._autoreset = np.zeros(self.num_envs, dtype=bool)
         self._infos: dict[str, np.ndarray] | None = None
 
@@ -71,6 +72,10 @@ class SemComVectorEnv(VectorEnv):
     def state(self) -> np.ndarray:
         """(num_envs, *state_space.shape) global states of the current slot."""
         return self._runner.global_state()
+
+    def close_extras(self, **kwargs: Any) -> None:
+        """Stop the stepping threads."""
+        self._runner.close()
 
     def render(self) -> tuple[Any, ...] | None:
         """One frame (``rgb_array``) or table (``ansi``) per copy."""

@@ -47,11 +47,16 @@ def rayleigh_from_uniforms(u_radius: ArrayLike, u_phase: ArrayLike) -> NDArray[n
     """Circularly-symmetric CN(0, 1) samples from two independent U(0, 1] arrays (Box-Muller).
 
     ``|g|^2 = -ln(u_radius)`` is Exp(1) and the phase is uniform, so ``g ~ CN(0, 1)`` exactly; taking
-    uniforms lets callers use counter-based random streams (see ``semcom_envs.streams``).
+    uniforms lets callers use counter-based random streams (see ``semcom_envs.streams``). float32
+    inputs give complex64 output (numpy's float32 sin/cos are vectorised, ~10x faster than float64).
     """
+    u_radius, u_phase = np.asarray(u_radius), np.asarray(u_phase)
     radius = np.sqrt(-np.log(u_radius))
-    phase = (2.0 * np.pi) * np.asarray(u_phase)
-    return radius * np.cos(phase) + 1j * (radius * np.sin(phase))
+    phase = u_phase * u_phase.dtype.type(2.0 * np.pi)
+    out = np.empty(radius.shape, dtype=np.result_type(radius.dtype, np.complex64))
+    out.real = radius * np.cos(phase)
+    out.imag = radius * np.sin(phase)
+    return out
 
 
 def gauss_markov_step(g: ArrayLike, innovation: ArrayLike, rho: float) -> NDArray[np.complexfloating]:
@@ -60,7 +65,11 @@ def gauss_markov_step(g: ArrayLike, innovation: ArrayLike, rho: float) -> NDArra
     With ``g ~ CN(0, 1)`` and ``e ~ CN(0, 1)`` independent, the result is again CN(0, 1), so the
     process is stationary with lag-one correlation ``rho`` (spec multicell §2, eq. (4)).
     """
-    return rho * np.asarray(g) + np.sqrt(1.0 - rho * rho) * np.asarray(innovation)
+    g, innovation = np.asarray(g), np.asarray(innovation)
+    real = g.real.dtype.type
+    out = innovation * real(np.sqrt(1.0 - rho * rho))
+    out += g * real(rho)
+    return out
 
 
 def interference_matrix_sinr(power_w: ArrayLike, gain: ArrayLike, noise_w: float | ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
 
@@ -17,6 +18,7 @@ from semcom_envs.physics.semantics import (
     DEEPSC_SNR_DB,
     _deepsc_logistic_coefficients,
     _deepsc_similarity_table_linear,
+    _deepsc_similarity_table_round,
     asc_task_success,
     bleu_proxy,
     deepsc_similarity,
@@ -139,13 +141,18 @@ def test_k_and_snr_broadcast_like_a_ufunc_including_scalars() -> None:
     assert deepsc_similarity(5, np.zeros((4, 1, 2))).shape == (4, 1, 2)
 
 
-def test_private_hot_path_matches_public_function_and_leaves_inputs_untouched() -> None:
+@pytest.mark.parametrize(
+    ("kernel", "interp"), [(_deepsc_similarity_table_linear, "linear"), (_deepsc_similarity_table_round, "round")]
+)
+def test_private_kernels_match_public_function_and_leave_inputs_untouched(
+    kernel: Callable[[np.ndarray, np.ndarray], np.ndarray], interp: str
+) -> None:
     rng = np.random.default_rng(1)
     k_idx0 = rng.integers(0, DEEPSC_K_MAX, size=(64, 7))
     snr = rng.uniform(-15.0, 25.0, size=(64, 7))
     k_copy, snr_copy = k_idx0.copy(), snr.copy()
-    got = _deepsc_similarity_table_linear(k_idx0, snr)
-    np.testing.assert_array_equal(got, deepsc_similarity(k_idx0 + 1, snr))
+    got = kernel(k_idx0, snr)
+    np.testing.assert_array_equal(got, deepsc_similarity(k_idx0 + 1, snr, interp=interp))
     np.testing.assert_array_equal(k_idx0, k_copy)
     np.testing.assert_array_equal(snr, snr_copy)
 
@@ -176,7 +183,11 @@ def test_nan_snr_raises_naming_snr_db_while_minus_inf_is_allowed() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "field"),
-    [({"interp": "cubic"}, "interp"), ({"model": "mlp"}, "model"), ({"model": "logistic", "interp": "round"}, "interp")],
+    [
+        ({"interp": "cubic"}, "interp"),
+        ({"model": "mlp"}, "model"),
+        ({"model": "logistic", "interp": "round"}, "interp"),
+    ],
 )
 def test_unknown_interp_or_model_raises_instead_of_being_ignored(kwargs: dict, field: str) -> None:
     with pytest.raises(ValueError, match=field):
@@ -276,7 +287,9 @@ def test_asc_task_success_collapses_as_o_approaches_1(backbone: str) -> None:
 
 @HYPOTHESIS
 @given(o=st.floats(0.0, 0.999), snr=st.floats(-5.0, 5.0), backbone=BACKBONES)
-def test_asc_interpolation_between_tabulated_snrs_lies_between_the_neighbours(o: float, snr: float, backbone: str) -> None:
+def test_asc_interpolation_between_tabulated_snrs_lies_between_the_neighbours(
+    o: float, snr: float, backbone: str
+) -> None:
     left = -5.0 if snr < 0.0 else 0.0
     a, b = float(asc_task_success(o, left, backbone)), float(asc_task_success(o, left + 5.0, backbone))
     eta = float(asc_task_success(o, snr, backbone))
@@ -314,7 +327,9 @@ def test_asc_compression_ratio_outside_0_1_raises_naming_o(bad_o: object) -> Non
 
 @HYPOTHESIS
 @given(l1=st.floats(0.0, 64.0), l2=st.floats(0.0, 64.0), l_opt=st.floats(1.0, 64.0), snr=st.floats(-20.0, 30.0))
-def test_sesc_similarity_never_decreases_when_more_features_are_sent(l1: float, l2: float, l_opt: float, snr: float) -> None:
+def test_sesc_similarity_never_decreases_when_more_features_are_sent(
+    l1: float, l2: float, l_opt: float, snr: float
+) -> None:
     low, high = sorted((l1, l2))
     sims = sesc_similarity([low, high], snr, l_opt=l_opt, l_tot=64.0)
     assert sims[1] >= sims[0]
