@@ -104,7 +104,7 @@ class BatchedScenario(abc.ABC):
 
 def check_agent_keys(given: Mapping[str, Any], agents: tuple[str, ...]) -> None:
     """Raise :class:`ActionError` unless ``given`` has exactly one entry per agent."""
-    if len(given) != len(agents) or any(a not in given for a in agents):
+    if len(given) != len(agents) or not all(a in given for a in agents):
         missing = [a for a in agents if a not in given]
         unknown = [a for a in given if a not in agents]
         raise ActionError(
@@ -145,9 +145,10 @@ def stack_discrete_actions(actions: Mapping[str, Any], agents: tuple[str, ...], 
         a = raw.astype(np.int64)
     else:
         raise ActionError(f"actions must be integer arrays; got dtype {raw.dtype}")
-    if np.any(a < 0) or np.any(a >= nvec):
+    # One comparison catches both ends: negative ints wrap to huge unsigned values.
+    if (a.view(np.uint64) if a.dtype == np.int64 else a.astype(np.uint64)).__ge__(nvec).any():
         _raise_bad_action(raw, agents, nvec, labels, "out of range")
-    return np.moveaxis(a, 0, 1)
+    return a.transpose(1, 0, 2)
 
 
 def _raise_bad_action(raw: np.ndarray, agents: tuple[str, ...], nvec: NDArray[np.int64],

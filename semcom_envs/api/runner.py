@@ -21,7 +21,7 @@ import numpy as np
 from semcom_envs import streams
 from semcom_envs.api.core import AgentArrays, BatchedScenario, State, Transition
 
-DEFAULT_CHUNK_SIZE = 1024
+DEFAULT_CHUNK_SIZE = 2048
 """Copies per chunk: large enough to amortise Python overhead, small enough to stay in cache."""
 
 

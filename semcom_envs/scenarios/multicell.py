@@ -212,10 +212,15 @@ def hexagonal_sites(num_cells: int, inter_site_distance_m: float) -> NDArray[np.
     return sites[:num_cells]
 
 
+_F10, _TINY = np.float32(10.0), np.float32(1e-30)
+_OBS_DB_LOW, _OBS_DB_HIGH, _OBS_INV_SCALE = (np.float32(OBS_DB_RANGE[0]), np.float32(OBS_DB_RANGE[1]),
+                                             np.float32(1.0 / OBS_DB_SCALE))
+
+
 def _db_feature(x: np.ndarray, noise_w: float) -> np.ndarray:
     """Observation feature of a power: dB above the noise floor, clipped, divided by 30 (float32)."""
-    db = np.float32(10.0) * np.log10(np.maximum(x * np.float32(1.0 / noise_w), np.float32(1e-30)))
-    return np.clip(db, *OBS_DB_RANGE) * np.float32(1.0 / OBS_DB_SCALE)
+    db = _F10 * np.log10(np.maximum(x * np.float32(1.0 / noise_w), _TINY))
+    return np.minimum(np.maximum(db, _OBS_DB_LOW), _OBS_DB_HIGH) * _OBS_INV_SCALE
 
 
 class MultiCell(BatchedScenario):
@@ -300,7 +305,7 @@ class MultiCell(BatchedScenario):
         loss_db = radio.path_loss_db(distance, c.path_loss_intercept_db, c.path_loss_slope_db)
         loss_db += c.shadowing_db * streams.normals(keys, t0, _D_SHADOW, m * m).reshape(b, m, m)
         u_g = streams.uniforms(keys, t0, _D_FADE_INIT, m * m, np.float32)
-        g = radio.rayleigh_from_uniforms(u_g[:, : m * m], u_g[:, m * m:]).reshape(b, m, m)
+        g = radio.cn01_from_uniforms(u_g[:, : m * m], u_g[:, m * m:]).reshape(b, 2, m, m)
         state: State = {
             "key": keys.copy(),
             "t": t0,
@@ -354,10 +359,10 @@ class MultiCell(BatchedScenario):
         else:
             level, k_idx = a[..., 0], a[..., 1]
         p = self.power_levels[level]
-        gain = state["large_scale"] * (state["fading"].real ** 2 + state["fading"].imag ** 2)  # eq. (3)
+        gain = self._gain(state)
         sinr, desired, interference = radio.interference_matrix_sinr(p, gain, self.noise_w)  # eqs. (1)-(2)
         silent = p <= 0.0
-        sinr_db = np.float32(10.0) * np.log10(np.maximum(sinr, np.float32(1e-30)))
+        sinr_db = _F10 * np.log10(np.maximum(sinr, _TINY))
         lookup = (semantics._deepsc_similarity_table_linear if c.accuracy_interp == "linear"
                   else semantics._deepsc_similarity_table_round)
         accuracy = lookup(k_idx, sinr_db)
@@ -367,13 +372,18 @@ class MultiCell(BatchedScenario):
         g_acc = 1.0 / (1.0 + np.exp(state["lam"] * (state["accuracy_req"] - accuracy)))
         qoe = state["weight"] * g_rate + (1.0 - state["weight"]) * g_acc
         p_tot = p.sum(axis=1, dtype=np.float64) + self.static_power_w  # eq. (7)
-        mean_qoe = qoe.mean(axis=1, dtype=np.float64)
-        ee_normalised = mean_qoe * (self.p_tot_max / p_tot)  # eq. (9)
-        reward = {"ee": ee_normalised, "ee_watts": qoe.sum(axis=1) / p_tot, "qoe": mean_qoe}[c.reward]
+        sum_qoe = qoe.sum(axis=1, dtype=np.float64)
+        ee_normalised = sum_qoe * (self.p_tot_max / m) / p_tot  # eq. (9)
+        if c.reward == "ee":
+            reward = ee_normalised
+        elif c.reward == "ee_watts":
+            reward = sum_qoe / p_tot
+        else:
+            reward = sum_qoe * (1.0 / m)
 
         keys, t = state["key"], state["t"]
         innovation = streams.uniforms(keys, t, _D_FADE_STEP, m * m, np.float32)  # eq. (4)
-        e = radio.rayleigh_from_uniforms(innovation[:, : m * m], innovation[:, m * m:]).reshape(-1, m, m)
+        e = radio.cn01_from_uniforms(innovation[:, : m * m], innovation[:, m * m:]).reshape(-1, 2, m, m)
         new_state = dict(state)
         new_state["fading"] = radio.gauss_markov_step(state["fading"], e, c.rho)
         if advance_t and c.redraw_requirements == "slot":
@@ -384,7 +394,7 @@ class MultiCell(BatchedScenario):
 
         obs = np.empty((p.shape[0], m, 7), dtype=np.float32)
         obs[..., 0] = p * np.float32(1.0 / self.p_max)
-        obs[..., 1] = np.clip(sinr_db, *OBS_DB_RANGE) * np.float32(1.0 / OBS_DB_SCALE)
+        obs[..., 1] = np.minimum(np.maximum(sinr_db, _OBS_DB_LOW), _OBS_DB_HIGH) * _OBS_INV_SCALE
         obs[..., 2] = qoe
         obs[..., 3] = new_state["desired_feature"] = _db_feature(desired, self.noise_w)
         obs[..., 4] = state.get("desired_feature", obs[..., 3])
@@ -393,7 +403,7 @@ class MultiCell(BatchedScenario):
         observations = {agent: obs[:, i] for i, agent in enumerate(self.agents)}
 
         truncated = new_state["t"] >= c.max_steps
-        terminated = np.zeros_like(truncated)
+        terminated = np.zeros(truncated.shape, dtype=bool)
         infos = {
             "sinr": np.where(silent, 0.0, sinr),
             "semantic_rate": rate,
@@ -415,10 +425,16 @@ class MultiCell(BatchedScenario):
             infos,
         )
 
+    @staticmethod
+    def _gain(state: State) -> np.ndarray:
+        """(B, M, M) channel gains ``h_jm = beta_jm |g_jm|^2`` (§2 eq. (3)); fading holds (re, im)."""
+        squared = np.square(state["fading"])
+        return state["large_scale"] * (squared[:, 0] + squared[:, 1])
+
     # ----------------------------------------------------------- global view
     def global_state(self, state: State) -> np.ndarray:
         b, m = state["t"].shape[0], self.num_agents
-        gain = state["large_scale"] * (state["fading"].real ** 2 + state["fading"].imag ** 2)
+        gain = self._gain(state)
         out = np.empty((b, m * m + 7 * m), dtype=np.float32)
         gain_db = np.clip(10.0 * np.log10(gain / self.noise_w), *STATE_GAIN_DB_RANGE)
         out[:, : m * m] = gain_db.reshape(b, m * m) / STATE_GAIN_DB_SCALE

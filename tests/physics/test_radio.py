@@ -81,11 +81,13 @@ def test_shannon_rate_monotone_in_sinr(s1, s2):
 def test_rayleigh_and_gauss_markov_are_cn01_with_lag_correlation_rho():
     keys = streams.episode_key(streams.seed_key(np.arange(64)), 0)
     u = streams.uniforms(keys, np.zeros(64, np.int64), 0, 2000)
-    g = radio.rayleigh_from_uniforms(u[:, :2000], u[:, 2000:]).ravel()
+    parts = radio.cn01_from_uniforms(u[:, :2000], u[:, 2000:])
+    g = (parts[:, 0] + 1j * parts[:, 1]).ravel()
     assert abs(np.mean(np.abs(g) ** 2) - 1.0) < 0.02
     assert abs(np.mean(g)) < 0.02
     u2 = streams.uniforms(keys, np.ones(64, np.int64), 0, 2000)
-    e = radio.rayleigh_from_uniforms(u2[:, :2000], u2[:, 2000:]).ravel()
+    parts2 = radio.cn01_from_uniforms(u2[:, :2000], u2[:, 2000:])
+    e = (parts2[:, 0] + 1j * parts2[:, 1]).ravel()
     g1 = radio.gauss_markov_step(g, e, 0.64)
     assert abs(np.mean(np.abs(g1) ** 2) - 1.0) < 0.02
     corr = np.real(np.mean(g1 * np.conj(g)))
