@@ -101,7 +101,7 @@ def anchors(min_seconds: float = 1.0) -> dict[str, float]:
     except ImportError:
         pass
     try:
-        from pettingzoo.mpe import simple_spread_v3
+        from mpe2 import simple_spread_v3
 
         mpe = simple_spread_v3.parallel_env()
         mpe.reset(seed=0)
@@ -112,19 +112,19 @@ def anchors(min_seconds: float = 1.0) -> dict[str, float]:
                 mpe.reset()
             mpe.step(mpe_actions)
 
-        out["pettingzoo MPE simple_spread, us/step (parallel API)"] = 1e6 / _rate(mpe_step, min_seconds)
+        out["MPE2 simple_spread (3 agents), us/step (PettingZoo parallel API)"] = 1e6 / _rate(mpe_step, min_seconds)
     except ImportError:
         pass
     try:
         import torch
         import vmas
 
-        torch.set_num_threads(2)
-        venv = vmas.make_env("balance", num_envs=4096, device="cpu", continuous_actions=True, seed=0)
+        venv = vmas.make_env("simple_spread", num_envs=4096, device="cpu", continuous_actions=True, seed=0)
         venv.reset()
         vacts = [torch.zeros(4096, 2) for _ in venv.agents]
         agents = len(venv.agents)
-        out[f"VMAS balance ({agents} agents), agent-steps/s @4096"] = 4096 * agents * _rate(lambda: venv.step(vacts), min_seconds)
+        out[f"VMAS simple_spread ({agents} agents), agent-steps/s @4096"] = (
+            4096 * agents * _rate(lambda: venv.step(vacts), min_seconds))
     except ImportError:
         pass
     return out

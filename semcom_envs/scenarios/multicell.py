@@ -382,13 +382,15 @@ class MultiCell(BatchedScenario):
             reward = sum_qoe * (1.0 / m)
 
         keys, t = state["key"], state["t"]
-        innovation = streams.uniforms(keys, t, _D_FADE_STEP, m * m, np.float32)  # eq. (4)
+        next_t = t + 1 if advance_t else t
+        # The innovation after slot t is addressed by t + 1 (the pilot's by 0), so no draw repeats.
+        innovation = streams.uniforms(keys, next_t, _D_FADE_STEP, m * m, np.float32)  # eq. (4)
         e = radio.cn01_from_uniforms(innovation[:, : m * m], innovation[:, m * m:]).reshape(-1, 2, m, m)
         new_state = dict(state)
         new_state["fading"] = radio.gauss_markov_step(state["fading"], e, c.rho)
         if advance_t and c.redraw_requirements == "slot":
-            new_state.update(self._draw_requirements(keys, t + 1, _D_REQ_U, _D_REQ_N))
-        new_state["t"] = t + 1 if advance_t else t
+            new_state.update(self._draw_requirements(keys, next_t, _D_REQ_U, _D_REQ_N))
+        new_state["t"] = next_t
         new_state["prev_power"] = p
         new_state["prev_k"] = k_idx + 1
 

@@ -1,0 +1,217 @@
+"""SemCom-MultiCell-v0 physics: the spec's equations, ranges and monotonicity, checked on the core."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from semcom_envs import streams
+from semcom_envs.api.runner import BatchRunner
+from semcom_envs.physics import radio
+from semcom_envs.scenarios.multicell import MultiCell, hexagonal_sites
+
+
+def _keys(n: int, seed: int = 0) -> np.ndarray:
+    return streams.episode_key(streams.seed_key(np.arange(seed, seed + n)), 0)
+
+
+def _actions(scenario: MultiCell, levels: np.ndarray, k_idx: np.ndarray) -> dict[str, np.ndarray]:
+    """Actions from (B, M) level and k-index arrays."""
+    return {a: np.stack([levels[:, i], k_idx[:, i]], axis=-1) for i, a in enumerate(scenario.agents)}
+
+
+def test_first_ring_sits_at_twice_the_radius_on_60i_minus_30_degrees():
+    sites = hexagonal_sites(7, 400.0)
+    np.testing.assert_allclose(np.linalg.norm(sites[1:], axis=1), 400.0)
+    angles = np.rad2deg(np.arctan2(sites[1:, 1], sites[1:, 0])) % 360
+    np.testing.assert_allclose(angles, 60 * np.arange(1, 7) - 30, atol=1e-9)
+
+
+def test_second_ring_completes_a_hexagonal_lattice():
+    sites = hexagonal_sites(19, 1.0)
+    d = np.linalg.norm(sites[:, None] - sites[None], axis=-1)
+    assert len(np.unique(np.round(sites, 9), axis=0)) == 19
+    assert np.isclose(d[np.triu_indices(19, 1)].min(), 1.0)  # nearest neighbours at the inter-site distance
+    np.testing.assert_allclose(sorted(np.linalg.norm(sites[7:], axis=1)), [np.sqrt(3)] * 6 + [2.0] * 6)
+
+
+def test_power_levels_per_preset():
+    paper = MultiCell().power_levels
+    np.testing.assert_allclose(paper, radio.dbm_to_watts(38.0) * np.arange(7) / 6, rtol=1e-6)
+    wide = MultiCell(preset="wide-area").power_levels
+    np.testing.assert_allclose(10 * np.log10(wide / wide[-1]), -5.0 * np.arange(6, -1, -1), atol=1e-4)
+    assert np.isclose(MultiCell(preset="paper-table").p_max, radio.dbm_to_watts(20.0), rtol=1e-6)
+
+
+def test_preset_values_can_be_overridden_by_keywords():
+    sc = MultiCell(preset="wide-area", p_bs_dbm=33.0)
+    assert sc.config.cell_radius_m == 500.0 and sc.config.p_bs_dbm == 33.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**40), cells=st.integers(1, 19), preset=st.sampled_from(["paper", "paper-table", "wide-area"]),
+       steps=st.integers(1, 4), data=st.data())
+def test_every_quantity_is_finite_and_in_range(seed, cells, preset, steps, data):
+    sc = MultiCell(num_cells=cells, preset=preset)
+    state, obs = sc.reset(_keys(3, seed))
+    for _ in range(steps):
+        levels = np.array(data.draw(st.lists(st.integers(0, 6), min_size=3 * cells, max_size=3 * cells))).reshape(3, cells)
+        k_idx = np.array(data.draw(st.lists(st.integers(0, 19), min_size=3 * cells, max_size=3 * cells))).reshape(3, cells)
+        tr = sc.step(state, _actions(sc, levels, k_idx))
+        state, info = tr.state, tr.infos
+        for name, value in info.items():
+            assert np.all(np.isfinite(value)), name
+        assert np.all(info["sinr"] >= 0)
+        assert np.all((info["accuracy"] >= 0) & (info["accuracy"] <= 0.99))
+        assert np.all((info["qoe"] >= 0) & (info["qoe"] <= 1))
+        assert np.all(info["ee"] >= 0) and np.all(info["ee_normalised"] <= 1.0 / (info["total_power_w"] / sc.p_tot_max) + 1e-9)
+        for a in sc.agents:
+            assert sc.observation_space(a).contains(tr.observations[a][0])
+        assert sc.state_space.contains(sc.global_state(state)[0])
+
+
+def test_semantic_rate_is_h_w_over_k_and_silent_cells_deliver_nothing():
+    sc = MultiCell(num_cells=3)
+    state, _ = sc.reset(_keys(1))
+    tr = sc.step(state, _actions(sc, np.array([[0, 3, 6]]), np.array([[0, 7, 19]])))
+    np.testing.assert_allclose(tr.infos["semantic_rate"][0], [0.0, 720e3 / 8, 720e3 / 20], rtol=1e-6)
+    assert tr.infos["accuracy"][0, 0] == 0.0 and tr.infos["sinr"][0, 0] == 0.0
+    assert tr.infos["qoe"][0, 0] < 1e-6
+
+
+def test_reward_variants_follow_eq_9():
+    results = {}
+    for reward in ("ee", "ee_watts", "qoe"):
+        sc = MultiCell(num_cells=3, reward=reward)
+        state, _ = sc.reset(_keys(5))
+        tr = sc.step(state, _actions(sc, np.full((5, 3), 2), np.full((5, 3), 6)))
+        results[reward] = (tr.rewards["bs_0"], tr.infos)
+    info = results["ee"][1]
+    m, qoe, p_tot = 3, info["qoe"].astype(np.float64), info["total_power_w"]
+    sc = MultiCell(num_cells=3)
+    static = 3 * radio.dbm_to_watts([39.0, 10.0, 5.0]).sum()
+    np.testing.assert_allclose(p_tot, info["tx_power_w"].sum(axis=1) + static, rtol=1e-6)  # eq. (7)
+    np.testing.assert_allclose(results["ee"][0], qoe.mean(axis=1) / (p_tot / sc.p_tot_max), rtol=1e-6)
+    np.testing.assert_allclose(results["ee_watts"][0], qoe.sum(axis=1) / p_tot, rtol=1e-6)
+    np.testing.assert_allclose(results["qoe"][0], qoe.mean(axis=1), rtol=1e-6)
+
+
+def test_observation_b_and_i_of_the_previous_slot_are_carried_over():
+    sc = MultiCell(num_cells=3)
+    state, obs0 = sc.reset(_keys(2))
+    tr1 = sc.step(state, _actions(sc, np.full((2, 3), 4), np.full((2, 3), 5)))
+    tr2 = sc.step(tr1.state, _actions(sc, np.full((2, 3), 2), np.full((2, 3), 9)))
+    for a in sc.agents:
+        np.testing.assert_array_equal(tr2.observations[a][:, 4], tr1.observations[a][:, 3])
+        np.testing.assert_array_equal(tr2.observations[a][:, 6], tr1.observations[a][:, 5])
+        np.testing.assert_allclose(tr2.observations[a][:, 0], 2 / 6, rtol=1e-6)
+
+
+def test_global_state_holds_the_channel_the_next_action_meets():
+    # The full-CSI premise of the oracle: SINR recomputed from state() equals the SINR of the step.
+    sc = MultiCell(num_cells=4)
+    runner = BatchRunner(sc, 3)
+    runner.reset(seed=11)
+    runner.step(_actions(sc, np.full((3, 4), 3), np.full((3, 4), 4)))
+    gs = runner.global_state().astype(np.float64)
+    gain = sc.noise_w * 10 ** (gs[:, :16].reshape(3, 4, 4) * 100 / 10)
+    levels = np.array([[1, 6, 0, 3]] * 3)
+    p = sc.power_levels[levels].astype(np.float64)
+    expected, _, _ = radio.interference_matrix_sinr(p, gain, float(sc.noise_w))
+    tr = runner.step(_actions(sc, levels, np.full((3, 4), 4)))
+    np.testing.assert_allclose(tr.infos["sinr"], np.where(p > 0, expected, 0.0), rtol=1e-3)
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32), cell=st.integers(0, 2), low=st.integers(1, 5), k=st.integers(0, 19))
+def test_more_own_power_raises_own_sinr_and_lowers_the_others(seed, cell, low, k):
+    sc = MultiCell(num_cells=3)
+    state, _ = sc.reset(_keys(1, seed))
+    levels = np.full((1, 3), 3)
+    levels[0, cell] = low
+    before = sc.step(state, _actions(sc, levels, np.full((1, 3), k))).infos
+    levels[0, cell] = low + 1
+    after = sc.step(state, _actions(sc, levels, np.full((1, 3), k))).infos
+    others = np.arange(3) != cell
+    assert after["sinr"][0, cell] >= before["sinr"][0, cell]
+    assert np.all(after["sinr"][0, others] <= before["sinr"][0, others] * (1 + 1e-6))
+    # the measured table is monotone in SNR only up to 0.01 (semantics §1)
+    assert after["accuracy"][0, cell] >= before["accuracy"][0, cell] - 0.011
+
+
+def test_requirements_are_drawn_in_the_spec_ranges_and_redrawn_per_slot_on_request():
+    sc = MultiCell(num_cells=7)
+    state, _ = sc.reset(_keys(200))
+    assert np.all((state["rate_req"] >= 80e3) & (state["rate_req"] <= 100e3))
+    assert np.all((state["accuracy_req"] >= 0.8) & (state["accuracy_req"] <= 0.9))
+    assert abs(state["lam"].mean() - 55) < 0.5 and abs(state["beta_qoe"].mean() - 2e-4) < 1e-6
+    act = _actions(sc, np.full((200, 7), 3), np.full((200, 7), 7))
+    assert np.array_equal(sc.step(state, act).state["rate_req"], state["rate_req"])
+    slot = MultiCell(num_cells=7, redraw_requirements="slot")
+    s2, _ = slot.reset(_keys(200))
+    assert not np.array_equal(slot.step(s2, act).state["rate_req"], s2["rate_req"])
+
+
+def test_fading_is_stationary_with_lag_one_correlation_rho():
+    sc = MultiCell(num_cells=7, rho=0.64)
+    state, _ = sc.reset(_keys(400))
+    act = _actions(sc, np.full((400, 7), 3), np.full((400, 7), 7))
+    for _ in range(4):  # the pilot's update and three slots: every innovation must be fresh
+        g0 = state["fading"].astype(np.float64)
+        state = sc.step(state, act).state
+        g1 = state["fading"].astype(np.float64)
+        c0, c1 = g0[:, 0] + 1j * g0[:, 1], g1[:, 0] + 1j * g1[:, 1]
+        assert abs(np.mean(np.abs(c1) ** 2) - 1) < 0.03
+        assert abs(np.real(np.mean(c1 * np.conj(c0))) - 0.64) < 0.03
+
+
+def test_users_lie_inside_their_cells_and_outside_the_minimum_distance():
+    for preset in ("paper", "wide-area"):
+        sc = MultiCell(preset=preset)
+        state, _ = sc.reset(_keys(100))
+        r = np.linalg.norm(state["ut_xy"] - sc.sites[None], axis=-1)
+        assert r.min() >= sc.config.min_distance_m - 1e-9 and r.max() <= sc.config.cell_radius_m + 1e-9
+
+
+def test_flat_and_multidiscrete_encodings_give_the_same_transition():
+    multi, flat = MultiCell(num_cells=3), MultiCell(num_cells=3, flat_actions=True)
+    levels, k_idx = np.array([[0, 3, 6]]), np.array([[19, 0, 8]])
+    s1, _ = multi.reset(_keys(1))
+    s2, _ = flat.reset(_keys(1))
+    t1 = multi.step(s1, _actions(multi, levels, k_idx))
+    t2 = flat.step(s2, {a: levels[:, i] * 20 + k_idx[:, i] for i, a in enumerate(flat.agents)})
+    for a in multi.agents:
+        np.testing.assert_array_equal(t1.observations[a], t2.observations[a])
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7])
+def test_chunked_threaded_stepping_changes_nothing(chunk):
+    sc = MultiCell(num_cells=3, max_steps=5)
+    whole, chunked = BatchRunner(sc, 10), BatchRunner(sc, 10, chunk_size=chunk, num_threads=2)
+    o1, o2 = whole.reset(seed=3), chunked.reset(seed=3)
+    rng = np.random.default_rng(0)
+    for _ in range(6):
+        act = _actions(sc, rng.integers(0, 7, (10, 3)), rng.integers(0, 20, (10, 3)))
+        t1, t2 = whole.step(act), chunked.step(act)
+        for a in sc.agents:
+            np.testing.assert_array_equal(t1.observations[a], t2.observations[a])
+            np.testing.assert_array_equal(t1.rewards[a], t2.rewards[a])
+        np.testing.assert_array_equal(whole.global_state(), chunked.global_state())
+    chunked.close()
+
+
+def test_rgb_render_is_an_image_and_ansi_lists_every_agent():
+    from semcom_envs.multicell_v0 import parallel_env
+
+    env = parallel_env(num_cells=7, render_mode="rgb_array")
+    env.reset(seed=0)
+    env.step({a: np.array([3, 7]) for a in env.agents})
+    frame = env.render()
+    assert frame.ndim == 3 and frame.shape[2] == 3 and frame.dtype == np.uint8 and frame.std() > 0
+    text_env = parallel_env(num_cells=3, render_mode="ansi")
+    text_env.reset(seed=0)
+    text_env.step({a: np.array([3, 7]) for a in text_env.agents})
+    text = text_env.render()
+    assert all(a in text for a in text_env.possible_agents) and "qoe" in text
