@@ -1,6 +1,7 @@
 """Simple local-information heuristics for SemCom-MultiCell-v0.
 
-``adaptive_k``: every BS sends at one fixed power level and picks the strongest compression (the
+``adaptive_k``: every BS sends at one fixed power level (by default the lowest non-zero one: in
+the default preset SNRs are high, so little power is needed) and picks the strongest compression (the
 smallest ``k``, i.e. the highest semantic rate) whose DeepSC accuracy at its last measured SINR
 still reaches a target. It is the "link adaptation" rule a practitioner would write first: it uses
 only the agent's own observation (its SINR of the last slot), no learning and no channel state of
@@ -21,10 +22,12 @@ class AdaptiveK:
     name = "adaptive_k"
     uses_global_state = False
 
-    def __init__(self, scenario: MultiCell, power_level: int = -1, target_accuracy: float = 0.9) -> None:
+    def __init__(self, scenario: MultiCell, power_level: int | None = None, target_accuracy: float = 0.9) -> None:
         if not isinstance(scenario, MultiCell):
             raise TypeError("adaptive_k supports SemCom-MultiCell-v0 only")
         q = scenario.config.num_power_levels
+        if power_level is None:
+            power_level = int(np.flatnonzero(scenario.power_levels > 0)[0])
         if not -q <= power_level < q:
             raise ValueError(f"power_level={power_level} is invalid: must be in [{-q}, {q - 1}]")
         if not 0.0 < target_accuracy < 1.0:

@@ -78,10 +78,9 @@ class SemComParallelEnv(ParallelEnv):
 
     def _agent_infos(self, infos: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
         """Per-agent info dicts of copy 0: per-agent quantities by position, network ones shared."""
-        rows = {k: v[0].tolist() for k, v in infos.items()}
-        shared = {k: v for k, v in rows.items() if not isinstance(v, list)}
-        return {a: {**{k: v[i] for k, v in rows.items() if isinstance(v, list)}, **shared}
-                for i, a in enumerate(self.possible_agents)}
+        per_agent = [(k, v[0].tolist()) for k, v in infos.items() if v.ndim == 2]
+        shared = {k: v[0].item() for k, v in infos.items() if v.ndim == 1}
+        return {a: {**{k: values[i] for k, values in per_agent}, **shared} for i, a in enumerate(self.possible_agents)}
 
     def state(self) -> np.ndarray:
         return self._runner.global_state()[0]
