@@ -17,8 +17,7 @@ import numpy as np
 from semcom_envs.api.core import BatchedScenario
 from semcom_envs.api.joint import JointView
 from semcom_envs.api.parallel import RENDER_MODES
-from semcom_envs.api.runner import BatchRunner
-from semcom_envs.render import ansi_table
+from semcom_envs.api.runner import BatchRunner, render_single
 
 
 class SemComGymEnv(gymnasium.Env):
@@ -64,15 +63,4 @@ class SemComGymEnv(gymnasium.Env):
         return self._runner.global_state()[0]
 
     def render(self) -> np.ndarray | str | None:
-        if self.render_mode is None:
-            gymnasium.logger.warn("render() called without a render_mode; pass render_mode= to gym.make")
-            return None
-        if self._runner.state is None:
-            raise RuntimeError("call reset() before render()")
-        if self.render_mode == "rgb_array":
-            return self.scenario.render_rgb(self._runner.state, self._infos, 0)
-        text = ansi_table(self.scenario.agents, self._infos, 0, int(self._runner.state["t"][0]))
-        if self.render_mode == "human":
-            print(text, end="")
-            return None
-        return text
+        return render_single(self.render_mode, self.scenario, self._runner, self._infos)

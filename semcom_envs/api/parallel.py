@@ -11,8 +11,7 @@ from pettingzoo import AECEnv, ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec
 
 from semcom_envs.api.core import ActionError, BatchedScenario, check_agent_keys
-from semcom_envs.api.runner import BatchRunner
-from semcom_envs.render import ansi_table
+from semcom_envs.api.runner import BatchRunner, render_single
 
 RENDER_MODES = ["human", "ansi", "rgb_array"]
 
@@ -87,18 +86,7 @@ class SemComParallelEnv(ParallelEnv):
 
     def render(self, *args: Any) -> np.ndarray | str | None:
         """Render per ``render_mode`` (extra positional arguments, as RLlib passes, are ignored)."""
-        if self.render_mode is None:
-            gymnasium.logger.warn("render() called without a render_mode; pass render_mode= to the constructor")
-            return None
-        if self._runner.state is None:
-            raise RuntimeError("call reset() before render()")
-        if self.render_mode == "rgb_array":
-            return self.scenario.render_rgb(self._runner.state, self._infos, 0)
-        text = ansi_table(self.possible_agents, self._infos, 0, int(self._runner.state["t"][0]))
-        if self.render_mode == "human":
-            print(text, end="")
-            return None
-        return text
+        return render_single(self.render_mode, self.scenario, self._runner, self._infos)
 
     def close(self) -> None:
         """Nothing to release (rendering closes its figures)."""

@@ -16,10 +16,12 @@ import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+import gymnasium
 import numpy as np
 
 from semcom_envs import streams
 from semcom_envs.api.core import AgentArrays, BatchedScenario, State, Transition
+from semcom_envs.render import ansi_table
 
 DEFAULT_CHUNK_SIZE = 2048
 """Copies per chunk: large enough to amortise Python overhead, small enough to stay in cache."""
@@ -131,6 +133,24 @@ class BatchRunner:
         """Stop the worker threads."""
         if self._pool is not None:
             self._pool.shutdown()
+
+
+def render_single(mode: str | None, scenario: BatchedScenario, runner: BatchRunner,
+                  infos: Mapping[str, np.ndarray] | None) -> np.ndarray | str | None:
+    """``render()`` of the single-copy adapters: a picture, a text table, or the table printed."""
+    if mode is None:
+        gymnasium.logger.warn("render() called without a render_mode; pass render_mode= when making the env")
+        return None
+    state = runner.state
+    if state is None:
+        raise RuntimeError("call reset() before render()")
+    if mode == "rgb_array":
+        return scenario.render_rgb(state, infos, 0)
+    text = ansi_table(scenario.agents, infos, 0, int(state["t"][0]))
+    if mode == "human":
+        print(text, end="")
+        return None
+    return text
 
 
 def _concat_agents(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

@@ -68,7 +68,7 @@ def test_vector_autoreset_next_step_matches_single_env_episodes():
     act = np.zeros((2, 6), dtype=np.int64)
     act[:, 0::2] = 3
     act[:, 1::2] = 7
-    for episode in range(3):
+    for _episode in range(3):
         np.testing.assert_array_equal(obs_v[0], obs_s)
         for t in range(4):
             obs_v, rew_v, term_v, trunc_v, _ = venv.step(act)

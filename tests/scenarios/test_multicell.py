@@ -89,7 +89,7 @@ def test_reward_variants_follow_eq_9():
         tr = sc.step(state, _actions(sc, np.full((5, 3), 2), np.full((5, 3), 6)))
         results[reward] = (tr.rewards["bs_0"], tr.infos)
     info = results["ee"][1]
-    m, qoe, p_tot = 3, info["qoe"].astype(np.float64), info["total_power_w"]
+    qoe, p_tot = info["qoe"].astype(np.float64), info["total_power_w"]
     sc = MultiCell(num_cells=3)
     static = 3 * radio.dbm_to_watts([39.0, 10.0, 5.0]).sum()
     np.testing.assert_allclose(p_tot, info["tx_power_w"].sum(axis=1) + static, rtol=1e-6)  # eq. (7)
@@ -190,7 +190,8 @@ def test_flat_and_multidiscrete_encodings_give_the_same_transition():
 def test_chunked_threaded_stepping_changes_nothing(chunk):
     sc = MultiCell(num_cells=3, max_steps=5)
     whole, chunked = BatchRunner(sc, 10), BatchRunner(sc, 10, chunk_size=chunk, num_threads=2)
-    o1, o2 = whole.reset(seed=3), chunked.reset(seed=3)
+    whole.reset(seed=3)
+    chunked.reset(seed=3)
     rng = np.random.default_rng(0)
     for _ in range(6):
         act = _actions(sc, rng.integers(0, 7, (10, 3)), rng.integers(0, 20, (10, 3)))
