@@ -20,7 +20,8 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("SemCom-MultiCell-v0", {"num_cells": 3, "flat_actions": True, "max_steps": 20}),
     ("SemCom-MultiCell-v0", {"preset": "wide-area", "redraw_requirements": "slot", "reward": "qoe",
                              "accuracy_interp": "round", "max_steps": 30}),
-    ("SemCom-MultiCell-v0", {"num_cells": 1, "preset": "paper-table", "reward": "ee_watts", "max_steps": 10}),
+    ("SemCom-MultiCell-v0", {"num_cells": 1, "preset": "paper-table", "reward": "ee_watts", "max_steps": 10,
+                             "accuracy_model": "logistic"}),
 ]
 CASE_IDS = [f"{env_id}-{'-'.join(f'{k}={v}' for k, v in cfg.items()) or 'default'}" for env_id, cfg in CASES]
 

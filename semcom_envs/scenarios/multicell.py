@@ -51,7 +51,8 @@ Arguments (``gym.make("SemCom-MultiCell-v0", **kwargs)``; dB only here, SI insid
 ``p_max_dbm``, ``p_bs_dbm``, ``p_ut_dbm``, ``p_ai_dbm``, ``rate_req_ksuts``, ``accuracy_req``,
 ``lambda_mean``, ``lambda_std``, ``beta_mean_per_ksuts``, ``beta_std_per_ksuts``,
 ``weight_range``, ``redraw_requirements`` (``"episode"``/``"slot"``), ``reward``,
-``flat_actions``, ``max_steps``, ``accuracy_interp`` (``"linear"``/``"round"``).
+``flat_actions``, ``max_steps``, ``accuracy_interp`` (``"linear"``/``"round"``),
+``accuracy_model`` (``"table"``, or ``"logistic"`` for the smooth fitted surrogate).
 
 Spec resolutions and choices (say so when comparing with the source):
 - ``p_max_dbm = 38`` by default, not the 20 dBm printed in the source's table: with
@@ -142,6 +143,7 @@ class MultiCellConfig:
     flat_actions: bool = False
     max_steps: int = 100
     accuracy_interp: str = "linear"
+    accuracy_model: str = "table"
 
     def __post_init__(self) -> None:
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
@@ -175,6 +177,9 @@ class MultiCellConfig:
         check_choice("flat_actions", self.flat_actions, (False, True))
         set_("max_steps", check_int("max_steps", self.max_steps, 1))
         check_choice("accuracy_interp", self.accuracy_interp, ("linear", "round"))
+        check_choice("accuracy_model", self.accuracy_model, ("table", "logistic"))
+        if self.accuracy_model == "logistic" and self.accuracy_interp != "linear":
+            raise ConfigError("accuracy_interp='round' applies to accuracy_model='table' only")
 
     @property
     def inter_site_distance_m(self) -> float:
@@ -247,7 +252,10 @@ class MultiCell(BatchedScenario):
         self.p_tot_max = m * self.p_max + self.static_power_w
         # spec §3 eq. (6): S = H W / k [suts/s], tabulated per compression index k - 1.
         self._rate_of_k = (c.suts_per_word * c.bandwidth_hz / np.arange(1, K_MAX + 1)).astype(np.float32)
-        self._fade_scale = math.sqrt(1.0 - c.rho**2)
+        # semantics §1: measured table (linear or nearest-dB lookup) or its smooth logistic fit.
+        self._accuracy = (semantics._deepsc_logistic if c.accuracy_model == "logistic"
+                          else semantics._deepsc_similarity_table_round if c.accuracy_interp == "round"
+                          else semantics._deepsc_similarity_table_linear)
 
         q = c.num_power_levels
         self.action_nvec = np.array([q * K_MAX] if c.flat_actions else [q, K_MAX], dtype=np.int64)
@@ -363,9 +371,7 @@ class MultiCell(BatchedScenario):
         sinr, desired, interference = radio.interference_matrix_sinr(p, gain, self.noise_w)  # eqs. (1)-(2)
         silent = p <= 0.0
         sinr_db = _F10 * np.log10(np.maximum(sinr, _TINY))
-        lookup = (semantics._deepsc_similarity_table_linear if c.accuracy_interp == "linear"
-                  else semantics._deepsc_similarity_table_round)
-        accuracy = lookup(k_idx, sinr_db)
+        accuracy = self._accuracy(k_idx, sinr_db)
         accuracy = np.where(silent, 0.0, accuracy)  # eq. (5); silent BS: nothing delivered
         rate = np.where(silent, 0.0, self._rate_of_k[k_idx])  # eq. (6)
         g_rate = 1.0 / (1.0 + np.exp(state["beta_qoe"] * (state["rate_req"] - rate)))  # eq. (8)

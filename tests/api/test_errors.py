@@ -26,6 +26,8 @@ from semcom_envs.multicell_v0 import parallel_env
         ({"redraw_requirements": "never"}, "redraw_requirements"),
         ({"num_cels": 3}, "num_cels"),
         ({"min_distance_m": 500.0}, "min_distance_m"),
+        ({"accuracy_model": "logistic", "accuracy_interp": "round"}, "accuracy_interp"),
+        ({"accuracy_model": "neural"}, "accuracy_model"),
     ],
 )
 def test_invalid_config_raises_naming_the_field(kwargs, field):
