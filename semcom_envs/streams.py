@@ -33,8 +33,9 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
 _S41, _S18 = np.uint64(41), np.uint64(18)
-_MASK23 = np.uint64(0x7FFFFF)
-_INV23 = 1.0 / (1 << 23)
+_MASK23_U32 = np.uint32(0x7FFFFF)
+_ONE_F32_BITS = np.uint32(0x3F800000)  # bit pattern of 1.0f
+_ONE_MINUS_HALF_ULP = np.float32(1.0 - 0.5 / (1 << 23))
 _EPISODE_SALT = np.uint64(0xD1B54A32D192ED03)
 _SLOT_SALT = np.uint64(0x8CB92BA72F3D8DD7)
 _DOMAINS = np.uint64(64)
@@ -91,12 +92,16 @@ def uniforms(key: U64, slot: ArrayLike, domain: int, n: int, dtype: type = np.fl
     hashing cost of one uniform per word.
     """
     z = _bits(key, slot, domain, n)
-    out = np.empty((z.shape[0], 2 * n), dtype=dtype)
-    out[:, :n] = z >> _S41
-    out[:, n:] = (z >> _S18) & _MASK23
-    out += 0.5
-    out *= _INV23
-    return out
+    # 23 random bits as the mantissa of a float32 in [1, 2), then one subtraction: exact and
+    # cheaper than converting 64-bit integers to floats.
+    bits = np.empty((z.shape[0], 2 * n), dtype=np.uint32)
+    np.right_shift(z, _S41, out=bits[:, :n], casting="unsafe")
+    np.right_shift(z, _S18, out=bits[:, n:], casting="unsafe")
+    bits[:, n:] &= _MASK23_U32
+    bits |= _ONE_F32_BITS
+    out = bits.view(np.float32)
+    out -= _ONE_MINUS_HALF_ULP
+    return out if dtype is np.float32 else out.astype(dtype)
 
 
 def normals(key: U64, slot: ArrayLike, domain: int, n: int, dtype: type = np.float64) -> NDArray[np.floating]:
