@@ -78,6 +78,7 @@ def evaluate(scenario: BatchedScenario, policy: Policy, episodes: int, seed: int
         sums["tx_power_w"] += infos["tx_power_w"].mean(axis=1)
         steps += 1
         done = np.logical_and.reduce([tr.terminated[a] | tr.truncated[a] for a in scenario.agents])
+    runner.close()
     return EvalResult(
         policy=policy.name,
         uses_global_state=policy.uses_global_state,

@@ -103,7 +103,12 @@ class BatchRunner:
                     state[name][idx[inside] - a] = value[inside]
 
     def step(self, actions: Mapping[str, np.ndarray]) -> Transition:
-        """Advance every copy by one slot."""
+        """Advance every copy by one slot.
+
+        The runner keeps the new state (``state``); the returned transition's ``state`` field is
+        the scenario's state only for a single chunk and empty otherwise, so callers read
+        observations, rewards, flags and infos from it, never the state.
+        """
         if self._states is None:
             raise RuntimeError("call reset() before step()")
         if len(self._states) == 1:
