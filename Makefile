@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH_PIN := torch==2.13.0
 
-.PHONY: demo test install install-dev throughput clean
+.PHONY: demo test install install-dev throughput compare clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,14 @@ test: install-dev
 
 throughput: install
 	$(BIN)/semcom throughput --json results/throughput.json
+
+# The README's baseline comparison: M = 3 and 7, presets paper and wide-area, 5 seeds x 8 episodes.
+BASELINES := --policy random --policy greedy --policy full_power --policy min_power --policy max_sum_rate --policy oracle
+compare: install
+	for preset in paper wide-area; do for m in 3 7; do \
+	  $(BIN)/semcom eval SemCom-MultiCell-v0 $(BASELINES) --seeds 0 1 2 3 4 --episodes 8 \
+	    --set num_cells=$$m --set preset=$$preset --out results/compare-$$preset-m$$m || exit 1; \
+	done; done
 
 clean:
 	rm -rf $(VENV) results build *.egg-info

@@ -5,12 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from baselines.multicell_heuristics import AdaptiveK
+from baselines.multicell import AdaptiveK, Greedy, MaxSumRate, Oracle, full_power, min_power
 from baselines.policy import Policy
 from baselines.random_policy import RandomPolicy
 from semcom_envs.api.core import BatchedScenario
 
-POLICIES: dict[str, Callable[..., Policy]] = {"random": RandomPolicy, "adaptive_k": AdaptiveK}
+POLICIES: dict[str, Callable[..., Policy]] = {
+    "random": RandomPolicy,
+    "greedy": Greedy,
+    "full_power": full_power,
+    "min_power": min_power,
+    "adaptive_k": AdaptiveK,
+    "max_sum_rate": MaxSumRate,
+    "oracle": Oracle,
+}
 
 
 def make_policy(name: str, scenario: BatchedScenario, **kwargs: Any) -> Policy:

@@ -50,21 +50,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from semcom_envs.registration import make_scenario
 
     scenario = make_scenario(args.env, **_parse_set(args.set))
-    results = [evaluation.evaluate(scenario, make_policy(name, scenario), args.episodes, args.seed)
-               for name in args.policy]
-    meta = evaluation.provenance(scenario, args.seed, args.episodes)
-    paths = evaluation.save(results, meta, Path(args.out))
+    seeds = args.seeds if args.seeds else [args.seed]
+    policies = [make_policy(name, scenario) for name in args.policy]
+    comparison = evaluation.compare(scenario, policies, seeds, args.episodes)
+    meta = evaluation.provenance(scenario, seeds, args.episodes)
+    paths = evaluation.save(comparison, meta, Path(args.out))
     console = Console(width=160)
-    table = Table(title=f"{args.env}: {args.episodes} episodes from seed {args.seed} (mean ± 95% CI)")
-    for col in ("policy", "full CSI", *evaluation.METRICS, "ms/decision"):
-        table.add_column(col)
-    for r in results:
-        s = r.summary()
-        table.add_row(r.policy, "yes" if r.uses_global_state else "no",
-                      *(f"{s[m][0]:.4g} ± {s[m][1]:.2g}" for m in evaluation.METRICS),
-                      f"{1e3 * r.seconds_per_decision:.3f}")
-    console.print(table)
-    console.print("saved: " + ", ".join(str(p) for p in paths.values()))
+    console.print(f"[bold]{args.env}[/bold]: {len(seeds)} seed(s) x {args.episodes} episodes, mean ± 95% CI over seeds")
+    console.print(evaluation.markdown_table(comparison))
+    console.print("saved: " + ", ".join(str(p) for p in paths.values() if p.exists()))
     return 0
 
 
@@ -94,11 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="scenario ids and their config fields")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("eval", help="evaluate policies; prints a table, saves JSON, Markdown and a plot")
+    p = sub.add_parser("eval", help="compare policies over seeds; prints a table, saves JSON, Markdown and figures")
     p.add_argument("env", help="environment id, e.g. SemCom-MultiCell-v0")
     p.add_argument("--policy", action="append", required=True, help="policy name (repeatable)")
     p.add_argument("--episodes", type=int, default=16)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="evaluation seed (episode i: env seed seed * 2**32 + i)")
+    p.add_argument("--seeds", type=int, nargs="+", help="several evaluation seeds (overrides --seed)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config field (repeatable)")
     p.add_argument("--out", default="results/eval", help="output folder")
     p.set_defaults(func=cmd_eval)

@@ -1,8 +1,10 @@
-"""Batched evaluation of policies: every episode is one copy of a batch, stepped in one array call.
+"""Batched evaluation and comparison of policies with honest statistics.
 
-Episode ``i`` of an evaluation with seed ``s`` is the environment reset with seed ``s + i``, so
-every policy meets the same users, requirements and fading (common random numbers), and a result
-is reproducible from (env id, config, seed, episodes).
+Evaluation seed ``s`` runs ``episodes`` episodes as one batch; episode ``i`` is the environment
+reset with seed ``s * 2**32 + i``, so runs with different seeds never share an episode, every
+policy meets the same users, requirements and fading for the same seed (common random numbers),
+and every number is reproducible from (env id, config, seed, episodes). Confidence intervals are
+Student-t intervals over seeds (each seed's value is the mean over its episodes and slots).
 """
 
 from __future__ import annotations
@@ -23,44 +25,44 @@ from baselines.policy import Policy
 from semcom_envs.api.core import BatchedScenario
 from semcom_envs.api.runner import BatchRunner
 
-METRICS = {
-    "ee": "reward (semantic EE by default)",
-    "sum_qoe": "sum of QoE over agents",
-    "rate_ok": "share of agent-slots meeting the rate requirement",
-    "accuracy_ok": "share of agent-slots meeting the accuracy requirement",
-    "tx_power_w": "mean transmit power per agent [W]",
+EPISODE_SEED_STRIDE = 2**32
+"""Episode ``i`` of evaluation seed ``s`` uses environment seed ``s * EPISODE_SEED_STRIDE + i``."""
+
+METRICS: dict[str, str] = {
+    "ee": "reward per slot (semantic EE by default)",
+    "sum_qoe": "sum of QoE over cells",
+    "sum_semantic_rate": "sum of semantic rates [suts/s]",
+    "accuracy": "mean semantic accuracy",
+    "rate_ok": "share of cell-slots meeting the rate requirement",
+    "accuracy_ok": "share of cell-slots meeting the accuracy requirement",
+    "tx_power_w": "mean transmit power per cell [W]",
 }
 
 
 @dataclasses.dataclass
-class EvalResult:
-    """Per-episode metrics (means over the episode's slots) and the per-slot reward curve."""
+class RunResult:
+    """One policy, one evaluation seed: per-episode metric means, the reward curve, action counts."""
 
     policy: str
-    uses_global_state: bool
+    seed: int
     episodes: dict[str, list[float]]
     reward_per_slot: list[list[float]]
+    action_counts: list[list[int]] | None
     seconds_per_decision: float
 
-    def summary(self) -> dict[str, tuple[float, float]]:
-        """Mean and 95% confidence half-width (Student t over episodes) of each metric."""
-        out = {}
-        for name, values in self.episodes.items():
-            v = np.asarray(values)
-            half = float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else float("nan")
-            out[name] = (float(v.mean()), half)
-        return out
+    def mean(self, metric: str) -> float:
+        return float(np.mean(self.episodes[metric]))
 
 
-def evaluate(scenario: BatchedScenario, policy: Policy, episodes: int, seed: int) -> EvalResult:
-    """Run ``episodes`` full episodes of ``policy`` in one batch; episode i is seeded ``seed + i``."""
+def evaluate(scenario: BatchedScenario, policy: Policy, episodes: int, seed: int) -> RunResult:
+    """Run ``episodes`` full episodes of ``policy`` in one batch (see the module docstring for seeds)."""
     runner = BatchRunner(scenario, episodes)
-    obs = runner.reset(seed)
+    obs = runner.reset([seed * EPISODE_SEED_STRIDE + i for i in range(episodes)])
     policy.reset(seed)
-    sums: dict[str, np.ndarray] = {name: np.zeros(episodes) for name in METRICS}
-    curve = []
-    decision_time = 0.0
-    steps = 0
+    sums = {name: np.zeros(episodes) for name in METRICS}
+    curve, decision_time, steps = [], 0.0, 0
+    levels = getattr(scenario, "power_levels", None)
+    counts = None if levels is None else np.zeros((len(levels), 20), dtype=np.int64)
     done = np.zeros(episodes, dtype=bool)
     while not done.all():
         global_state = runner.global_state() if policy.uses_global_state else None
@@ -68,30 +70,75 @@ def evaluate(scenario: BatchedScenario, policy: Policy, episodes: int, seed: int
         actions = policy.act(obs, global_state)
         decision_time += time.perf_counter() - start
         tr = runner.step(actions)
-        infos, obs = tr.infos, tr.observations
+        obs, infos = tr.observations, tr.infos
         reward = scenario.team_reward(tr.rewards)
         curve.append(reward)
         sums["ee"] += reward
         sums["sum_qoe"] += infos["qoe"].sum(axis=1)
+        sums["sum_semantic_rate"] += infos["semantic_rate"].sum(axis=1)
+        sums["accuracy"] += infos["accuracy"].mean(axis=1)
         sums["rate_ok"] += infos["rate_ok"].mean(axis=1)
         sums["accuracy_ok"] += infos["accuracy_ok"].mean(axis=1)
         sums["tx_power_w"] += infos["tx_power_w"].mean(axis=1)
+        if counts is not None:
+            level = np.abs(infos["tx_power_w"][..., None] - levels).argmin(axis=-1)
+            np.add.at(counts, (level.ravel(), infos["k"].ravel() - 1), 1)
         steps += 1
         done = np.logical_and.reduce([tr.terminated[a] | tr.truncated[a] for a in scenario.agents])
     runner.close()
-    return EvalResult(
+    return RunResult(
         policy=policy.name,
-        uses_global_state=policy.uses_global_state,
+        seed=seed,
         episodes={name: (s / steps).tolist() for name, s in sums.items()},
         reward_per_slot=np.stack(curve, axis=1).tolist(),
+        action_counts=None if counts is None else counts.tolist(),
         seconds_per_decision=decision_time / steps,
     )
 
 
-def provenance(scenario: BatchedScenario, seed: int, episodes: int) -> dict[str, Any]:
-    """What a result needs to be reproduced: env id, config, seed, package versions, machine."""
+def mean_ci(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and 95% Student-t half-width (NaN for a single value)."""
+    v = np.asarray(values, dtype=np.float64)
+    if len(v) < 2:
+        return float(v.mean()), float("nan")
+    return float(v.mean()), float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+
+
+@dataclasses.dataclass
+class Comparison:
+    """Several policies on the same seeds; ``reference`` (the oracle, if run) normalises EE."""
+
+    runs: dict[str, list[RunResult]]
+    uses_global_state: dict[str, bool]
+    approximate: dict[str, bool]
+    reference: str | None
+
+    def summary(self, policy: str) -> dict[str, tuple[float, float]]:
+        """Mean and 95% CI over seeds of every metric, the decision time and the oracle fraction."""
+        runs = self.runs[policy]
+        out = {m: mean_ci([r.mean(m) for r in runs]) for m in METRICS}
+        out["ms_per_decision"] = mean_ci([1e3 * r.seconds_per_decision for r in runs])
+        if self.reference is not None:
+            ref = self.runs[self.reference]
+            out["fraction_of_oracle"] = mean_ci([r.mean("ee") / o.mean("ee") for r, o in zip(runs, ref)])
+        return out
+
+
+def compare(scenario: BatchedScenario, policies: Sequence[Policy], seeds: Sequence[int], episodes: int) -> Comparison:
+    """Evaluate every policy on every seed (same episodes for all policies)."""
+    runs = {p.name: [evaluate(scenario, p, episodes, s) for s in seeds] for p in policies}
+    return Comparison(
+        runs=runs,
+        uses_global_state={p.name: bool(p.uses_global_state) for p in policies},
+        approximate={p.name: bool(getattr(p, "approximate", False)) for p in policies},
+        reference="oracle" if "oracle" in runs else None,
+    )
+
+
+def provenance(scenario: BatchedScenario, seeds: Sequence[int], episodes: int) -> dict[str, Any]:
+    """What a result needs to be reproduced: env id, config, seeds, package versions, machine."""
     versions = {}
-    for pkg in ("semcom-envs", "numpy", "gymnasium", "pettingzoo", "torch", "stable-baselines3"):
+    for pkg in ("semcom-envs", "numpy", "scipy", "gymnasium", "pettingzoo", "torch", "stable-baselines3"):
         try:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -99,52 +146,97 @@ def provenance(scenario: BatchedScenario, seed: int, episodes: int) -> dict[str,
     return {
         "env_id": scenario.env_id,
         "config": dataclasses.asdict(scenario.config),
-        "seed": seed,
-        "episodes": episodes,
+        "seeds": list(seeds),
+        "episodes_per_seed": episodes,
+        "episode_seed_rule": f"seed * {EPISODE_SEED_STRIDE} + episode",
         "versions": versions,
         "python": platform.python_version(),
         "machine": platform.platform(),
     }
 
 
-def markdown_table(results: Sequence[EvalResult]) -> str:
-    """Comparison table: mean +- 95% CI over episodes for every metric, one row per policy."""
-    header = "| policy | full CSI | " + " | ".join(METRICS) + " | ms/decision |"
-    lines = [header, "|" + " --- |" * (len(METRICS) + 3)]
-    for r in results:
-        s = r.summary()
-        cells = " | ".join(f"{s[m][0]:.4g} ± {s[m][1]:.2g}" for m in METRICS)
-        lines.append(f"| {r.policy} | {'yes' if r.uses_global_state else 'no'} | {cells} | "
-                     f"{1e3 * r.seconds_per_decision:.3f} |")
-    return "\n".join(lines)
+def _label(comparison: Comparison, policy: str) -> str:
+    return f"{policy} (approx.)" if comparison.approximate[policy] else policy
 
 
-def save(results: Sequence[EvalResult], meta: dict[str, Any], out_dir: Path) -> dict[str, Path]:
-    """Write ``results.json`` (with provenance), ``results.md`` and ``ee_per_slot.png``."""
+def markdown_table(comparison: Comparison) -> str:
+    """Comparison table: mean ± 95% CI over seeds, one row per policy."""
+    columns = ["ee", *(["fraction_of_oracle"] if comparison.reference else []),
+               "sum_qoe", "sum_semantic_rate", "accuracy", "rate_ok", "accuracy_ok", "tx_power_w", "ms_per_decision"]
+    lines = ["| policy | information | " + " | ".join(columns) + " |", "|" + " --- |" * (len(columns) + 2)]
+    for policy in comparison.runs:
+        s = comparison.summary(policy)
+        info = "full CSI" if comparison.uses_global_state[policy] else "local"
+        cells = []
+        for c in columns:
+            mean, half = s[c]
+            scale = 1e-3 if c == "sum_semantic_rate" else 1.0  # ksuts/s reads better
+            cells.append(f"{scale * mean:.4g} ± {scale * half:.2g}" if np.isfinite(half) else f"{scale * mean:.4g}")
+        lines.append(f"| {_label(comparison, policy)} | {info} | " + " | ".join(cells) + " |")
+    return "\n".join(lines).replace("sum_semantic_rate", "sum_semantic_rate [ksuts/s]")
+
+
+def save(comparison: Comparison, meta: dict[str, Any], out_dir: Path) -> dict[str, Path]:
+    """Write results.json (provenance + raw values), results.md and three figures."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out_dir / "results.json", "table": out_dir / "results.md", "plot": out_dir / "ee_per_slot.png"}
-    payload = {"meta": meta, "results": [dataclasses.asdict(r) | {"summary": r.summary()} for r in results]}
+    paths = {"json": out_dir / "results.json", "table": out_dir / "results.md",
+             "curve": out_dir / "ee_per_slot.png", "box": out_dir / "ee_boxplot.png",
+             "heatmap": out_dir / "action_heatmap.png"}
+    payload = {
+        "meta": meta,
+        "summary": {p: comparison.summary(p) for p in comparison.runs},
+        "uses_global_state": comparison.uses_global_state,
+        "approximate": comparison.approximate,
+        "runs": {p: [dataclasses.asdict(r) for r in runs] for p, runs in comparison.runs.items()},
+    }
     paths["json"].write_text(json.dumps(payload, indent=1))
-    paths["table"].write_text(markdown_table(results) + "\n")
+    paths["table"].write_text(markdown_table(comparison) + "\n")
+    reward_name = meta["config"].get("reward", "reward")
+
     fig, ax = plt.subplots(figsize=(7, 4))
-    for r in results:
-        curve = np.asarray(r.reward_per_slot)
-        mean = curve.mean(axis=0)
-        half = stats.t.ppf(0.975, max(len(curve) - 1, 1)) * curve.std(axis=0, ddof=1) / np.sqrt(len(curve)) \
-            if len(curve) > 1 else np.zeros_like(mean)
+    for policy, runs in comparison.runs.items():
+        per_seed = np.stack([np.mean(r.reward_per_slot, axis=0) for r in runs])  # (seeds, slots)
+        mean = per_seed.mean(axis=0)
+        half = (stats.t.ppf(0.975, len(runs) - 1) * per_seed.std(axis=0, ddof=1) / np.sqrt(len(runs))
+                if len(runs) > 1 else np.zeros_like(mean))
         slots = np.arange(1, len(mean) + 1)
-        ax.plot(slots, mean, label=r.policy)
+        ax.plot(slots, mean, label=_label(comparison, policy))
         ax.fill_between(slots, mean - half, mean + half, alpha=0.2)
     ax.set_xlabel("slot")
-    ax.set_ylabel(f"reward ({meta['config'].get('reward', 'reward')})")
-    ax.set_title(f"{meta['env_id']}: mean over {meta['episodes']} episodes, 95% CI")
-    ax.legend()
+    ax.set_ylabel(f"reward ({reward_name})")
+    ax.set_title(f"{meta['env_id']}: mean over {len(meta['seeds'])} seeds, 95% CI")
+    ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(paths["plot"], dpi=100)
+    fig.savefig(paths["curve"], dpi=100)
     plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    names = list(comparison.runs)
+    ax.boxplot([np.concatenate([r.episodes["ee"] for r in comparison.runs[p]]) for p in names])
+    ax.set_xticks(range(1, len(names) + 1), [_label(comparison, p) for p in names], rotation=20, fontsize=8)
+    ax.set_ylabel(f"episode mean reward ({reward_name})")
+    ax.set_title(f"{meta['env_id']}: one point per episode")
+    fig.tight_layout()
+    fig.savefig(paths["box"], dpi=100)
+    plt.close(fig)
+
+    with_counts = [p for p in names if comparison.runs[p][0].action_counts is not None]
+    if with_counts:
+        fig, axes = plt.subplots(1, len(with_counts), figsize=(3.2 * len(with_counts), 3), squeeze=False)
+        for ax, policy in zip(axes[0], with_counts):
+            counts = np.sum([r.action_counts for r in comparison.runs[policy]], axis=0).astype(float)
+            ax.imshow(counts / counts.sum(), origin="lower", aspect="auto", cmap="magma",
+                      extent=(0.5, counts.shape[1] + 0.5, -0.5, counts.shape[0] - 0.5))
+            ax.set_title(_label(comparison, policy), fontsize=9)
+            ax.set_xlabel("k (symbols per word)")
+            ax.set_ylabel("power level")
+        fig.suptitle("share of (power level, k) choices", fontsize=9)
+        fig.tight_layout()
+        fig.savefig(paths["heatmap"], dpi=100)
+        plt.close(fig)
     return paths

@@ -13,17 +13,20 @@ def test_list_shows_ids_and_config_fields(capsys):
     assert "SemCom-MultiCell-v0" in out and "num_cells" in out
 
 
-def test_eval_writes_table_json_with_provenance_and_plot(tmp_path, capsys):
-    code = main(["eval", "SemCom-MultiCell-v0", "--policy", "random", "--policy", "adaptive_k", "--episodes", "3",
-                 "--seed", "5", "--set", "num_cells=3", "--set", "max_steps=10", "--out", str(tmp_path)])
+def test_eval_writes_table_json_with_provenance_and_figures(tmp_path, capsys):
+    code = main(["eval", "SemCom-MultiCell-v0", "--policy", "random", "--policy", "oracle", "--episodes", "2",
+                 "--seeds", "5", "6", "--set", "num_cells=2", "--set", "max_steps=5", "--out", str(tmp_path)])
     assert code == 0
     payload = json.loads((tmp_path / "results.json").read_text())
-    assert payload["meta"]["seed"] == 5 and payload["meta"]["config"]["num_cells"] == 3
+    assert payload["meta"]["seeds"] == [5, 6] and payload["meta"]["config"]["num_cells"] == 2
     assert payload["meta"]["versions"]["numpy"]
-    assert [r["policy"] for r in payload["results"]] == ["random", "adaptive_k"]
-    assert len(payload["results"][0]["reward_per_slot"]) == 3
-    assert (tmp_path / "ee_per_slot.png").stat().st_size > 0
-    assert "adaptive_k" in (tmp_path / "results.md").read_text()
+    assert list(payload["runs"]) == ["random", "oracle"] and len(payload["runs"]["random"]) == 2
+    assert payload["uses_global_state"] == {"random": False, "oracle": True}
+    assert payload["summary"]["oracle"]["fraction_of_oracle"][0] == 1.0
+    assert len(payload["runs"]["random"][0]["reward_per_slot"]) == 2
+    for figure in ("ee_per_slot.png", "ee_boxplot.png", "action_heatmap.png"):
+        assert (tmp_path / figure).stat().st_size > 0
+    assert "fraction_of_oracle" in (tmp_path / "results.md").read_text()
 
 
 def test_eval_reports_bad_config_as_an_error_not_a_traceback(tmp_path, capsys):

@@ -34,7 +34,7 @@ Starting state      BSs on a hexagonal grid; UTs, shadowing, requirements and fa
                     BS sent at the highest level with ``k = 20``.
 Episode end         truncation after ``max_steps`` slots (default 100); never terminates.
 Infos               per agent: ``sinr`` (linear), ``semantic_rate`` [suts/s], ``accuracy``,
-                    ``qoe``, ``tx_power_w``, ``rate_ok``, ``accuracy_ok``; network:
+                    ``qoe``, ``tx_power_w``, ``k``, ``rate_ok``, ``accuracy_ok``; network:
                     ``total_power_w``, ``ee`` (the configured reward's value), ``ee_normalised``.
 ==================  =========================================================================
 
@@ -371,21 +371,9 @@ class MultiCell(BatchedScenario):
         sinr, desired, interference = radio.interference_matrix_sinr(p, gain, self.noise_w)  # eqs. (1)-(2)
         silent = p <= 0.0
         sinr_db = _F10 * np.log10(np.maximum(sinr, _TINY))
-        accuracy = self._accuracy(k_idx, sinr_db)
-        accuracy = np.where(silent, 0.0, accuracy)  # eq. (5); silent BS: nothing delivered
-        rate = np.where(silent, 0.0, self._rate_of_k[k_idx])  # eq. (6)
-        g_rate = 1.0 / (1.0 + np.exp(state["beta_qoe"] * (state["rate_req"] - rate)))  # eq. (8)
-        g_acc = 1.0 / (1.0 + np.exp(state["lam"] * (state["accuracy_req"] - accuracy)))
-        qoe = state["weight"] * g_rate + (1.0 - state["weight"]) * g_acc
+        accuracy, rate, qoe = self.semantic_qoe(sinr_db, silent, k_idx, state)
         p_tot = p.sum(axis=1, dtype=np.float64) + self.static_power_w  # eq. (7)
-        sum_qoe = qoe.sum(axis=1, dtype=np.float64)
-        ee_normalised = sum_qoe * (self.p_tot_max / m) / p_tot  # eq. (9)
-        if c.reward == "ee":
-            reward = ee_normalised
-        elif c.reward == "ee_watts":
-            reward = sum_qoe / p_tot
-        else:
-            reward = sum_qoe * (1.0 / m)
+        reward, ee_normalised = self.objective(qoe.sum(axis=1, dtype=np.float64), p_tot)
 
         keys, t = state["key"], state["t"]
         next_t = t + 1 if advance_t else t
@@ -418,6 +406,7 @@ class MultiCell(BatchedScenario):
             "accuracy": accuracy,
             "qoe": qoe,
             "tx_power_w": p,
+            "k": k_idx + 1,
             "rate_ok": rate >= state["rate_req"],
             "accuracy_ok": accuracy >= state["accuracy_req"],
             "total_power_w": p_tot,
@@ -432,6 +421,82 @@ class MultiCell(BatchedScenario):
             {agent: truncated for agent in self.agents},
             infos,
         )
+
+    def semantic_qoe(self, sinr_db: np.ndarray, silent: np.ndarray, k_idx: np.ndarray,
+                     requirements: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Accuracy, semantic rate [suts/s] and QoE of each cell (§3 eqs. (5), (6), (8)).
+
+        Arguments broadcast against each other (baselines evaluate many candidate actions at once);
+        ``requirements`` holds ``rate_req``, ``accuracy_req``, ``lam``, ``beta_qoe`` and ``weight``
+        as in the state. A silent cell delivers nothing: rate and accuracy 0.
+        """
+        shape = np.broadcast_shapes(sinr_db.shape, k_idx.shape)
+        sinr_db = sinr_db if sinr_db.shape == shape else np.broadcast_to(sinr_db, shape)
+        accuracy = np.where(silent, 0.0, self._accuracy(k_idx, sinr_db))  # eq. (5)
+        rate = np.where(silent, 0.0, self._rate_of_k[k_idx])  # eq. (6)
+        g_rate = 1.0 / (1.0 + np.exp(requirements["beta_qoe"] * (requirements["rate_req"] - rate)))  # eq. (8)
+        g_acc = 1.0 / (1.0 + np.exp(requirements["lam"] * (requirements["accuracy_req"] - accuracy)))
+        weight = requirements["weight"]
+        return accuracy, rate, weight * g_rate + (1.0 - weight) * g_acc
+
+    def objective(self, sum_qoe: np.ndarray, total_power_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(configured reward, normalised EE) from the summed QoE and the total power (§4 eq. (9))."""
+        m = self.num_agents
+        ee_normalised = sum_qoe * (self.p_tot_max / m) / total_power_w
+        if self.config.reward == "ee":
+            return ee_normalised, ee_normalised
+        if self.config.reward == "ee_watts":
+            return sum_qoe / total_power_w, ee_normalised
+        return sum_qoe * (1.0 / m), ee_normalised
+
+    def decode_global_state(self, global_state: np.ndarray) -> dict[str, np.ndarray]:
+        """Physical quantities of a (B, *state_space.shape) global state, in SI units (float64).
+
+        ``gain`` (B, M, M) is the channel the next action meets; ``prev_power`` [W] and ``prev_k``
+        are the last slot's action; the requirement arrays are as in the state. Inverse of
+        :meth:`global_state` up to float32 rounding (relative error ~1e-7).
+        """
+        gs = np.asarray(global_state, dtype=np.float64)
+        b, m = gs.shape[0], self.num_agents
+        blocks = gs[:, m * m:].reshape(b, 7, m)
+        return {
+            "gain": float(self.noise_w) * 10.0 ** (gs[:, : m * m].reshape(b, m, m) * (STATE_GAIN_DB_SCALE / 10.0)),
+            "prev_power": blocks[:, 0] * self.p_max,
+            "prev_k": np.rint(blocks[:, 1] * K_MAX).astype(np.int64),
+            "rate_req": blocks[:, 2] * 1e5,
+            "accuracy_req": blocks[:, 3],
+            "lam": blocks[:, 4] * 55.0,
+            "beta_qoe": blocks[:, 5] * 2e-4,
+            "weight": blocks[:, 6],
+        }
+
+    def decode_observations(self, observations: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """(B, M) physical quantities of the agents' local observations (inverse of the obs scaling).
+
+        ``prev_power`` [W], ``sinr_db``, ``qoe``, ``desired_w`` and ``interference_w`` of the slot
+        just evaluated; powers that hit the observation's clip (30 dB below the noise) come back
+        as that floor.
+        """
+        obs = np.stack([np.asarray(observations[a], dtype=np.float64) for a in self.agents], axis=1)
+        noise = float(self.noise_w)
+        return {
+            "prev_power": obs[..., 0] * self.p_max,
+            "sinr_db": obs[..., 1] * OBS_DB_SCALE,
+            "qoe": obs[..., 2],
+            "desired_w": noise * 10.0 ** (obs[..., 3] * (OBS_DB_SCALE / 10.0)),
+            "interference_w": noise * 10.0 ** (obs[..., 5] * (OBS_DB_SCALE / 10.0)),
+        }
+
+    def expected_requirements(self) -> dict[str, float]:
+        """Means of the requirement distributions (§3): what a BS assumes without its UT's draw."""
+        c = self.config
+        return {
+            "rate_req": 1e3 * sum(c.rate_req_ksuts) / 2,
+            "accuracy_req": sum(c.accuracy_req) / 2,
+            "weight": sum(c.weight_range) / 2,
+            "lam": c.lambda_mean,
+            "beta_qoe": 1e-3 * c.beta_mean_per_ksuts,
+        }
 
     @staticmethod
     def _gain(state: State) -> np.ndarray:

@@ -1,0 +1,274 @@
+"""Classical policies for SemCom-MultiCell-v0 (spec multicell §6), all batched.
+
+Local-information policies (``uses_global_state = False``) read only their own observation: the
+last slot's power, SINR, desired power ``b`` and interference-plus-noise ``i``. From these a BS
+estimates its own channel ``h_mm = b / p`` and, assuming the other cells keep last slot's powers
+(spec §6), the SINR of each of its own candidate powers ``p h_mm / i``. It does not see its
+user's drawn requirements, so it scores QoE with their distribution means
+(:meth:`MultiCell.expected_requirements`):
+
+- ``greedy``: each BS maximises its own QoE per watt of its own transmit plus static power over
+  all (power, k) pairs.
+- ``full_power`` / ``min_power``: a fixed power level (p_max / the lowest non-zero level), and per
+  cell the k that maximises its expected QoE at the SINR it would get (a local search over k; the
+  spec's "best fixed k" for ``full_power`` is read the same way, which can only help it).
+- ``adaptive_k``: fixed power, the smallest k meeting a target
+  accuracy.
+
+Full-CSI references (``uses_global_state = True``) read the global state, the channel the next
+action meets, and the users' actual requirements:
+
+- ``max_sum_rate``: WMMSE power control for the sum of Shannon rates, continuous powers rounded to
+  the nearest level, one fixed k for every cell (default 8): the semantics-blind allocation.
+- ``oracle``: the per-slot maximiser of the configured reward. For a fixed power vector the total
+  power is fixed and each cell's QoE depends only on its own k, so ``max over joint actions`` =
+  ``max over power vectors of (sum over cells of max over k)``: exact, with ``Q^M`` power
+  vectors instead of ``(20 Q)^M`` joint actions, evaluated in chunks whose (B, chunk, M, 20)
+  arrays stay below ``memory_mb``. Exhaustive for ``M <= exact_max_cells`` (default 3); above it,
+  coordinate ascent over power levels from several starts (``approximate = True``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from baselines.wmmse import wmmse_power
+from semcom_envs.physics import radio
+from semcom_envs.physics.semantics import DEEPSC_K_MAX, deepsc_similarity
+from semcom_envs.scenarios.multicell import MultiCell
+
+_K_IDX = np.arange(DEEPSC_K_MAX)
+# float64 arrays of shape (B, chunk, M, 20) alive at once while the oracle scores a chunk (peak
+# measured with tracemalloc, rounded up): sets the chunk size for a memory budget.
+_LIVE_ARRAYS = 8
+
+
+class _MultiCellPolicy:
+    """Common plumbing: scenario checks, action encoding."""
+
+    name = "multicell"
+    uses_global_state = False
+
+    def __init__(self, scenario: MultiCell) -> None:
+        if not isinstance(scenario, MultiCell):
+            raise TypeError(f"{self.name} supports SemCom-MultiCell-v0 only")
+        self.scenario = scenario
+        self.levels_w = scenario.power_levels.astype(np.float64)
+
+    def supports(self, env_id: str) -> bool:
+        return env_id == MultiCell.env_id
+
+    def reset(self, seed: int | None = None) -> None:
+        """Deterministic policies: nothing to reset."""
+
+    def _encode(self, level: np.ndarray, k_idx: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-agent actions of (B, M) level and k-index arrays."""
+        agents = self.scenario.agents
+        if self.scenario.config.flat_actions:
+            return {a: level[:, i] * DEEPSC_K_MAX + k_idx[:, i] for i, a in enumerate(agents)}
+        return {a: np.stack([level[:, i], k_idx[:, i]], axis=-1) for i, a in enumerate(agents)}
+
+
+class _LocalPolicy(_MultiCellPolicy):
+    """Own-link model from local observations; remembers ``h_mm`` across silent slots."""
+
+    def __init__(self, scenario: MultiCell) -> None:
+        super().__init__(scenario)
+        self.requirements = scenario.expected_requirements()
+        self._gain_estimate: np.ndarray | None = None
+
+    def reset(self, seed: int | None = None) -> None:
+        self._gain_estimate = None
+
+    def _expected_qoe(self, observations: dict[str, np.ndarray], levels: np.ndarray) -> np.ndarray:
+        """(B, M, len(levels), 20) expected QoE of each own (level, k), the others' powers unchanged."""
+        local = self.scenario.decode_observations(observations)
+        sent = local["prev_power"] > 0
+        fresh = np.where(sent, local["desired_w"] / np.where(sent, local["prev_power"], 1.0), np.nan)
+        if self._gain_estimate is None or self._gain_estimate.shape != fresh.shape:
+            self._gain_estimate = np.where(sent, fresh, 0.0)
+        self._gain_estimate = np.where(sent, fresh, self._gain_estimate)
+        p = self.levels_w[levels]
+        sinr = p * (self._gain_estimate / local["interference_w"])[..., None]  # (B, M, L)
+        sinr_db = 10.0 * np.log10(np.maximum(sinr, 1e-30))[..., None]
+        silent = (p <= 0)[:, None]
+        _, _, qoe = self.scenario.semantic_qoe(sinr_db, silent, _K_IDX, self.requirements)
+        return qoe
+
+
+class Greedy(_LocalPolicy):
+    """Each BS maximises own expected QoE per watt of own transmit plus static power (local info)."""
+
+    name = "greedy"
+
+    def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
+        levels = np.arange(len(self.levels_w))
+        qoe = self._expected_qoe(observations, levels)  # (B, M, L, K)
+        static_per_cell = self.scenario.static_power_w / self.scenario.num_agents
+        score = qoe / (self.levels_w + static_per_cell)[:, None]
+        flat = score.reshape(*score.shape[:2], -1).argmax(axis=-1)
+        level, k_idx = np.divmod(flat, DEEPSC_K_MAX)
+        return self._encode(level, k_idx)
+
+
+class FixedPower(_LocalPolicy):
+    """One power level everywhere; per cell the k with the best expected QoE at its SINR."""
+
+    def __init__(self, scenario: MultiCell, level: int, name: str) -> None:
+        super().__init__(scenario)
+        self.level = level
+        self.name = name
+
+    def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
+        qoe = self._expected_qoe(observations, np.array([self.level]))[:, :, 0]  # (B, M, K)
+        k_idx = qoe.argmax(axis=-1)
+        return self._encode(np.full_like(k_idx, self.level), k_idx)
+
+
+def full_power(scenario: MultiCell) -> FixedPower:
+    """``full_power``: p_max in every cell, locally best k."""
+    return FixedPower(scenario, scenario.config.num_power_levels - 1, "full_power")
+
+
+def min_power(scenario: MultiCell) -> FixedPower:
+    """``min_power``: the lowest non-zero level in every cell, locally best k."""
+    return FixedPower(scenario, int(np.flatnonzero(scenario.power_levels > 0)[0]), "min_power")
+
+
+class MaxSumRate(_MultiCellPolicy):
+    """WMMSE sum-rate power control with full CSI, powers rounded to the nearest level, fixed k."""
+
+    name = "max_sum_rate"
+    uses_global_state = True
+
+    def __init__(self, scenario: MultiCell, k: int = 8, iterations: int = 100) -> None:
+        super().__init__(scenario)
+        if not 1 <= k <= DEEPSC_K_MAX:
+            raise ValueError(f"k={k} is invalid: must be an integer in [1, {DEEPSC_K_MAX}]")
+        self.k_idx = k - 1
+        self.iterations = iterations
+
+    def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
+        if global_state is None:
+            raise ValueError("max_sum_rate needs the global state (full CSI)")
+        gain = self.scenario.decode_global_state(global_state)["gain"]
+        p, _ = wmmse_power(gain, float(self.scenario.noise_w), self.levels_w[-1], iterations=self.iterations)
+        level = np.abs(p[..., None] - self.levels_w).argmin(axis=-1)
+        return self._encode(level, np.full_like(level, self.k_idx))
+
+
+class Oracle(_MultiCellPolicy):
+    """Per-slot maximiser of the configured reward with full CSI (exact for small M)."""
+
+    name = "oracle"
+    uses_global_state = True
+
+    def __init__(self, scenario: MultiCell, exact_max_cells: int = 3, restarts: int = 4,
+                 memory_mb: float = 64.0) -> None:
+        super().__init__(scenario)
+        self.approximate = scenario.num_agents > exact_max_cells
+        self.restarts = restarts
+        self.memory_bytes = memory_mb * 2**20
+        self.rng = np.random.default_rng(0)
+        m, q = scenario.num_agents, len(self.levels_w)
+        if not self.approximate:
+            grids = np.meshgrid(*[np.arange(q)] * m, indexing="ij")
+            self.combos = np.stack([g.ravel() for g in grids], axis=-1)  # (q^m, m)
+
+    def reset(self, seed: int | None = None) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def value(self, decoded: dict[str, np.ndarray], levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Best reward and best k of candidate power-level vectors ``levels`` (B, C, M).
+
+        Returns ``(value (B, C), k_idx (B, C, M))``: for each power vector, each cell's k that
+        maximises its QoE (exact, since k does not affect total power or other cells).
+        """
+        p = self.levels_w[levels]
+        sinr, _, _ = radio.interference_matrix_sinr(p, decoded["gain"][:, None], float(self.scenario.noise_w))
+        sinr_db = 10.0 * np.log10(np.maximum(sinr, 1e-30))[..., None]
+        requirements = {k: decoded[k][:, None, :, None] for k in ("rate_req", "accuracy_req", "lam", "beta_qoe", "weight")}
+        _, _, qoe = self.scenario.semantic_qoe(sinr_db, (p <= 0)[..., None], _K_IDX, requirements)
+        best_k = qoe.argmax(axis=-1)
+        sum_qoe = np.take_along_axis(qoe, best_k[..., None], axis=-1)[..., 0].sum(axis=-1)
+        reward, _ = self.scenario.objective(sum_qoe, p.sum(axis=-1) + self.scenario.static_power_w)
+        return reward, best_k
+
+    def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
+        if global_state is None:
+            raise ValueError("oracle needs the global state (full CSI)")
+        decoded = self.scenario.decode_global_state(global_state)
+        level, k_idx = self._exhaustive(decoded) if not self.approximate else self._coordinate_ascent(decoded)
+        return self._encode(level, k_idx)
+
+    def _exhaustive(self, decoded: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        b, m = decoded["gain"].shape[0], self.scenario.num_agents
+        chunk = max(1, int(self.memory_bytes // (b * m * DEEPSC_K_MAX * 8 * _LIVE_ARRAYS)))
+        best_value = np.full(b, -np.inf)
+        best_level = np.zeros((b, m), dtype=np.int64)
+        best_k = np.zeros((b, m), dtype=np.int64)
+        rows = np.arange(b)
+        for start in range(0, len(self.combos), chunk):
+            combos = self.combos[start:start + chunk]
+            value, k_idx = self.value(decoded, np.broadcast_to(combos, (b, *combos.shape)))
+            i = value.argmax(axis=1)
+            better = value[rows, i] > best_value
+            best_value = np.where(better, value[rows, i], best_value)
+            best_level[better] = combos[i[better]]
+            best_k[better] = k_idx[rows[better], i[better]]
+        return best_level, best_k
+
+    def _coordinate_ascent(self, decoded: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        b, m, q = decoded["gain"].shape[0], self.scenario.num_agents, len(self.levels_w)
+        starts = [np.full((b, m), q - 1), np.full((b, m), int(np.flatnonzero(self.levels_w > 0)[0]))]
+        starts += [self.rng.integers(0, q, size=(b, m)) for _ in range(max(0, self.restarts - 2))]
+        level = np.stack(starts, axis=1)  # (B, R, M)
+        r = level.shape[1]
+        flat_decoded = {key: np.repeat(value, r, axis=0) for key, value in decoded.items()}
+        level = level.reshape(b * r, m)
+        for _sweep in range(20):
+            changed = False
+            for cell in range(m):
+                candidates = np.repeat(level[:, None, :], q, axis=1)  # (B R, Q, M)
+                candidates[:, :, cell] = np.arange(q)
+                value, _ = self.value(flat_decoded, candidates)
+                choice = value.argmax(axis=1)
+                changed |= bool(np.any(choice != level[:, cell]))
+                level[:, cell] = choice
+            if not changed:
+                break
+        value, k_idx = self.value(flat_decoded, level[:, None, :])
+        best = value[:, 0].reshape(b, r).argmax(axis=1)
+        rows = np.arange(b) * r + best
+        return level[rows], k_idx[rows, 0]
+
+
+class AdaptiveK(_MultiCellPolicy):
+    """``adaptive_k``: fixed power, the smallest k whose table accuracy at the last SINR meets ``target``.
+
+    The "link adaptation" rule a practitioner writes first: the strongest compression (highest
+    semantic rate) that its own last measured SINR still decodes accurately enough. Default power:
+    the lowest non-zero level.
+    """
+
+    name = "adaptive_k"
+
+    def __init__(self, scenario: MultiCell, power_level: int | None = None, target_accuracy: float = 0.9) -> None:
+        super().__init__(scenario)
+        q = scenario.config.num_power_levels
+        if power_level is None:
+            power_level = int(np.flatnonzero(scenario.power_levels > 0)[0])
+        if not -q <= power_level < q:
+            raise ValueError(f"power_level={power_level} is invalid: must be in [{-q}, {q - 1}]")
+        if not 0.0 < target_accuracy < 1.0:
+            raise ValueError(f"target_accuracy={target_accuracy} is invalid: must be in (0, 1)")
+        self.level = power_level % q
+        self.target = target_accuracy
+
+    def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
+        sinr_db = self.scenario.decode_observations(observations)["sinr_db"]
+        accuracy = deepsc_similarity(_K_IDX + 1, sinr_db[..., None])  # (B, M, K)
+        meets = accuracy >= self.target
+        # Smallest k that meets the target; if none does, the most robust k (highest accuracy).
+        k_idx = np.where(meets.any(axis=-1), meets.argmax(axis=-1), accuracy.argmax(axis=-1))
+        return self._encode(np.full_like(k_idx, self.level), k_idx)
