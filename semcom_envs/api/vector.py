@@ -5,7 +5,8 @@ All copies step in one array call. Auto-reset follows Gymnasium 1.x ``NEXT_STEP`
 ``CartPoleVectorEnv``): the step after a copy's episode ended resets that copy, ignores its
 action and returns its first observation with reward 0 and ``terminated = truncated = False``.
 Infos are a dict of arrays: per-agent quantities ``(num_envs, num_agents)``, network-wide ones
-``(num_envs,)``. Copy ``i`` of ``reset(seed=s)`` follows the single env reset with ``seed=s + i``.
+``(num_envs,)``; on the auto-reset step a copy's entries describe a discarded slot, so mask them
+with the previous step's ``terminated | truncated``. Copy ``i`` of ``reset(seed=s)`` follows the single env reset with ``seed=s + i``.
 """
 
 from __future__ import annotations
