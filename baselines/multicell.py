@@ -19,7 +19,9 @@ Full-CSI references (``uses_global_state = True``) read the global state, the ch
 action meets, and the users' actual requirements:
 
 - ``max_sum_rate``: WMMSE power control for the sum of Shannon rates, continuous powers rounded to
-  the nearest level, one fixed k for every cell (default 8): the semantics-blind allocation.
+  the nearest level, one fixed k for every cell (default 8): the semantics-blind allocation. Up to
+  1000 iterations (tol 1e-6): on MultiCell channels WMMSE can plateau for 100+ iterations before
+  improving, and 100 iterations left the mean sum rate 2-5% short of convergence.
 - ``oracle``: the per-slot maximiser of the configured reward. For a fixed power vector the total
   power is fixed and each cell's QoE depends only on its own k, so ``max over joint actions`` =
   ``max over power vectors of (sum over cells of max over k)``: exact, with ``Q^M`` power
@@ -141,7 +143,7 @@ class MaxSumRate(_MultiCellPolicy):
     name = "max_sum_rate"
     uses_global_state = True
 
-    def __init__(self, scenario: MultiCell, k: int = 8, iterations: int = 100) -> None:
+    def __init__(self, scenario: MultiCell, k: int = 8, iterations: int = 1000) -> None:
         super().__init__(scenario)
         if not 1 <= k <= DEEPSC_K_MAX:
             raise ValueError(f"k={k} is invalid: must be an integer in [1, {DEEPSC_K_MAX}]")
