@@ -19,7 +19,8 @@ install-dev: $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev]"
 
 demo: install
-	$(BIN)/semcom eval SemCom-MultiCell-v0 --policy random --policy adaptive_k --episodes 8 --seed 0 --out results/demo
+	$(BIN)/semcom eval SemCom-MultiCell-v0 --policy random --policy adaptive_k --policy greedy \
+	  --seeds 0 1 2 --episodes 4 --out results/demo
 
 test: install-dev
 	$(BIN)/python -m pytest -q -n 2

@@ -57,7 +57,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     paths = evaluation.save(comparison, meta, Path(args.out))
     console = Console(width=160)
     console.print(f"[bold]{args.env}[/bold]: {len(seeds)} seed(s) x {args.episodes} episodes, mean ± 95% CI over seeds")
-    console.print(evaluation.markdown_table(comparison))
+    console.print(evaluation.markdown_table(comparison), markup=False)
     console.print("saved: " + ", ".join(str(p) for p in paths.values() if p.exists()))
     return 0
 

@@ -24,6 +24,7 @@ from scipy import stats
 from baselines.policy import Policy
 from semcom_envs.api.core import BatchedScenario
 from semcom_envs.api.runner import BatchRunner
+from semcom_envs.physics.semantics import DEEPSC_K_MAX
 
 EPISODE_SEED_STRIDE = 2**32
 """Episode ``i`` of evaluation seed ``s`` uses environment seed ``s * EPISODE_SEED_STRIDE + i``."""
@@ -62,7 +63,7 @@ def evaluate(scenario: BatchedScenario, policy: Policy, episodes: int, seed: int
     sums = {name: np.zeros(episodes) for name in METRICS}
     curve, decision_time, steps = [], 0.0, 0
     levels = getattr(scenario, "power_levels", None)
-    counts = None if levels is None else np.zeros((len(levels), 20), dtype=np.int64)
+    counts = None if levels is None else np.zeros((len(levels), DEEPSC_K_MAX), dtype=np.int64)
     done = np.zeros(episodes, dtype=bool)
     while not done.all():
         global_state = runner.global_state() if policy.uses_global_state else None

@@ -216,3 +216,25 @@ def test_rgb_render_is_an_image_and_ansi_lists_every_agent():
     text_env.step({a: np.array([3, 7]) for a in text_env.agents})
     text = text_env.render()
     assert all(a in text for a in text_env.possible_agents) and "qoe" in text
+
+
+def test_decode_global_state_inverts_global_state():
+    sc = MultiCell(num_cells=5, redraw_requirements="slot")
+    state, _ = sc.reset(_keys(6))
+    state = sc.step(state, _actions(sc, np.full((6, 5), 2), np.full((6, 5), 3))).state
+    decoded = sc.decode_global_state(sc.global_state(state))
+    np.testing.assert_allclose(decoded["gain"], MultiCell._gain(state), rtol=1e-5)
+    np.testing.assert_allclose(decoded["prev_power"], state["prev_power"], rtol=1e-6)
+    np.testing.assert_array_equal(decoded["prev_k"], state["prev_k"])
+    for name in ("rate_req", "accuracy_req", "lam", "beta_qoe", "weight"):
+        np.testing.assert_allclose(decoded[name], state[name], rtol=1e-6, err_msg=name)
+
+
+def test_decode_observations_recovers_the_measured_quantities():
+    sc = MultiCell(num_cells=3)
+    state, _ = sc.reset(_keys(4))
+    tr = sc.step(state, _actions(sc, np.full((4, 3), 5), np.full((4, 3), 6)))
+    local = sc.decode_observations(tr.observations)
+    np.testing.assert_allclose(local["prev_power"], tr.infos["tx_power_w"], rtol=1e-6)
+    np.testing.assert_allclose(10 ** (local["sinr_db"] / 10), tr.infos["sinr"], rtol=1e-4)
+    np.testing.assert_allclose(local["qoe"], tr.infos["qoe"], rtol=1e-6)
