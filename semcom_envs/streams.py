@@ -42,7 +42,7 @@ _DOMAINS = np.uint64(64)
 MAX_SEED = 2**63 - 1
 """Largest accepted seed."""
 NORMAL_BOUND = float(np.sqrt(-2.0 * np.log(0.5 / (1 << 23))))
-"""Largest magnitude :func:`normals` can return (24-bit uniforms bound Box-Muller), about 5.9."""
+"""Largest magnitude :func:`normals` can return (23-bit uniforms bound Box-Muller), about 5.77."""
 
 
 def _mix(z: U64) -> U64:
