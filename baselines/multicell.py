@@ -134,7 +134,7 @@ def full_power(scenario: MultiCell) -> FixedPower:
 
 def min_power(scenario: MultiCell) -> FixedPower:
     """``min_power``: the lowest non-zero level in every cell, locally best k."""
-    return FixedPower(scenario, int(np.flatnonzero(scenario.power_levels > 0)[0]), "min_power")
+    return FixedPower(scenario, scenario.lowest_active_level, "min_power")
 
 
 class MaxSumRate(_MultiCellPolicy):
@@ -241,7 +241,7 @@ class Oracle(_MultiCellPolicy):
 
     def _coordinate_ascent(self, decoded: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         b, m, q = decoded["gain"].shape[0], self.scenario.num_agents, len(self.levels_w)
-        starts = [np.full((b, m), q - 1), np.full((b, m), int(np.flatnonzero(self.levels_w > 0)[0]))]
+        starts = [np.full((b, m), q - 1), np.full((b, m), self.scenario.lowest_active_level)]
         starts += [self.rng.integers(0, q, size=(b, m)) for _ in range(max(0, self.restarts - 2))]
         level = np.stack(starts, axis=1)  # (B, R, M)
         r = level.shape[1]
@@ -278,7 +278,7 @@ class AdaptiveK(_MultiCellPolicy):
         super().__init__(scenario)
         q = scenario.config.num_power_levels
         if power_level is None:
-            power_level = int(np.flatnonzero(scenario.power_levels > 0)[0])
+            power_level = scenario.lowest_active_level
         if not -q <= power_level < q:
             raise ValueError(f"power_level={power_level} is invalid: must be in [{-q}, {q - 1}]")
         if not 0.0 < target_accuracy < 1.0:

@@ -103,6 +103,12 @@ OBS_DB_RANGE = (-30.0, 120.0)
 OBS_DB_SCALE = 30.0
 STATE_GAIN_DB_SCALE = 100.0
 STATE_GAIN_DB_RANGE = (-100.0, 250.0)
+# Per-cell blocks of the global state after the gains, each stored divided by its scale (so the
+# values are of order one); one table for global_state, its bounds and decode_global_state.
+# "prev_power" is scaled by p_max, set per instance.
+_STATE_BLOCKS = (("prev_power", None), ("prev_k", 20.0), ("rate_req", 1e5), ("accuracy_req", 1.0),
+                 ("lam", 55.0), ("beta_qoe", 2e-4), ("weight", 1.0))
+_STATE_SCALES = dict(_STATE_BLOCKS)
 
 # Stream domains (semcom_envs.streams): one per kind of draw, so that adding one never shifts others.
 _D_POSITION, _D_SHADOW, _D_REQ_U, _D_REQ_N, _D_FADE_INIT, _D_FADE_STEP = range(6)
@@ -247,6 +253,8 @@ class MultiCell(BatchedScenario):
         self.sites = hexagonal_sites(m, c.inter_site_distance_m)
         self.power_levels = c.power_levels_w().astype(np.float32)
         self.p_max = float(self.power_levels[-1])
+        self.lowest_active_level = int(np.flatnonzero(self.power_levels > 0)[0])
+        """Index of the lowest non-zero power level (0 in ``wide-area``, 1 in the paper presets)."""
         self.noise_w = np.float32(radio.dbm_to_watts(c.noise_dbm))
         self.static_power_w = m * float(radio.dbm_to_watts([c.p_bs_dbm, c.p_ut_dbm, c.p_ai_dbm]).sum())
         self.p_tot_max = m * self.p_max + self.static_power_w
@@ -273,19 +281,20 @@ class MultiCell(BatchedScenario):
         """Exact bounds of ``global_state`` (normals are bounded by ``streams.NORMAL_BOUND``)."""
         c, m = self.config, self.num_agents
         z = streams.NORMAL_BOUND
-        blocks = [
-            (STATE_GAIN_DB_RANGE[0] / STATE_GAIN_DB_SCALE, STATE_GAIN_DB_RANGE[1] / STATE_GAIN_DB_SCALE, m * m),
-            (0.0, 1.0, m),
-            (1.0 / K_MAX, 1.0, m),
-            (c.rate_req_ksuts[0] / 100.0, c.rate_req_ksuts[1] / 100.0, m),
-            (c.accuracy_req[0], c.accuracy_req[1], m),
-            ((c.lambda_mean - z * c.lambda_std) / 55.0, (c.lambda_mean + z * c.lambda_std) / 55.0, m),
-            ((c.beta_mean_per_ksuts - z * c.beta_std_per_ksuts) / 0.2,
-             (c.beta_mean_per_ksuts + z * c.beta_std_per_ksuts) / 0.2, m),
-            (c.weight_range[0], c.weight_range[1], m),
-        ]
-        low = np.concatenate([np.full(n, lo) for lo, _, n in blocks]).astype(np.float32)
-        high = np.concatenate([np.full(n, hi) for _, hi, n in blocks]).astype(np.float32)
+        physical = {  # bounds in state units (SI), before scaling
+            "prev_power": (0.0, self.p_max),
+            "prev_k": (1.0, K_MAX),
+            "rate_req": (1e3 * c.rate_req_ksuts[0], 1e3 * c.rate_req_ksuts[1]),
+            "accuracy_req": c.accuracy_req,
+            "lam": (c.lambda_mean - z * c.lambda_std, c.lambda_mean + z * c.lambda_std),
+            "beta_qoe": (1e-3 * (c.beta_mean_per_ksuts - z * c.beta_std_per_ksuts),
+                         1e-3 * (c.beta_mean_per_ksuts + z * c.beta_std_per_ksuts)),
+            "weight": c.weight_range,
+        }
+        gain_lo, gain_hi = (x / STATE_GAIN_DB_SCALE for x in STATE_GAIN_DB_RANGE)
+        low = [np.full(m * m, gain_lo)] + [np.full(m, physical[n][0] / self._state_scale(n)) for n, _ in _STATE_BLOCKS]
+        high = [np.full(m * m, gain_hi)] + [np.full(m, physical[n][1] / self._state_scale(n)) for n, _ in _STATE_BLOCKS]
+        low, high = np.concatenate(low).astype(np.float32), np.concatenate(high).astype(np.float32)
         return gymnasium.spaces.Box(low, high, dtype=np.float32)
 
     def observation_space(self, agent: str) -> gymnasium.Space:
@@ -459,16 +468,10 @@ class MultiCell(BatchedScenario):
         gs = np.asarray(global_state, dtype=np.float64)
         b, m = gs.shape[0], self.num_agents
         blocks = gs[:, m * m:].reshape(b, 7, m)
-        return {
-            "gain": float(self.noise_w) * 10.0 ** (gs[:, : m * m].reshape(b, m, m) * (STATE_GAIN_DB_SCALE / 10.0)),
-            "prev_power": blocks[:, 0] * self.p_max,
-            "prev_k": np.rint(blocks[:, 1] * K_MAX).astype(np.int64),
-            "rate_req": blocks[:, 2] * 1e5,
-            "accuracy_req": blocks[:, 3],
-            "lam": blocks[:, 4] * 55.0,
-            "beta_qoe": blocks[:, 5] * 2e-4,
-            "weight": blocks[:, 6],
-        }
+        decoded = {name: blocks[:, i] * self._state_scale(name) for i, (name, _) in enumerate(_STATE_BLOCKS)}
+        decoded["prev_k"] = np.rint(decoded["prev_k"]).astype(np.int64)
+        decoded["gain"] = float(self.noise_w) * 10.0 ** (gs[:, : m * m].reshape(b, m, m) * (STATE_GAIN_DB_SCALE / 10.0))
+        return decoded
 
     def decode_observations(self, observations: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """(B, M) physical quantities of the agents' local observations (inverse of the obs scaling).
@@ -511,10 +514,13 @@ class MultiCell(BatchedScenario):
         out = np.empty((b, m * m + 7 * m), dtype=np.float32)
         gain_db = np.clip(10.0 * np.log10(gain / self.noise_w), *STATE_GAIN_DB_RANGE)
         out[:, : m * m] = gain_db.reshape(b, m * m) / STATE_GAIN_DB_SCALE
-        per_cell = [state["prev_power"] / self.p_max, state["prev_k"] / K_MAX, state["rate_req"] / 1e5,
-                    state["accuracy_req"], state["lam"] / 55.0, state["beta_qoe"] / 2e-4, state["weight"]]
-        out[:, m * m:] = np.concatenate(per_cell, axis=1)
+        out[:, m * m:] = np.concatenate([state[n] / self._state_scale(n) for n, _ in _STATE_BLOCKS], axis=1)
         return out
+
+    def _state_scale(self, name: str) -> float:
+        """Divisor of a per-cell block of the global state (``_STATE_BLOCKS``)."""
+        scale = _STATE_SCALES[name]
+        return self.p_max if scale is None else scale
 
     def render_rgb(self, state: State, infos: Mapping[str, np.ndarray] | None, index: int) -> np.ndarray:
         from semcom_envs.render import cell_map
