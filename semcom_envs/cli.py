@@ -1,4 +1,4 @@
-"""The ``semcom`` command: list scenarios, evaluate policies, measure throughput."""
+"""The ``semcom`` command: list scenarios, train agents, evaluate policies, reproduce figures, measure throughput."""
 
 from __future__ import annotations
 
@@ -44,14 +44,26 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _policy(name: str, scenario: Any) -> Any:
+    """A registered baseline by name, or a trained agent from a policy file (a path)."""
+    from baselines import POLICIES, make_policy
+
+    if name in POLICIES:
+        return make_policy(name, scenario)
+    if name.endswith(".pt") or os.sep in name:
+        from agents import load_policy
+
+        return load_policy(name, scenario, name=name)
+    return make_policy(name, scenario)  # raises, listing the known names
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
-    from baselines import make_policy
     from semcom_envs import evaluation
     from semcom_envs.registration import make_scenario
 
     scenario = make_scenario(args.env, **_parse_set(args.set))
     seeds = args.seeds if args.seeds else [args.seed]
-    policies = [make_policy(name, scenario) for name in args.policy]
+    policies = [_policy(name, scenario) for name in args.policy]
     comparison = evaluation.compare(scenario, policies, seeds, args.episodes)
     meta = evaluation.provenance(scenario, seeds, args.episodes)
     paths = evaluation.save(comparison, meta, Path(args.out))
@@ -59,6 +71,43 @@ def cmd_eval(args: argparse.Namespace) -> int:
     console.print(f"[bold]{args.env}[/bold]: {len(seeds)} seed(s) x {args.episodes} episodes, mean ± 95% CI over seeds")
     console.print(evaluation.markdown_table(comparison), markup=False)
     console.print("saved: " + ", ".join(str(p) for p in paths.values() if p.exists()))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from agents.training import train
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    out = args.out or f"runs/{args.env}-{args.agent}-seed{args.seed}"
+    meta = train(args.agent, args.env, args.steps, args.seed, out, runs=args.runs, env_kwargs=_parse_set(args.set),
+                 hyperparameters=_parse_set(args.hp), log_every=args.log_every, checkpoint_every=args.checkpoint_every,
+                 resume=args.resume, progress=not args.no_progress, tensorboard=not args.no_tensorboard)
+    console = Console(width=160)
+    console.print(f"trained {meta['steps_done']} slots x {len(meta['seeds'])} run(s) in {meta['wall_clock_s']:.1f} s; "
+                  f"policies: {', '.join(str(Path(out) / f'policy_seed{s}.pt') for s in meta['seeds'])}")
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from agents.experiments import reproduce_multicell
+
+    hyperparameters: dict[str, dict[str, Any]] = {}
+    for item in args.hp:
+        variant, sep, pair = item.partition(":")
+        if not sep:
+            raise SystemExit(f"--hp expects VARIANT:KEY=VALUE, got {item!r}")
+        hyperparameters.setdefault(variant, {}).update(_parse_set([pair]))
+    tables = reproduce_multicell(Path(args.out), steps=args.steps, seeds=args.seeds, cells=args.cells,
+                                 presets=args.preset, variants=args.variant, hyperparameters=hyperparameters,
+                                 eval_seeds=args.eval_seeds,
+                                 episodes=args.episodes, train_only=args.train_only, progress=not args.no_progress)
+    console = Console(width=200)
+    for title, table in tables.items():
+        console.print(f"[bold]{title}[/bold]")
+        console.print(table, markup=False)
     return 0
 
 
@@ -97,6 +146,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config field (repeatable)")
     p.add_argument("--out", default="results/eval", help="output folder")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("train", help="train a learning agent: progress bar, CSV curve, TensorBoard, checkpoints, resume")
+    p.add_argument("env", help="environment id, e.g. SemCom-MultiCell-v0")
+    p.add_argument("--agent", required=True, choices=("dqn", "drqn"))
+    p.add_argument("--steps", type=int, default=100_000, help="training slots per run")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--runs", type=int, default=1, help="train seeds seed .. seed+runs-1 together in one batched process")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="env config field (repeatable)")
+    p.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE", help="hyperparameter (repeatable)")
+    p.add_argument("--out", help="output folder (default runs/ENV-AGENT-seedS)")
+    p.add_argument("--log-every", type=int, default=1000, help="slots per curve row")
+    p.add_argument("--checkpoint-every", type=int, default=10_000, help="slots between checkpoints")
+    p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
+    p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-tensorboard", action="store_true")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("reproduce-multicell", help="the multi-cell source's Figs. 4-5: agents vs baselines over training slots")
+    p.add_argument("--out", default="results/reproduce-multicell")
+    p.add_argument("--steps", type=int, default=100_000)
+    p.add_argument("--seeds", type=int, default=3, help="training seeds 0 .. seeds-1")
+    p.add_argument("--cells", type=int, nargs="+", default=[3, 7])
+    p.add_argument("--preset", nargs="+", default=["paper"])
+    p.add_argument("--variant", nargs="+", help="subset of the learned variants (default: all)")
+    p.add_argument("--hp", action="append", default=[], metavar="VARIANT:KEY=VALUE",
+                   help="hyperparameter of one variant, e.g. drqn:train_frequency=4 (repeatable)")
+    p.add_argument("--eval-seeds", type=int, nargs="+", default=[1000, 1001, 1002])
+    p.add_argument("--episodes", type=int, default=16, help="evaluation episodes per evaluation seed")
+    p.add_argument("--train-only", action="store_true", help="train (or resume) without the evaluation and figures")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_reproduce)
 
     p = sub.add_parser("throughput", help="environment steps per second (a benchmark, never a test)")
     p.add_argument("env", nargs="?", default="SemCom-MultiCell-v0")

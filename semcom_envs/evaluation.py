@@ -136,23 +136,26 @@ def compare(scenario: BatchedScenario, policies: Sequence[Policy], seeds: Sequen
     )
 
 
-def provenance(scenario: BatchedScenario, seeds: Sequence[int], episodes: int) -> dict[str, Any]:
-    """What a result needs to be reproduced: env id, config, seeds, package versions, machine."""
+def environment_record() -> dict[str, Any]:
+    """Package versions, Python and machine: recorded with every result."""
     versions = {}
     for pkg in ("semcom-envs", "numpy", "scipy", "gymnasium", "pettingzoo", "torch", "stable-baselines3"):
         try:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             versions[pkg] = None
+    return {"versions": versions, "python": platform.python_version(), "machine": platform.platform()}
+
+
+def provenance(scenario: BatchedScenario, seeds: Sequence[int], episodes: int) -> dict[str, Any]:
+    """What a result needs to be reproduced: env id, config, seeds, package versions, machine."""
     return {
         "env_id": scenario.env_id,
         "config": dataclasses.asdict(scenario.config),
         "seeds": list(seeds),
         "episodes_per_seed": episodes,
         "episode_seed_rule": f"seed * {EPISODE_SEED_STRIDE} + episode",
-        "versions": versions,
-        "python": platform.python_version(),
-        "machine": platform.platform(),
+        **environment_record(),
     }
 
 

@@ -40,3 +40,36 @@ def test_throughput_runs_and_writes_json(tmp_path):
                  "--json", str(out)]) == 0
     rows = json.loads(out.read_text())["rows"]
     assert any("batch=4" in r["what"] for r in rows) and all(v > 0 for r in rows for k, v in r.items() if k != "what")
+
+
+def test_train_writes_curve_checkpoint_and_a_policy_that_eval_loads(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "SemCom-MultiCell-v0", "--agent", "dqn", "--steps", "300", "--seed", "4", "--set", "num_cells=2",
+                 "--hp", "learning_starts=50", "--log-every", "100", "--checkpoint-every", "150", "--out", str(out),
+                 "--no-progress", "--threads", "1"]) == 0
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["seeds"] == [4] and meta["steps_done"] == 300 and meta["env_config"]["num_cells"] == 2
+    assert meta["hyperparameters"]["learning_starts"] == 50 and meta["versions"]["torch"]
+    assert (out / "curve.csv").read_text().count("\n") == 4 and any((out / "tb" / "seed4").iterdir())
+    policy = str(out / "policy_seed4.pt")
+    assert main(["eval", "SemCom-MultiCell-v0", "--policy", policy, "--policy", "random", "--set", "num_cells=2",
+                 "--episodes", "2", "--set", "max_steps=5", "--out", str(tmp_path / "eval")]) == 0
+    assert policy in json.loads((tmp_path / "eval" / "results.json").read_text())["runs"]
+    # A second train into the same folder must not silently overwrite it.
+    assert main(["train", "SemCom-MultiCell-v0", "--agent", "dqn", "--steps", "300", "--set", "num_cells=2",
+                 "--out", str(out), "--no-progress"]) == 2
+    assert "--resume" in capsys.readouterr().err
+
+
+def test_reproduce_multicell_trains_evaluates_and_plots(tmp_path):
+    assert main(["reproduce-multicell", "--out", str(tmp_path), "--steps", "300", "--seeds", "2", "--cells", "2",
+                 "--variant", "dqn", "dqn_wo_ec", "--hp", "dqn:learning_starts=50", "--eval-seeds", "1", "2",
+                 "--episodes", "2", "--no-progress"]) == 0
+    folder = tmp_path / "paper-m2"
+    payload = json.loads((folder / "results.json").read_text())
+    assert set(payload["results"]) == {"random", "greedy", "min_power", "oracle", "dqn", "dqn_wo_ec"}
+    assert payload["results"]["dqn"]["training"]["hyperparameters"]["learning_starts"] == 50
+    assert payload["results"]["dqn_wo_ec"]["training"]["reward"] == "qoe"
+    assert payload["results"]["oracle"]["fraction_of_oracle"][0] == 1.0
+    for figure in ("ee_vs_slots.png", "ee_boxplot.png"):
+        assert (folder / figure).stat().st_size > 0

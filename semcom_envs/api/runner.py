@@ -128,6 +128,24 @@ class BatchRunner:
             infos=_concat_agents([p.infos for p in parts]),
         )
 
+    def snapshot(self) -> dict[str, object]:
+        """Copies of the seeds, episode counters and chunk states: enough to continue exactly later."""
+        if self._states is None or self.base_keys is None:
+            raise RuntimeError("call reset() before snapshot()")
+        return {"base_keys": self.base_keys.copy(), "episodes": self.episodes.copy(),
+                "states": [{name: v.copy() for name, v in s.items()} for s in self._states]}
+
+    def restore(self, snapshot: Mapping[str, object]) -> None:
+        """Continue from a :meth:`snapshot` of a runner with the same scenario, batch and chunking."""
+        states = snapshot["states"]
+        assert isinstance(states, list)
+        if len(states) != len(self._bounds) or sum(len(s["t"]) for s in states) != self.num_envs:
+            raise ValueError(f"snapshot holds {sum(len(s['t']) for s in states)} copies in {len(states)} chunk(s); "
+                             f"this runner has {self.num_envs} in {len(self._bounds)}")
+        self.base_keys = np.array(snapshot["base_keys"], dtype=np.uint64)
+        self.episodes = np.array(snapshot["episodes"], dtype=np.int64)
+        self._states = [{name: v.copy() for name, v in s.items()} for s in states]
+
     def global_state(self) -> np.ndarray:
         """(num_envs, *state_space.shape) global state of the current slot."""
         if self._states is None:

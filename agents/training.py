@@ -1,0 +1,145 @@
+"""Training runs as ``semcom train`` performs them: logged, checkpointed, resumable.
+
+A training folder holds:
+
+- ``meta.json``: agent, env id and config, hyperparameters, seeds, steps done, wall-clock,
+  package versions and machine; rewritten at every checkpoint.
+- ``curve.csv``: one row per run and log window (``log_every`` slots): the step, the seed, the
+  window means of the team reward and of every numeric info (for MultiCell ``ee_normalised``,
+  ``qoe``, ``tx_power_w``, ...), the mean TD loss, epsilon and the learning rate.
+- ``tb/seed<S>/``: the same curve as TensorBoard scalars.
+- ``checkpoint.pt``: the trainer's full state (:meth:`~agents.qlearning.QTrainer.state_dict`),
+  written atomically every ``checkpoint_every`` slots and at the end. ``resume=True`` continues
+  from it; the continuation is the same run as an uninterrupted one (same curve, same weights).
+- ``policy_seed<S>.pt``: each run's greedy policy, loadable by ``semcom eval --policy PATH``.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from agents import make_trainer
+from agents.qlearning import QTrainer, atomic_save, save_policy
+from semcom_envs.config import check_int
+from semcom_envs.evaluation import environment_record
+from semcom_envs.registration import make_scenario
+
+
+def policy_path(out_dir: Path, seed: int) -> Path:
+    """Where run ``seed``'s policy file is written."""
+    return out_dir / f"policy_seed{seed}.pt"
+
+
+def train(agent: str, env_id: str, steps: int, seed: int, out_dir: str | Path, runs: int = 1,
+          env_kwargs: Mapping[str, Any] | None = None, hyperparameters: Mapping[str, Any] | None = None,
+          log_every: int = 1000, checkpoint_every: int = 10_000, resume: bool = False,
+          progress: bool = True, tensorboard: bool = True, stop_after: int | None = None) -> dict[str, Any]:
+    """Train ``runs`` runs (seeds ``seed ..``) of ``agent`` for ``steps`` slots each; returns ``meta.json``'s content.
+
+    ``stop_after`` ends the call after that many slots of this call (simulating an interruption:
+    the checkpoint is written first); tests use it, users interrupt with Ctrl-C.
+    """
+    check_int("steps", steps, low=1)
+    check_int("log_every", log_every, low=1)
+    check_int("checkpoint_every", checkpoint_every, low=1)
+    out = Path(out_dir)
+    ckpt = out / "checkpoint.pt"
+    scenario = make_scenario(env_id, **dict(env_kwargs or {}))
+    trainer = make_trainer(agent, scenario, seed, runs, **dict(hyperparameters or {}))
+    wall = 0.0
+    if ckpt.exists():
+        if not resume:
+            raise ValueError(f"{out} already holds a training checkpoint: pass resume=True (--resume) to continue it, "
+                             "or choose another output folder")
+        state = torch.load(ckpt, map_location="cpu", weights_only=False)  # our own file, with numpy arrays
+        trainer.load_state_dict(state["trainer"])
+        wall = state["wall_clock_s"]
+    out.mkdir(parents=True, exist_ok=True)
+    writers = _writers(out, trainer) if tensorboard else {}
+
+    def save_all() -> dict[str, Any]:
+        atomic_save({"trainer": trainer.state_dict(), "wall_clock_s": wall + time.perf_counter() - start}, ckpt)
+        for r, s in enumerate(trainer.seeds):
+            save_policy(trainer.policy_state(r), policy_path(out, s))
+        meta = _meta(trainer, steps, wall + time.perf_counter() - start, log_every, checkpoint_every)
+        (out / "meta.json").write_text(json.dumps(meta, indent=1))
+        return meta
+
+    start = time.perf_counter()
+    todo = steps - trainer.slot if stop_after is None else min(steps - trainer.slot, stop_after)
+    columns = (TextColumn(f"{agent} on {env_id}"), BarColumn(), MofNCompleteColumn(), TextColumn("slots"),
+               TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[status]}"))
+    with Progress(*columns, disable=not progress) as bar:
+        task = bar.add_task("train", total=steps, completed=trainer.slot, status="")
+        for _ in range(max(todo, 0)):
+            trainer.step()
+            if trainer.slot % log_every == 0 or trainer.slot == steps:
+                rows = trainer.flush_log()
+                _write_curve(out / "curve.csv", trainer.curve)
+                for row in rows:
+                    if row["seed"] in writers:
+                        for name, value in row.items():
+                            if name not in ("step", "seed"):
+                                writers[row["seed"]].add_scalar(name, value, row["step"])
+                bar.update(task, completed=trainer.slot,
+                           status=f"reward {sum(r['reward'] for r in rows) / len(rows):.3f}  eps {rows[0]['epsilon']:.3f}")
+            if trainer.slot % checkpoint_every == 0:
+                save_all()
+        bar.update(task, completed=trainer.slot)
+    meta = save_all()
+    for w in writers.values():
+        w.close()
+    trainer.close()
+    return meta
+
+
+def _writers(out: Path, trainer: QTrainer) -> dict[int, Any]:
+    """One TensorBoard writer per run; events after the checkpoint's step are purged on resume."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    return {s: SummaryWriter(str(out / "tb" / f"seed{s}"), purge_step=trainer.slot or None) for s in trainer.seeds}
+
+
+def _write_curve(path: Path, rows: list[dict[str, float]]) -> None:
+    """The whole curve, rewritten (small), so a resumed run never duplicates rows."""
+    if not rows:
+        return
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    tmp.replace(path)
+
+
+def _meta(trainer: QTrainer, steps: int, wall: float, log_every: int, checkpoint_every: int) -> dict[str, Any]:
+    return {
+        "agent": trainer.agent,
+        "env_id": trainer.scenario.env_id,
+        "env_config": dataclasses.asdict(trainer.scenario.config),
+        "hyperparameters": dataclasses.asdict(trainer.config),
+        "seeds": trainer.seeds,
+        "steps_target": steps,
+        "steps_done": trainer.slot,
+        "learning_steps": trainer.learning_steps,
+        "wall_clock_s": wall,
+        "torch_threads": torch.get_num_threads(),
+        "log_every": log_every,
+        "checkpoint_every": checkpoint_every,
+        **environment_record(),
+    }
+
+
+def read_curve(out_dir: str | Path) -> list[dict[str, float]]:
+    """``curve.csv`` of a training folder as a list of rows (floats)."""
+    with (Path(out_dir) / "curve.csv").open() as f:
+        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
