@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH_PIN := torch==2.13.0
 
-.PHONY: demo test install install-dev throughput compare clean
+.PHONY: demo test install install-dev throughput compare reproduce clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,17 @@ compare: install
 	  $(BIN)/semcom eval SemCom-MultiCell-v0 $(BASELINES) --seeds 0 1 2 3 4 --episodes 8 \
 	    --set num_cells=$$m --set preset=$$preset --out results/compare-$$preset-m$$m || exit 1; \
 	done; done
+
+# The README's reproduction of the multi-cell paper's Figs. 4-5 (100,000 slots, 3 seeds; DRQN on the
+# CPU budget documented in the README). Resumable: run it again after an interruption.
+DRQN_BUDGET := --hp drqn:train_frequency=4 --hp drqn:epsilon_decay=4e-4 --hp drqn:bf16_matmul=True
+reproduce: install
+	OMP_NUM_THREADS=1 $(BIN)/semcom reproduce-multicell --out results/reproduce-multicell --cells 3 7 --preset paper \
+	  --variant drqn dqn dqn_wo_ec dqn_shared $(DRQN_BUDGET) --no-progress
+	OMP_NUM_THREADS=1 $(BIN)/semcom reproduce-multicell --out results/reproduce-multicell --cells 3 --preset wide-area \
+	  --variant drqn dqn dqn_wo_ec dqn_shared $(DRQN_BUDGET) --no-progress
+	OMP_NUM_THREADS=1 $(BIN)/semcom reproduce-multicell --out results/reproduce-multicell --cells 7 --preset wide-area \
+	  --variant dqn dqn_wo_ec dqn_shared --no-progress
 
 clean:
 	rm -rf $(VENV) results build *.egg-info

@@ -9,8 +9,9 @@ episode. Memory of the recurrent state is not carried across windows (bootstrapp
 updates with a fresh zero state per window), which is what a fixed window makes possible.
 
 The LSTM has a learner axis like every layer here, so all agents' recurrent networks run as one
-batched matrix product per time step; on a CPU this network costs about 20 times DQN's (the
-window's 8 recurrent steps at width 200 dominate, see the README's training-time table).
+batched matrix product per time step. On a CPU a learning step costs about 40 times DQN's (the
+window's 8 recurrent steps at width 200 dominate, see the README's training-time table);
+``train_frequency`` and ``bf16_matmul`` trade fidelity to the paper for speed.
 """
 
 from __future__ import annotations

@@ -33,13 +33,17 @@ from semcom_envs.evaluation import EPISODE_SEED_STRIDE, environment_record, eval
 from semcom_envs.registration import make_scenario
 
 ENV_ID = "SemCom-MultiCell-v0"
-VARIANTS: dict[str, tuple[str, str]] = {
-    "drqn": ("drqn", "ee"),
-    "dqn": ("dqn", "ee"),
-    "dqn_wo_ec": ("dqn", "qoe"),
+VARIANTS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "drqn": ("drqn", "ee", {}),
+    "dqn": ("dqn", "ee", {}),
+    "dqn_wo_ec": ("dqn", "qoe", {}),
+    "dqn_shared": ("dqn", "ee", {"parameter_sharing": True}),
 }
-"""Learned variant -> (agent, training reward)."""
+"""Learned variant -> (agent, training reward, hyperparameters). The first three are the paper's;
+``dqn_shared`` (one network for all BSs, agent id in the input) is our addition."""
 BASELINES = ("random", "greedy", "min_power", "oracle")
+SMOOTH = 5
+"""Log windows (of 1,000 slots) averaged in the training-curve figure."""
 
 
 def reproduce_multicell(out: Path, steps: int = 100_000, seeds: int = 3, cells: Sequence[int] = (3, 7),
@@ -48,7 +52,7 @@ def reproduce_multicell(out: Path, steps: int = 100_000, seeds: int = 3, cells: 
                         eval_seeds: Sequence[int] = (1000, 1001, 1002), episodes: int = 16,
                         train_only: bool = False, progress: bool = True) -> dict[str, str]:
     """Train, evaluate and plot; returns one Markdown table per (preset, M)."""
-    chosen = list(VARIANTS) if variants is None else list(variants)
+    chosen = list(VARIANTS)[:3] if variants is None else list(variants)
     unknown = sorted(set(chosen) - set(VARIANTS))
     if unknown:
         raise ValueError(f"unknown variant(s) {unknown}: known are {', '.join(VARIANTS)}")
@@ -58,14 +62,23 @@ def reproduce_multicell(out: Path, steps: int = 100_000, seeds: int = 3, cells: 
         for m in cells:
             folder = out / f"{preset}-m{m}"
             for variant in chosen:
-                agent, reward = VARIANTS[variant]
+                agent, reward, defaults = VARIANTS[variant]
                 train(agent, ENV_ID, steps, 0, folder / variant, runs=seeds,
                       env_kwargs={"num_cells": m, "preset": preset, "reward": reward},
-                      hyperparameters=hyperparameters.get(variant), resume=True, progress=progress)
+                      hyperparameters={**defaults, **hyperparameters.get(variant, {})}, resume=True, progress=progress)
             if not train_only:
-                done = [v for v in VARIANTS if (folder / v / "meta.json").exists()]
+                done = [v for v in VARIANTS if _finished(folder / v)]
                 tables[f"{preset}, M = {m}"] = _evaluate_and_plot(folder, preset, m, done, eval_seeds, episodes)
     return tables
+
+
+def _finished(run_dir: Path) -> bool:
+    """Whether a training folder holds a completed training (its last checkpoint reached the target)."""
+    meta_path = run_dir / "meta.json"
+    if not meta_path.exists():
+        return False
+    meta = json.loads(meta_path.read_text())
+    return meta["steps_done"] >= meta["steps_target"]
 
 
 def _evaluate_and_plot(folder: Path, preset: str, m: int, variants: list[str], eval_seeds: Sequence[int],
@@ -75,6 +88,9 @@ def _evaluate_and_plot(folder: Path, preset: str, m: int, variants: list[str], e
     for name in BASELINES:
         runs = [evaluate(scenario, make_policy(name, scenario), episodes, s) for s in eval_seeds]
         results[name] = _summarise(runs, per_seed=[r.mean("ee") for r in runs], info="full CSI" if name == "oracle" else "local")
+    oracle_per_eval_seed = results["oracle"]["per_seed_ee"]
+    for name in BASELINES:  # paired: each evaluation seed's EE over the oracle's on the same episodes
+        results[name]["fraction_of_oracle"] = mean_ci([v / o for v, o in zip(results[name]["per_seed_ee"], oracle_per_eval_seed)])
     for variant in variants:
         meta = json.loads((folder / variant / "meta.json").read_text())
         per_train_seed, all_runs = [], []
@@ -87,9 +103,9 @@ def _evaluate_and_plot(folder: Path, preset: str, m: int, variants: list[str], e
                                       training={"slots": meta["steps_done"], "seeds": meta["seeds"],
                                                 "wall_clock_s": meta["wall_clock_s"], "hyperparameters": meta["hyperparameters"],
                                                 "reward": meta["env_config"]["reward"]})
-    oracle = results["oracle"]["ee"][0]
-    for r in results.values():
-        r["fraction_of_oracle"] = mean_ci([v / oracle for v in r["per_seed_ee"]])
+    oracle = float(np.mean(oracle_per_eval_seed))
+    for variant in variants:  # each training seed was evaluated on all the oracle's episodes
+        results[variant]["fraction_of_oracle"] = mean_ci([v / oracle for v in results[variant]["per_seed_ee"]])
     table = _markdown(results, m)
     payload = {"env_id": ENV_ID, "preset": preset, "num_cells": m, "eval_seeds": list(eval_seeds),
                "episodes_per_eval_seed": episodes, "episode_seed_rule": f"seed * {EPISODE_SEED_STRIDE} + episode",
@@ -141,21 +157,28 @@ def _plot(folder: Path, preset: str, m: int, variants: list[str], results: Mappi
         seeds = sorted({r["seed"] for r in rows})
         steps = sorted({r["step"] for r in rows})
         table = np.array([[r[key] for r in rows if r["seed"] == s] for s in seeds])  # (seeds, windows)
+        # Trailing mean over SMOOTH log windows: one window holds only ~10 episodes' user draws.
+        kernel = np.ones(min(SMOOTH, table.shape[1]))
+        table = np.stack([np.convolve(row, kernel, mode="full")[:len(row)] / np.convolve(np.ones_like(row), kernel, mode="full")[:len(row)]
+                          for row in table])
         mean = table.mean(axis=0)
         half = stats.t.ppf(0.975, len(seeds) - 1) * table.std(axis=0, ddof=1) / np.sqrt(len(seeds)) if len(seeds) > 1 else 0 * mean
-        line, = ax.plot(steps, mean, label=variant)
+        line, = ax.plot(steps, mean, label=f"{variant} (training)")
         ax.fill_between(steps, mean - half, mean + half, alpha=0.2, color=line.get_color())
+        ax.plot([steps[-1]], [results[variant]["ee"][0]], marker="D", color=line.get_color(), ls="none",
+                label=f"{variant} (greedy evaluation)")
     x_max = ax.get_xlim()[1] if variants else 1.0
+    styles = {"oracle": ("black", "-"), "min_power": ("tab:gray", "--"), "greedy": ("tab:brown", "-."), "random": ("tab:pink", ":")}
     for name in BASELINES:
-        mean, half = results[name]["ee"]
         label = f"{name} (approx.)" if name == "oracle" and m > 3 else name
-        line = ax.axhline(mean, ls="--", lw=1, label=f"{label} (evaluated)")
-        ax.axhspan(mean - half, mean + half, alpha=0.1, color=line.get_color())
+        color, ls = styles[name]
+        ax.axhline(results[name]["ee"][0], ls=ls, lw=1.2, color=color, label=f"{label} (greedy evaluation)")
     ax.set_xlim(0, x_max)
     ax.set_xlabel("training slot")
     ax.set_ylabel("semantic EE (normalised)")
-    ax.set_title(f"{preset}, M = {m}: training EE (epsilon-greedy, 1000-slot windows), mean and 95% CI over seeds", fontsize=9)
-    ax.legend(fontsize=7, ncol=2)
+    ax.set_title(f"{preset}, M = {m}: training EE (epsilon-greedy, trailing mean over {SMOOTH} log windows), mean and 95% CI\n"
+                 "over seeds; diamonds and lines: greedy evaluation after training (CIs in the table)", fontsize=9)
+    ax.legend(fontsize=6.5, ncol=3)
     fig.tight_layout()
     fig.savefig(folder / "ee_vs_slots.png", dpi=110)
     plt.close(fig)

@@ -11,7 +11,7 @@ import torch
 from agents import load_policy, make_trainer
 from agents.qlearning import BatchedLSTM, QConfig, SpaceCodec
 from agents.training import policy_path, train
-from baselines import make_policy
+from baselines import Policy, make_policy
 from semcom_envs.config import ConfigError
 from semcom_envs.evaluation import evaluate
 from semcom_envs.registration import make_scenario
@@ -102,6 +102,7 @@ def test_saved_policy_file_gives_identical_greedy_actions(agent, tmp_path):
     save_policy(trainer.policy_state(0), path)
     scenario = make_scenario(ENV, num_cells=3)
     live, loaded = trainer.policy(0), load_policy(path, scenario)
+    assert isinstance(loaded, Policy) and loaded.supports(ENV) and not loaded.uses_global_state
     obs = _observation_batch(3)
     for _ in range(3):  # DRQN: windows fill up identically
         a, b = live.act(obs, None), loaded.act(obs, None)
