@@ -1,43 +1,53 @@
 """Learning agents (PyTorch) behind the same ``Policy`` interface as the baselines.
 
 ``AGENTS`` maps an agent name to its module; :func:`make_trainer` builds a trainer and
-:func:`load_policy` turns a saved policy file into a batched greedy policy.
+:func:`load_policy` turns a saved policy file into a batched deterministic policy.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import torch
 
-from agents import dqn, drqn
+from agents import dqn, drqn, mappo
+from agents.mappo import MAPPOPolicy, MAPPOTrainer
 from agents.qlearning import QPolicy, QTrainer
 from semcom_envs.api.core import BatchedScenario
 
-AGENTS: dict[str, ModuleType] = {"dqn": dqn, "drqn": drqn}
-_NETWORKS = {"dqn": (dqn.DQNConfig, dqn.QNetwork), "drqn": (drqn.DRQNConfig, drqn.RecurrentQNetwork)}
+AGENTS: dict[str, ModuleType] = {"dqn": dqn, "drqn": drqn, "mappo": mappo}
+_POLICY_LOADERS: dict[str, Callable[[Mapping[str, Any], BatchedScenario, str | None], QPolicy | MAPPOPolicy]] = {
+    "dqn": lambda state, scenario, name: QPolicy.from_state(state, scenario, dqn.DQNConfig, dqn.QNetwork, name=name),
+    "drqn": lambda state, scenario, name: QPolicy.from_state(state, scenario, drqn.DRQNConfig, drqn.RecurrentQNetwork,
+                                                             name=name),
+    "mappo": MAPPOPolicy.from_state,
+}
 
 
-def make_trainer(agent: str, scenario: BatchedScenario, seed: int, runs: int = 1, **hyperparameters: Any) -> QTrainer:
-    """A trainer of agent ``agent`` (``dqn`` or ``drqn``); unknown names raise, listing the known ones."""
+def make_trainer(agent: str, scenario: BatchedScenario, seed: int, runs: int = 1,
+                 **hyperparameters: Any) -> QTrainer | MAPPOTrainer:
+    """A trainer of agent ``agent`` (a key of ``AGENTS``); unknown names raise, listing the known ones."""
     if agent not in AGENTS:
         raise ValueError(f"unknown agent {agent!r}: known agents are {', '.join(AGENTS)}")
     return AGENTS[agent].trainer(scenario, seed, runs, **hyperparameters)
 
 
-def load_policy(path: str | Path, scenario: BatchedScenario, name: str | None = None) -> QPolicy:
-    """The greedy policy saved at ``path`` (a ``policy_seed*.pt`` file of ``semcom train``) for ``scenario``."""
+def load_policy(path: str | Path, scenario: BatchedScenario, name: str | None = None) -> QPolicy | MAPPOPolicy:
+    """The deterministic policy saved at ``path`` (a ``policy_seed*.pt`` file of ``semcom train``) for ``scenario``.
+
+    The file's ``agent`` field picks the loader; files load with ``torch.load(weights_only=True)``.
+    """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"policy file {str(path)!r} does not exist")
     state = torch.load(path, map_location="cpu", weights_only=True)
     agent = state.get("agent")
-    if agent not in _NETWORKS:
+    if agent not in _POLICY_LOADERS:
         raise ValueError(f"{path}: not a policy file of a known agent (agent={agent!r})")
-    config_class, network = _NETWORKS[agent]
-    return QPolicy.from_state(state, scenario, config_class, network, name=name)
+    return _POLICY_LOADERS[agent](state, scenario, name)
 
 
-__all__ = ["AGENTS", "QPolicy", "QTrainer", "load_policy", "make_trainer"]
+__all__ = ["AGENTS", "MAPPOPolicy", "MAPPOTrainer", "QPolicy", "QTrainer", "load_policy", "make_trainer"]

@@ -32,9 +32,7 @@ What a reader of :mod:`agents.dqn` or :mod:`agents.drqn` needs to know about thi
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,6 +40,12 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
+from agents.common import BatchedLinear as BatchedLinear  # re-exported: dqn, drqn and tests import it from here
+from agents.common import BatchedLSTM as BatchedLSTM
+from agents.common import atomic_save as atomic_save
+from agents.common import accumulate_slot, check_hyperparameter_names, init_learners, learner_apply, stack_observations
+from agents.common import check_checkpoint, check_policy_file, run_weights, uniform_spaces
+from agents.common import save_policy as save_policy
 from semcom_envs import streams
 from semcom_envs.api.core import BatchedScenario
 from semcom_envs.api.runner import BatchRunner
@@ -116,75 +120,8 @@ class QConfig:
 
 def build_qconfig(cls: type[QConfig], overrides: Mapping[str, Any]) -> QConfig:
     """``cls`` with ``overrides``; an unknown name raises, listing the accepted ones."""
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(overrides) - names)
-    if unknown:
-        raise ConfigError(f"unknown hyperparameter(s) {unknown} for {cls.__name__}: accepted are {sorted(names)}")
+    check_hyperparameter_names(cls, overrides)
     return cls(**overrides)
-
-
-# ---------------------------------------------------------------------------------------------
-# Layers with a learner axis
-# ---------------------------------------------------------------------------------------------
-
-
-class BatchedLinear(nn.Module):
-    """``L`` independent affine maps: ``(L, n, fan_in) -> (L, n, fan_out)``."""
-
-    def __init__(self, learners: int, fan_in: int, fan_out: int) -> None:
-        super().__init__()
-        self.weight = nn.Parameter(torch.empty(learners, fan_in, fan_out))
-        self.bias = nn.Parameter(torch.empty(learners, 1, fan_out))
-        self.init_bound = 1.0 / math.sqrt(fan_in)  # PyTorch's nn.Linear default
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.baddbmm(self.bias, x, self.weight)
-
-
-class BatchedLSTM(nn.Module):
-    """``L`` independent LSTMs over a window: ``(L, n, T, fan_in) -> (L, n, hidden)``, the last hidden state.
-
-    Each window starts from a zero state (bootstrapped random updates on fixed-length windows,
-    as DRQN on a window of recent observations).
-    """
-
-    def __init__(self, learners: int, fan_in: int, hidden: int) -> None:
-        super().__init__()
-        self.hidden = hidden
-        self.w_ih = nn.Parameter(torch.empty(learners, fan_in, 4 * hidden))
-        self.w_hh = nn.Parameter(torch.empty(learners, hidden, 4 * hidden))
-        self.bias = nn.Parameter(torch.empty(learners, 1, 4 * hidden))
-        self.init_bound = 1.0 / math.sqrt(hidden)  # PyTorch's nn.LSTM default
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        learners, n, steps, fan_in = x.shape
-        h3 = 3 * self.hidden
-        # Input projections of all time steps in one product; gate order (input, forget, output, cell).
-        gates_x = torch.baddbmm(self.bias, x.reshape(learners, n * steps, fan_in), self.w_ih).view(learners, n, steps, -1)
-        h = x.new_zeros(learners, n, self.hidden)
-        c = x.new_zeros(learners, n, self.hidden)
-        for t in range(steps):
-            gates = torch.baddbmm(gates_x[:, :, t], h, self.w_hh)
-            ifo = torch.sigmoid(gates[..., :h3])
-            c = ifo[..., self.hidden:2 * self.hidden] * c + ifo[..., :self.hidden] * torch.tanh(gates[..., h3:])
-            h = ifo[..., 2 * self.hidden:] * torch.tanh(c)
-        return h
-
-
-def init_learners(module: nn.Module, seeds: list[int]) -> None:
-    """Initialise every batched layer U(-b, b), learner group ``r`` from ``Generator(seeds[r])``.
-
-    The learner axis is split into ``len(seeds)`` equal groups (one per run), so a run's initial
-    networks depend only on its own seed.
-    """
-    layers = [m for m in module.modules() if hasattr(m, "init_bound")]
-    for r, seed in enumerate(seeds):
-        gen = torch.Generator().manual_seed(seed)
-        for layer in layers:
-            for param in layer.parameters(recurse=False):
-                group = param.shape[0] // len(seeds)
-                block = param.data[r * group:(r + 1) * group]
-                block.copy_((torch.rand(block.shape, generator=gen) * 2.0 - 1.0) * layer.init_bound)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,24 +144,17 @@ class SpaceCodec:
     @classmethod
     def for_scenario(cls, scenario: BatchedScenario) -> SpaceCodec:
         """The codec of ``scenario``; raises TypeError if its spaces are not supported."""
-        obs = [scenario.observation_space(a) for a in scenario.agents]
-        act = [scenario.action_space(a) for a in scenario.agents]
-        if not all(isinstance(o, spaces.Box) for o in obs) or len({o.shape for o in obs}) != 1:
-            raise TypeError(f"{scenario.env_id}: Q-learning needs Box observations of one shape for all agents")
-        first = act[0]
-        if not all(a == first for a in act):
-            raise TypeError(f"{scenario.env_id}: Q-learning needs the same action space for all agents")
+        obs, first = uniform_spaces(scenario, "Q-learning")
         if isinstance(first, spaces.Discrete):
-            return cls(scenario.agents, int(np.prod(obs[0].shape)), int(first.n), None, int(first.start))
+            return cls(scenario.agents, int(np.prod(obs.shape)), int(first.n), None, int(first.start))
         if isinstance(first, spaces.MultiDiscrete) and first.nvec.ndim == 1:
             nvec = tuple(int(n) for n in first.nvec)
-            return cls(scenario.agents, int(np.prod(obs[0].shape)), int(np.prod(nvec)), nvec, 0)
+            return cls(scenario.agents, int(np.prod(obs.shape)), int(np.prod(nvec)), nvec, 0)
         raise TypeError(f"{scenario.env_id}: Q-learning needs Discrete or 1-d MultiDiscrete actions, got {first}")
 
     def encode(self, observations: Mapping[str, np.ndarray]) -> np.ndarray:
         """``(B, N, obs_dim)`` float32 observations."""
-        batch = observations[self.agents[0]].shape[0]
-        return np.stack([np.asarray(observations[a]).reshape(batch, -1) for a in self.agents], axis=1).astype(np.float32)
+        return stack_observations(observations, self.agents)
 
     def decode(self, flat: np.ndarray) -> dict[str, np.ndarray]:
         """Flat action indices ``(B, N)`` as each agent's action batch."""
@@ -249,22 +179,6 @@ def supports_q_learning(scenario: BatchedScenario) -> bool:
 
 NetworkBuilder = Callable[[QConfig, int, int, int], nn.Module]
 """``(config, learners, input_dim, n_actions) -> module`` mapping ``(L, n, *F) -> (L, n, n_actions)``."""
-
-
-def q_values(net: nn.Module, feats: torch.Tensor, sharing: bool) -> torch.Tensor:
-    """Q-values ``(R, N, n, A)`` of features ``(R, N, n, *F)`` (``F = (D,)`` or ``(T, D)``).
-
-    Independent learners see ``(R * N, n, *F)``; a shared network sees ``(R, N * n, *F + N)``
-    with each agent's one-hot id appended to every observation.
-    """
-    runs, agents, n = feats.shape[:3]
-    if sharing:
-        eye = torch.eye(agents, dtype=feats.dtype).view(1, agents, 1, *([1] * (feats.dim() - 4)), agents)
-        x = torch.cat([feats, eye.expand(*feats.shape[:-1], agents)], dim=-1)
-        out = net(x.reshape(runs, agents * n, *x.shape[3:]))
-    else:
-        out = net(feats.reshape(runs * agents, n, *feats.shape[3:]))
-    return out.view(runs, agents, n, -1)
 
 
 def input_dim(codec: SpaceCodec, sharing: bool) -> int:
@@ -339,6 +253,10 @@ class QTrainer:
     def epsilon(self) -> float:
         return 1.0 if self.slot < self.config.learning_starts else self.config.epsilon(self.learning_steps)
 
+    def status(self) -> str:
+        """Short progress-bar text: the current exploration rate."""
+        return f"eps {self.epsilon:.3f}"
+
     def act(self) -> np.ndarray:
         """Epsilon-greedy flat actions ``(R, N)`` for the current slot."""
         n_agents = len(self.scenario.agents)
@@ -349,7 +267,7 @@ class QTrainer:
             return random_action
         with torch.no_grad():
             feats = torch.from_numpy(self.features(self.window)).unsqueeze(2)
-            greedy = q_values(self.online, feats, self.config.parameter_sharing)[:, :, 0].argmax(-1).numpy()
+            greedy = learner_apply(self.online, feats, self.config.parameter_sharing)[:, :, 0].argmax(-1).numpy()
         return np.where(explore, random_action, greedy)
 
     # -- learning ------------------------------------------------------------------------------
@@ -367,9 +285,9 @@ class QTrainer:
         batch = {name: buf[r_ix, idx, a_ix] for name, buf in self.replay.items()}  # (R, N, batch, ...)
 
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16_matmul):
-            q = q_values(self.online, batch["obs"], cfg.parameter_sharing).float()
+            q = learner_apply(self.online, batch["obs"], cfg.parameter_sharing).float()
             with torch.no_grad():
-                q_next = q_values(self.target, batch["next_obs"], cfg.parameter_sharing).float().amax(-1)
+                q_next = learner_apply(self.target, batch["next_obs"], cfg.parameter_sharing).float().amax(-1)
         q_taken = q.gather(-1, batch["action"].unsqueeze(-1)).squeeze(-1)
         target = batch["reward"] + cfg.gamma * (1.0 - batch["terminated"]) * q_next
         sq = (q_taken - target).square()
@@ -419,12 +337,7 @@ class QTrainer:
 
     def _accumulate(self, team_reward: np.ndarray, infos: Mapping[str, np.ndarray]) -> None:
         """Add this slot's team reward and every numeric info (mean over agents) to the log window."""
-        values = {"reward": team_reward}
-        for name, value in infos.items():
-            if value.dtype.kind in "fb" and value.shape[0] == self.runs and value.ndim <= 2:
-                values[name] = value.reshape(self.runs, -1).mean(axis=1)
-        for name, value in values.items():
-            self._log_sums[name] = self._log_sums.get(name, 0.0) + value.astype(np.float64)
+        accumulate_slot(self._log_sums, team_reward, infos, self.runs)
         self._log_count += 1
 
     def flush_log(self) -> list[dict[str, float]]:
@@ -460,9 +373,7 @@ class QTrainer:
         """Continue the runs saved in ``state``; raises if they were another agent, env or config."""
         mine = {"agent": self.agent, "seed": self.seed, "runs": self.runs, "env_id": self.scenario.env_id,
                 "config": dataclasses.asdict(self.config), "env_config": dataclasses.asdict(self.scenario.config)}
-        for name, value in mine.items():
-            if state[name] != value:
-                raise ValueError(f"checkpoint was written with {name}={state[name]!r}, this run has {name}={value!r}")
+        check_checkpoint(state, mine)
         self.online.load_state_dict(state["online"])
         self.target.load_state_dict(state["target"])
         self.optimizer.load_state_dict(state["optimizer"])
@@ -478,8 +389,7 @@ class QTrainer:
     def policy_state(self, run: int) -> dict[str, Any]:
         """The greedy policy of run ``run`` as a policy-file payload (tensors and plain data only)."""
         learners_per_run = 1 if self.config.parameter_sharing else len(self.scenario.agents)
-        weights = {name: p[run * learners_per_run:(run + 1) * learners_per_run].clone()
-                   for name, p in self.online.state_dict().items()}
+        weights = run_weights(self.online, run, learners_per_run)
         return {
             "format": POLICY_FORMAT, "agent": self.agent, "seed": self.seeds[run], "steps": self.slot,
             "config": dataclasses.asdict(self.config), "env_id": self.scenario.env_id,
@@ -517,10 +427,7 @@ class QPolicy:
     def from_state(cls, state: Mapping[str, Any], scenario: BatchedScenario, config_class: type[QConfig],
                    builder: NetworkBuilder, name: str | None = None) -> QPolicy:
         """A policy from a policy-file payload; raises if ``scenario``'s agents or spaces differ."""
-        if state.get("format") != POLICY_FORMAT:
-            raise ValueError(f"policy file format {state.get('format')!r} is not supported (expected {POLICY_FORMAT})")
-        if state["env_id"] != scenario.env_id:
-            raise ValueError(f"policy was trained on {state['env_id']}, not {scenario.env_id}")
+        check_policy_file(state, scenario, POLICY_FORMAT)
         config = config_class(**state["config"])
         codec = SpaceCodec.for_scenario(scenario)
         learners = 1 if config.parameter_sharing else len(scenario.agents)
@@ -549,18 +456,5 @@ class QPolicy:
         with torch.no_grad():
             # Copies play the role of samples: (1 run, N agents, B copies, *F).
             x = torch.from_numpy(np.ascontiguousarray(np.swapaxes(feats, 0, 1))).unsqueeze(0)
-            greedy = q_values(self.net, x, self.config.parameter_sharing)[0].argmax(-1).numpy()  # (N, B)
+            greedy = learner_apply(self.net, x, self.config.parameter_sharing)[0].argmax(-1).numpy()  # (N, B)
         return self.codec.decode(greedy.T)
-
-
-def save_policy(state: Mapping[str, Any], path: Path) -> None:
-    """Write a policy-file payload atomically."""
-    atomic_save(dict(state), path)
-
-
-def atomic_save(obj: Any, path: Path) -> None:
-    """``torch.save`` to a temporary file, then rename: an interruption never leaves a torn file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    tmp.replace(path)

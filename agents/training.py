@@ -4,14 +4,20 @@ A training folder holds:
 
 - ``meta.json``: agent, env id and config, hyperparameters, seeds, steps done, wall-clock,
   package versions and machine; rewritten at every checkpoint.
-- ``curve.csv``: one row per run and log window (``log_every`` slots): the step, the seed, the
+- ``curve.csv``: one row per run and log window (``log_every`` steps): the step, the seed, the
   window means of the team reward and of every numeric info (for MultiCell ``ee_normalised``,
-  ``qoe``, ``tx_power_w``, ...), the mean TD loss, epsilon and the learning rate.
+  ``qoe``, ``tx_power_w``, ...) and the agent's own quantities (DQN/DRQN: mean TD loss, epsilon,
+  learning rate; MAPPO: policy and value loss, entropy, approximate KL, clip fraction, explained
+  variance, learning rate).
 - ``tb/seed<S>/``: the same curve as TensorBoard scalars.
-- ``checkpoint.pt``: the trainer's full state (:meth:`~agents.qlearning.QTrainer.state_dict`),
-  written atomically every ``checkpoint_every`` slots and at the end. ``resume=True`` continues
+- ``checkpoint.pt``: the trainer's full state (:meth:`Trainer.state_dict`), written atomically
+  whenever a multiple of ``checkpoint_every`` steps is reached and at the end. ``resume=True`` continues
   from it; the continuation is the same run as an uninterrupted one (same curve, same weights).
-- ``policy_seed<S>.pt``: each run's greedy policy, loadable by ``semcom eval --policy PATH``.
+- ``policy_seed<S>.pt``: each run's deterministic policy, loadable by ``semcom eval --policy PATH``.
+
+Steps are environment steps per run, the trainer's :attr:`Trainer.slot`: DQN/DRQN run one copy
+per run, so a step is a slot; MAPPO steps ``num_envs`` copies per run at once, so ``slot`` (and
+``steps``, ``log_every``, ``checkpoint_every``) advance by ``num_envs`` per trainer step.
 """
 
 from __future__ import annotations
@@ -22,16 +28,50 @@ import json
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from agents import make_trainer
-from agents.qlearning import QTrainer, atomic_save, save_policy
+from agents.common import atomic_save, save_policy
 from semcom_envs.config import check_int
 from semcom_envs.evaluation import environment_record
 from semcom_envs.registration import make_scenario
+
+
+class Trainer(Protocol):
+    """What :func:`train` needs of an agent's trainer (:class:`~agents.qlearning.QTrainer`,
+    :class:`~agents.mappo.MAPPOTrainer`)."""
+
+    agent: str
+    scenario: Any
+    config: Any
+    """A dataclass of hyperparameters (written to ``meta.json``)."""
+    seeds: list[int]
+    slot: int
+    """Environment steps done per run."""
+    learning_steps: int
+    """Gradient updates done (DQN/DRQN: learning steps; MAPPO: PPO updates)."""
+    curve: list[dict[str, float]]
+
+    def step(self) -> None:
+        """Advance every run by one step unit (``slot`` grows by one or more)."""
+
+    def flush_log(self) -> list[dict[str, float]]:
+        """Close the log window: one row per run, also appended to ``curve``."""
+
+    def status(self) -> str:
+        """Short text for the progress bar."""
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None: ...
+
+    def policy_state(self, run: int) -> dict[str, Any]:
+        """Run ``run``'s policy-file payload."""
+
+    def close(self) -> None: ...
 
 
 def policy_path(out_dir: Path, seed: int) -> Path:
@@ -43,10 +83,12 @@ def train(agent: str, env_id: str, steps: int, seed: int, out_dir: str | Path, r
           env_kwargs: Mapping[str, Any] | None = None, hyperparameters: Mapping[str, Any] | None = None,
           log_every: int = 1000, checkpoint_every: int = 10_000, resume: bool = False,
           progress: bool = True, tensorboard: bool = True, stop_after: int | None = None) -> dict[str, Any]:
-    """Train ``runs`` runs (seeds ``seed ..``) of ``agent`` for ``steps`` slots each; returns ``meta.json``'s content.
+    """Train ``runs`` runs (seeds ``seed ..``) of ``agent`` for ``steps`` env steps each; returns ``meta.json``'s content.
 
-    ``stop_after`` ends the call after that many slots of this call (simulating an interruption:
-    the checkpoint is written first); tests use it, users interrupt with Ctrl-C.
+    A log row is written and a checkpoint saved whenever ``slot`` reaches or passes a multiple of
+    ``log_every`` / ``checkpoint_every`` (and at the end). ``stop_after`` ends the call once that
+    many steps of this call are done (simulating an interruption: the checkpoint is written
+    first); tests use it, users interrupt with Ctrl-C.
     """
     check_int("steps", steps, low=1)
     check_int("log_every", log_every, low=1)
@@ -75,14 +117,15 @@ def train(agent: str, env_id: str, steps: int, seed: int, out_dir: str | Path, r
         return meta
 
     start = time.perf_counter()
-    todo = steps - trainer.slot if stop_after is None else min(steps - trainer.slot, stop_after)
-    columns = (TextColumn(f"{agent} on {env_id}"), BarColumn(), MofNCompleteColumn(), TextColumn("slots"),
+    target = steps if stop_after is None else min(steps, trainer.slot + stop_after)
+    columns = (TextColumn(f"{agent} on {env_id}"), BarColumn(), MofNCompleteColumn(), TextColumn("steps"),
                TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[status]}"))
     with Progress(*columns, disable=not progress) as bar:
         task = bar.add_task("train", total=steps, completed=trainer.slot, status="")
-        for _ in range(max(todo, 0)):
+        while trainer.slot < target:
+            before = trainer.slot
             trainer.step()
-            if trainer.slot % log_every == 0 or trainer.slot == steps:
+            if trainer.slot // log_every > before // log_every or trainer.slot >= steps:
                 rows = trainer.flush_log()
                 _write_curve(out / "curve.csv", trainer.curve)
                 for row in rows:
@@ -91,8 +134,8 @@ def train(agent: str, env_id: str, steps: int, seed: int, out_dir: str | Path, r
                             if name not in ("step", "seed"):
                                 writers[row["seed"]].add_scalar(name, value, row["step"])
                 bar.update(task, completed=trainer.slot,
-                           status=f"reward {sum(r['reward'] for r in rows) / len(rows):.3f}  eps {rows[0]['epsilon']:.3f}")
-            if trainer.slot % checkpoint_every == 0:
+                           status=f"reward {sum(r['reward'] for r in rows) / len(rows):.3f}  {trainer.status()}")
+            if trainer.slot // checkpoint_every > before // checkpoint_every:
                 save_all()
         bar.update(task, completed=trainer.slot)
     meta = save_all()
@@ -102,7 +145,7 @@ def train(agent: str, env_id: str, steps: int, seed: int, out_dir: str | Path, r
     return meta
 
 
-def _writers(out: Path, trainer: QTrainer) -> dict[int, Any]:
+def _writers(out: Path, trainer: Trainer) -> dict[int, Any]:
     """One TensorBoard writer per run; events after the checkpoint's step are purged on resume."""
     from torch.utils.tensorboard import SummaryWriter
 
@@ -121,7 +164,7 @@ def _write_curve(path: Path, rows: list[dict[str, float]]) -> None:
     tmp.replace(path)
 
 
-def _meta(trainer: QTrainer, steps: int, wall: float, log_every: int, checkpoint_every: int) -> dict[str, Any]:
+def _meta(trainer: Trainer, steps: int, wall: float, log_every: int, checkpoint_every: int) -> dict[str, Any]:
     return {
         "agent": trainer.agent,
         "env_id": trainer.scenario.env_id,

@@ -1,36 +1,70 @@
-"""Classical policies behind the :class:`~baselines.policy.Policy` interface, and their registry."""
+"""Classical policies behind the :class:`~baselines.policy.Policy` interface, and their registry.
+
+A policy name can mean a different class per scenario (``greedy`` is one rule for MultiCell and
+another for Offloading), so the registry is keyed by environment id: :data:`REGISTRY` maps each id
+to its ``name -> factory`` table, ``random`` works on every scenario, and :data:`POLICIES` maps
+every registered name to a factory that picks the class for the scenario it is given.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from baselines.multicell import AdaptiveK, Greedy, MaxSumRate, Oracle, full_power, min_power
+from baselines import multicell, offloading
 from baselines.policy import Policy
 from baselines.random_policy import RandomPolicy
 from semcom_envs.api.core import BatchedScenario
+from semcom_envs.scenarios import MultiCell, Offloading
 
-POLICIES: dict[str, Callable[..., Policy]] = {
-    "random": RandomPolicy,
-    "greedy": Greedy,
-    "full_power": full_power,
-    "min_power": min_power,
-    "adaptive_k": AdaptiveK,
-    "max_sum_rate": MaxSumRate,
-    "oracle": Oracle,
+Factory = Callable[..., Policy]
+
+GENERIC: dict[str, Factory] = {"random": RandomPolicy}
+"""Policies that act in any scenario."""
+
+REGISTRY: dict[str, dict[str, Factory]] = {
+    MultiCell.env_id: {
+        "greedy": multicell.Greedy,
+        "full_power": multicell.full_power,
+        "min_power": multicell.min_power,
+        "adaptive_k": multicell.AdaptiveK,
+        "max_sum_rate": multicell.MaxSumRate,
+        "oracle": multicell.Oracle,
+    },
+    Offloading.env_id: {
+        "local_only": offloading.LocalOnly,
+        "offload_all": offloading.OffloadAll,
+        "greedy": offloading.Greedy,
+        "exhaustive": offloading.Exhaustive,
+    },
 }
+"""Scenario-specific policies, per environment id."""
+
+
+def policies_for(env_id: str) -> tuple[str, ...]:
+    """Names of the policies that act in the scenario ``env_id``."""
+    return (*GENERIC, *REGISTRY.get(env_id, {}))
 
 
 def make_policy(name: str, scenario: BatchedScenario, **kwargs: Any) -> Policy:
-    """The policy registered as ``name`` for ``scenario``; raises if unknown or unsupported."""
-    try:
-        factory = POLICIES[name]
-    except KeyError:
-        raise ValueError(f"unknown policy {name!r}: known policies are {', '.join(POLICIES)}") from None
+    """The policy registered as ``name`` for ``scenario``; raises if unknown or unsupported there."""
+    env_id = scenario.env_id
+    factory = GENERIC.get(name) or REGISTRY.get(env_id, {}).get(name)
+    if factory is None:
+        supported = ", ".join(policies_for(env_id))
+        if name in POLICIES:
+            raise ValueError(f"policy {name!r} does not support {env_id}: policies for it are {supported}")
+        raise ValueError(f"unknown policy {name!r}: known policies are {', '.join(POLICIES)}; "
+                         f"for {env_id}: {supported}")
     policy = factory(scenario, **kwargs)
-    if not policy.supports(scenario.env_id):
-        raise ValueError(f"policy {name!r} does not support {scenario.env_id}")
+    if not policy.supports(env_id):
+        raise ValueError(f"policy {name!r} does not support {env_id}")
     return policy
 
 
-__all__ = ["POLICIES", "Policy", "make_policy"]
+_NAMES = dict.fromkeys([*GENERIC, *(name for table in REGISTRY.values() for name in table)])
+POLICIES: dict[str, Factory] = {name: partial(make_policy, name) for name in _NAMES}
+"""Every registered name, mapped to a factory ``(scenario, **kwargs) -> Policy`` for any scenario it supports."""
+
+__all__ = ["GENERIC", "POLICIES", "REGISTRY", "Policy", "make_policy", "policies_for"]

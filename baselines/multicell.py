@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from baselines.policy import ScenarioPolicy
+from baselines.search import chunk_size, chunked_argmax, joint_grid
 from baselines.wmmse import wmmse_power
 from semcom_envs.physics import radio
 from semcom_envs.physics.semantics import DEEPSC_K_MAX, deepsc_similarity
@@ -45,23 +47,16 @@ _K_IDX = np.arange(DEEPSC_K_MAX)
 _LIVE_ARRAYS = 8
 
 
-class _MultiCellPolicy:
+class _MultiCellPolicy(ScenarioPolicy):
     """Common plumbing: scenario checks, action encoding."""
 
     name = "multicell"
-    uses_global_state = False
+    scenario_class = MultiCell
+    scenario: MultiCell
 
     def __init__(self, scenario: MultiCell) -> None:
-        if not isinstance(scenario, MultiCell):
-            raise TypeError(f"{self.name} supports SemCom-MultiCell-v0 only")
-        self.scenario = scenario
+        super().__init__(scenario)
         self.levels_w = scenario.power_levels.astype(np.float64)
-
-    def supports(self, env_id: str) -> bool:
-        return env_id == MultiCell.env_id
-
-    def reset(self, seed: int | None = None) -> None:
-        """Deterministic policies: nothing to reset."""
 
     def _encode(self, level: np.ndarray, k_idx: np.ndarray) -> dict[str, np.ndarray]:
         """Per-agent actions of (B, M) level and k-index arrays."""
@@ -193,8 +188,7 @@ class Oracle(_MultiCellPolicy):
         self.rng = np.random.default_rng(0)
         m, q = scenario.num_agents, len(self.levels_w)
         if not self.approximate:
-            grids = np.meshgrid(*[np.arange(q)] * m, indexing="ij")
-            self.combos = np.stack([g.ravel() for g in grids], axis=-1)  # (q^m, m)
+            self.combos = joint_grid(q, m)  # (q^m, m)
 
     def reset(self, seed: int | None = None) -> None:
         self.rng = np.random.default_rng(seed)
@@ -224,20 +218,10 @@ class Oracle(_MultiCellPolicy):
 
     def _exhaustive(self, decoded: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         b, m = decoded["gain"].shape[0], self.scenario.num_agents
-        chunk = max(1, int(self.memory_bytes // (b * m * DEEPSC_K_MAX * 8 * _LIVE_ARRAYS)))
-        best_value = np.full(b, -np.inf)
-        best_level = np.zeros((b, m), dtype=np.int64)
-        best_k = np.zeros((b, m), dtype=np.int64)
-        rows = np.arange(b)
-        for start in range(0, len(self.combos), chunk):
-            combos = self.combos[start:start + chunk]
-            value, k_idx = self.value(decoded, np.broadcast_to(combos, (b, *combos.shape)))
-            i = value.argmax(axis=1)
-            better = value[rows, i] > best_value
-            best_value = np.where(better, value[rows, i], best_value)
-            best_level[better] = combos[i[better]]
-            best_k[better] = k_idx[rows[better], i[better]]
-        return best_level, best_k
+        chunk = chunk_size(self.memory_bytes, b * m * DEEPSC_K_MAX * 8 * _LIVE_ARRAYS)
+        _, level, k_idx = chunked_argmax(
+            self.combos, b, chunk, lambda part: self.value(decoded, np.broadcast_to(part, (b, *part.shape))))
+        return level, k_idx
 
     def _coordinate_ascent(self, decoded: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         b, m, q = decoded["gain"].shape[0], self.scenario.num_agents, len(self.levels_w)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 
 import numpy as np
+
+from semcom_envs.api.core import BatchedScenario
 
 
 @runtime_checkable
@@ -31,3 +33,26 @@ class Policy(Protocol):
     def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
         """Actions of all agents for every copy of the batch."""
         ...
+
+
+class ScenarioPolicy:
+    """Base of the baselines written for one scenario class: the scenario check, ``supports`` and a no-op reset.
+
+    Subclasses set ``scenario_class`` (and annotate ``scenario`` with it); deterministic ones keep the
+    no-op :meth:`reset`.
+    """
+
+    name = "policy"
+    uses_global_state = False
+    scenario_class: ClassVar[type[BatchedScenario]]
+
+    def __init__(self, scenario: BatchedScenario) -> None:
+        if not isinstance(scenario, self.scenario_class):
+            raise TypeError(f"{self.name} supports {self.scenario_class.env_id} only")
+        self.scenario = scenario
+
+    def supports(self, env_id: str) -> bool:
+        return env_id == self.scenario_class.env_id
+
+    def reset(self, seed: int | None = None) -> None:
+        """Deterministic policies: nothing to reset."""

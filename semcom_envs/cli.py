@@ -45,11 +45,16 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _policy(name: str, scenario: Any) -> Any:
-    """A registered baseline by name, or a trained agent from a policy file (a path)."""
+    """A registered baseline by name, or a trained agent from a policy file (a path): ``.pt`` files of
+    ``semcom train``, or a stable-baselines3 PPO ``.zip`` trained on the joint view."""
     from baselines import POLICIES, make_policy
 
     if name in POLICIES:
         return make_policy(name, scenario)
+    if name.endswith(".zip"):
+        from agents.sb3_joint import load_ppo_policy
+
+        return load_ppo_policy(name, scenario, name=name)
     if name.endswith(".pt") or os.sep in name:
         from agents import load_policy
 
@@ -86,7 +91,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                  hyperparameters=_parse_set(args.hp), log_every=args.log_every, checkpoint_every=args.checkpoint_every,
                  resume=args.resume, progress=not args.no_progress, tensorboard=not args.no_tensorboard)
     console = Console(width=160)
-    console.print(f"trained {meta['steps_done']} slots x {len(meta['seeds'])} run(s) in {meta['wall_clock_s']:.1f} s; "
+    console.print(f"trained {meta['steps_done']} env steps x {len(meta['seeds'])} run(s) in {meta['wall_clock_s']:.1f} s; "
                   f"policies: {', '.join(str(Path(out) / f'policy_seed{s}.pt') for s in meta['seeds'])}")
     return 0
 
@@ -104,17 +109,32 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
                                  presets=args.preset, variants=args.variant, hyperparameters=hyperparameters,
                                  eval_seeds=args.eval_seeds,
                                  episodes=args.episodes, train_only=args.train_only, progress=not args.no_progress)
-    console = Console(width=200)
+    return _print_tables(tables)
+
+
+def _print_tables(tables: dict[str, str]) -> int:
+    """Print titled Markdown tables (the reproduction commands' summary)."""
+    console = Console(width=220)
     for title, table in tables.items():
         console.print(f"[bold]{title}[/bold]")
         console.print(table, markup=False)
     return 0
 
 
+def cmd_reproduce_offloading(args: argparse.Namespace) -> int:
+    from agents.offloading_experiment import reproduce_offloading
+
+    tables = reproduce_offloading(Path(args.out), ks=args.ks, learned_ks=args.learned_ks, access=args.access,
+                                  seeds=args.seeds, mappo_steps=args.mappo_steps, ppo_steps=args.ppo_steps,
+                                  mappo_hyperparameters=_parse_set(args.hp), eval_seeds=args.eval_seeds,
+                                  episodes=args.episodes, num_devices=args.devices, progress=not args.no_progress)
+    return _print_tables(tables)
+
+
 def cmd_throughput(args: argparse.Namespace) -> int:
     from semcom_envs import throughput
 
-    rows = throughput.run(args.env, args.batch, args.cells, args.seconds, with_anchors=not args.no_anchors)
+    rows = throughput.run(args.env, args.batch, args.agents, args.seconds, with_anchors=not args.no_anchors)
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     console = Console(width=160)
     table = Table(title=f"{args.env} throughput ({machine})")
@@ -149,15 +169,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a learning agent: progress bar, CSV curve, TensorBoard, checkpoints, resume")
     p.add_argument("env", help="environment id, e.g. SemCom-MultiCell-v0")
-    p.add_argument("--agent", required=True, choices=("dqn", "drqn"))
-    p.add_argument("--steps", type=int, default=100_000, help="training slots per run")
+    p.add_argument("--agent", required=True, choices=("dqn", "drqn", "mappo"),
+                   help="dqn/drqn: the multi-cell source's Q-learners; mappo: multi-agent PPO, centralised critic")
+    p.add_argument("--steps", type=int, default=100_000, help="environment steps per run: slots for dqn/drqn (one copy per run), "
+                   "num_envs x slots for mappo (num_envs copies per run, default 32)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--runs", type=int, default=1, help="train seeds seed .. seed+runs-1 together in one batched process")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="env config field (repeatable)")
     p.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE", help="hyperparameter (repeatable)")
     p.add_argument("--out", help="output folder (default runs/ENV-AGENT-seedS)")
-    p.add_argument("--log-every", type=int, default=1000, help="slots per curve row")
-    p.add_argument("--checkpoint-every", type=int, default=10_000, help="slots between checkpoints")
+    p.add_argument("--log-every", type=int, default=1000, help="environment steps per curve row")
+    p.add_argument("--checkpoint-every", type=int, default=10_000, help="environment steps between checkpoints")
     p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
     p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     p.add_argument("--no-progress", action="store_true")
@@ -179,10 +201,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_reproduce)
 
+    p = sub.add_parser("reproduce-offloading", help="the offloading source's Fig. 6: energy per task vs k, MAPPO and baselines")
+    p.add_argument("--out", default="results/reproduce-offloading")
+    p.add_argument("--ks", type=int, nargs="+", default=list(range(1, 21)), help="encoder output dimensions (baselines)")
+    p.add_argument("--learned-ks", type=int, nargs="+", default=[1, 2, 4, 8, 12, 16, 20],
+                   help="the k values at which MAPPO and SB3 PPO are trained (a subset of --ks)")
+    p.add_argument("--access", nargs="+", default=["ofdma"], choices=("ofdma", "shared"))
+    p.add_argument("--seeds", type=int, default=3, help="training seeds 0 .. seeds-1")
+    p.add_argument("--mappo-steps", type=int, default=200_000, help="environment steps per MAPPO run")
+    p.add_argument("--ppo-steps", type=int, default=100_000, help="joint environment steps per SB3 PPO run")
+    p.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE",
+                   help="MAPPO hyperparameter on top of the source's settings (repeatable)")
+    p.add_argument("--eval-seeds", type=int, nargs="+", default=[1000, 1001, 1002, 1003, 1004])
+    p.add_argument("--episodes", type=int, default=8, help="evaluation episodes per evaluation seed")
+    p.add_argument("--devices", type=int, default=4, help="number of devices N")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_reproduce_offloading)
+
     p = sub.add_parser("throughput", help="environment steps per second (a benchmark, never a test)")
     p.add_argument("env", nargs="?", default="SemCom-MultiCell-v0")
     p.add_argument("--batch", type=int, nargs="+", default=[1, 64, 1024, 4096])
-    p.add_argument("--cells", type=int, nargs="+", default=[3, 7])
+    p.add_argument("--agents", "--cells", dest="agents", type=int, nargs="+", default=[3, 7],
+                   help="numbers of agents (the scenario's num_cells / num_devices)")
     p.add_argument("--seconds", type=float, default=1.0, help="minimum timing window per measurement")
     p.add_argument("--no-anchors", action="store_true", help="skip the other packages' reference numbers")
     p.add_argument("--json", help="also write the rows to this JSON file")

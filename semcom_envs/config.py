@@ -72,6 +72,14 @@ def check_order(low_name: str, low: float, high_name: str, high: float) -> None:
         raise ConfigError(f"{low_name}={low!r} must be <= {high_name}={high!r}")
 
 
+def check_accuracy_model(model: Any, interp: Any) -> None:
+    """Validate the DeepSC accuracy options ``accuracy_model`` and ``accuracy_interp`` (semantics §1)."""
+    check_choice("accuracy_model", model, ("table", "logistic"))
+    check_choice("accuracy_interp", interp, ("linear", "round"))
+    if model == "logistic" and interp != "linear":
+        raise ConfigError("accuracy_interp='round' applies to accuracy_model='table' only")
+
+
 def build_config(cls: type[C], presets: Mapping[str, Mapping[str, Any]], kwargs: Mapping[str, Any]) -> C:
     """A config of dataclass ``cls`` from a preset name and keyword overrides.
 

@@ -24,31 +24,21 @@ from scipy import stats
 from baselines.policy import Policy
 from semcom_envs.api.core import BatchedScenario
 from semcom_envs.api.runner import BatchRunner
-from semcom_envs.physics.semantics import DEEPSC_K_MAX
 
 EPISODE_SEED_STRIDE = 2**32
 """Episode ``i`` of evaluation seed ``s`` uses environment seed ``s * EPISODE_SEED_STRIDE + i``."""
 
-METRICS: dict[str, str] = {
-    "ee": "reward per slot (semantic EE by default)",
-    "sum_qoe": "sum of QoE over cells",
-    "sum_semantic_rate": "sum of semantic rates [suts/s]",
-    "accuracy": "mean semantic accuracy",
-    "rate_ok": "share of cell-slots meeting the rate requirement",
-    "accuracy_ok": "share of cell-slots meeting the accuracy requirement",
-    "tx_power_w": "mean transmit power per cell [W]",
-}
-
-
 @dataclasses.dataclass
 class RunResult:
-    """One policy, one evaluation seed: per-episode metric means, the reward curve, action counts."""
+    """One policy, one evaluation seed: per-episode means of the scenario's metrics, the reward curve,
+    and the counts of the scenario's action grid (if it has one)."""
 
     policy: str
     seed: int
     episodes: dict[str, list[float]]
     reward_per_slot: list[list[float]]
     action_counts: list[list[int]] | None
+    action_axes: tuple[str, str] | None
     seconds_per_decision: float
 
     def mean(self, metric: str) -> float:
@@ -60,10 +50,9 @@ def evaluate(scenario: BatchedScenario, policy: Policy, episodes: int, seed: int
     runner = BatchRunner(scenario, episodes)
     obs = runner.reset([seed * EPISODE_SEED_STRIDE + i for i in range(episodes)])
     policy.reset(seed)
-    sums = {name: np.zeros(episodes) for name in METRICS}
+    sums = {name: np.zeros(episodes) for name in scenario.metrics}
     curve, decision_time, steps = [], 0.0, 0
-    levels = getattr(scenario, "power_levels", None)
-    counts = None if levels is None else np.zeros((len(levels), DEEPSC_K_MAX), dtype=np.int64)
+    counts, axes = None, None
     done = np.zeros(episodes, dtype=bool)
     while not done.all():
         global_state = runner.global_state() if policy.uses_global_state else None
@@ -74,16 +63,13 @@ def evaluate(scenario: BatchedScenario, policy: Policy, episodes: int, seed: int
         obs, infos = tr.observations, tr.infos
         reward = scenario.team_reward(tr.rewards)
         curve.append(reward)
-        sums["ee"] += reward
-        sums["sum_qoe"] += infos["qoe"].sum(axis=1)
-        sums["sum_semantic_rate"] += infos["semantic_rate"].sum(axis=1)
-        sums["accuracy"] += infos["accuracy"].mean(axis=1)
-        sums["rate_ok"] += infos["rate_ok"].mean(axis=1)
-        sums["accuracy_ok"] += infos["accuracy_ok"].mean(axis=1)
-        sums["tx_power_w"] += infos["tx_power_w"].mean(axis=1)
-        if counts is not None:
-            level = np.abs(infos["tx_power_w"][..., None] - levels).argmin(axis=-1)
-            np.add.at(counts, (level.ravel(), infos["k"].ravel() - 1), 1)
+        for name, value in scenario.step_metrics(reward, infos).items():
+            sums[name] += value
+        grid = scenario.action_grid(infos)
+        if grid is not None:
+            cells, shape, axes = grid
+            counts = np.zeros(shape, dtype=np.int64) if counts is None else counts
+            np.add.at(counts, (cells[..., 0].ravel(), cells[..., 1].ravel()), 1)
         steps += 1
         done = np.logical_and.reduce([tr.terminated[a] | tr.truncated[a] for a in scenario.agents])
     runner.close()
@@ -93,6 +79,7 @@ def evaluate(scenario: BatchedScenario, policy: Policy, episodes: int, seed: int
         episodes={name: (s / steps).tolist() for name, s in sums.items()},
         reward_per_slot=np.stack(curve, axis=1).tolist(),
         action_counts=None if counts is None else counts.tolist(),
+        action_axes=axes,
         seconds_per_decision=decision_time / steps,
     )
 
@@ -107,21 +94,29 @@ def mean_ci(values: Sequence[float]) -> tuple[float, float]:
 
 @dataclasses.dataclass
 class Comparison:
-    """Several policies on the same seeds; ``reference`` (the oracle, if run) normalises EE."""
+    """Several policies on the same seeds of one scenario.
+
+    ``reference`` is the scenario's ``(policy, summary key)`` full-information reference when that
+    policy was run: every policy's primary metric is then also given as a ratio to its value on
+    the same seed (MultiCell: ``fraction_of_oracle``; Offloading: ``ratio_to_exhaustive``).
+    """
 
     runs: dict[str, list[RunResult]]
     uses_global_state: dict[str, bool]
     approximate: dict[str, bool]
-    reference: str | None
+    metrics: tuple[str, ...]
+    primary_metric: str
+    reference: tuple[str, str] | None
 
     def summary(self, policy: str) -> dict[str, tuple[float, float]]:
-        """Mean and 95% CI over seeds of every metric, the decision time and the oracle fraction."""
+        """Mean and 95% CI over seeds of every metric, the decision time and the reference ratio."""
         runs = self.runs[policy]
-        out = {m: mean_ci([r.mean(m) for r in runs]) for m in METRICS}
+        out = {m: mean_ci([r.mean(m) for r in runs]) for m in self.metrics}
         out["ms_per_decision"] = mean_ci([1e3 * r.seconds_per_decision for r in runs])
         if self.reference is not None:
-            ref = self.runs[self.reference]
-            out["fraction_of_oracle"] = mean_ci([r.mean("ee") / o.mean("ee") for r, o in zip(runs, ref)])
+            name, key = self.reference
+            m = self.primary_metric
+            out[key] = mean_ci([r.mean(m) / o.mean(m) for r, o in zip(runs, self.runs[name])])
         return out
 
 
@@ -132,7 +127,9 @@ def compare(scenario: BatchedScenario, policies: Sequence[Policy], seeds: Sequen
         runs=runs,
         uses_global_state={p.name: bool(p.uses_global_state) for p in policies},
         approximate={p.name: bool(getattr(p, "approximate", False)) for p in policies},
-        reference="oracle" if "oracle" in runs else None,
+        metrics=tuple(scenario.metrics),
+        primary_metric=scenario.primary_metric,
+        reference=scenario.reference if scenario.reference and scenario.reference[0] in runs else None,
     )
 
 
@@ -165,19 +162,19 @@ def _label(comparison: Comparison, policy: str) -> str:
 
 def markdown_table(comparison: Comparison) -> str:
     """Comparison table: mean ± 95% CI over seeds, one row per policy."""
-    columns = ["ee", *(["fraction_of_oracle"] if comparison.reference else []),
-               "sum_qoe", "sum_semantic_rate", "accuracy", "rate_ok", "accuracy_ok", "tx_power_w", "ms_per_decision"]
+    primary = comparison.primary_metric
+    columns = [primary, *([comparison.reference[1]] if comparison.reference else []),
+               *(m for m in comparison.metrics if m != primary), "ms_per_decision"]
     lines = ["| policy | information | " + " | ".join(columns) + " |", "|" + " --- |" * (len(columns) + 2)]
     for policy in comparison.runs:
         s = comparison.summary(policy)
-        info = "full CSI" if comparison.uses_global_state[policy] else "local"
+        info = "full information" if comparison.uses_global_state[policy] else "local"
         cells = []
         for c in columns:
             mean, half = s[c]
-            scale = 1e-3 if c == "sum_semantic_rate" else 1.0  # ksuts/s reads better
-            cells.append(f"{scale * mean:.4g} ± {scale * half:.2g}" if np.isfinite(half) else f"{scale * mean:.4g}")
+            cells.append(f"{mean:.4g} ± {half:.2g}" if np.isfinite(half) else f"{mean:.4g}")
         lines.append(f"| {_label(comparison, policy)} | {info} | " + " | ".join(cells) + " |")
-    return "\n".join(lines).replace("sum_semantic_rate", "sum_semantic_rate [ksuts/s]")
+    return "\n".join(lines)
 
 
 def save(comparison: Comparison, meta: dict[str, Any], out_dir: Path) -> dict[str, Path]:
@@ -188,8 +185,9 @@ def save(comparison: Comparison, meta: dict[str, Any], out_dir: Path) -> dict[st
     import matplotlib.pyplot as plt
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    primary = comparison.primary_metric
     paths = {"json": out_dir / "results.json", "table": out_dir / "results.md",
-             "curve": out_dir / "ee_per_slot.png", "box": out_dir / "ee_boxplot.png",
+             "curve": out_dir / "reward_per_slot.png", "box": out_dir / f"{primary}_boxplot.png",
              "heatmap": out_dir / "action_heatmap.png"}
     payload = {
         "meta": meta,
@@ -221,9 +219,9 @@ def save(comparison: Comparison, meta: dict[str, Any], out_dir: Path) -> dict[st
 
     fig, ax = plt.subplots(figsize=(7, 4))
     names = list(comparison.runs)
-    ax.boxplot([np.concatenate([r.episodes["ee"] for r in comparison.runs[p]]) for p in names])
+    ax.boxplot([np.concatenate([r.episodes[primary] for r in comparison.runs[p]]) for p in names])
     ax.set_xticks(range(1, len(names) + 1), [_label(comparison, p) for p in names], rotation=20, fontsize=8)
-    ax.set_ylabel(f"episode mean reward ({reward_name})")
+    ax.set_ylabel(f"episode mean of {primary}")
     ax.set_title(f"{meta['env_id']}: one point per episode")
     fig.tight_layout()
     fig.savefig(paths["box"], dpi=100)
@@ -237,9 +235,10 @@ def save(comparison: Comparison, meta: dict[str, Any], out_dir: Path) -> dict[st
             ax.imshow(counts / counts.sum(), origin="lower", aspect="auto", cmap="magma",
                       extent=(0.5, counts.shape[1] + 0.5, -0.5, counts.shape[0] - 0.5))
             ax.set_title(_label(comparison, policy), fontsize=9)
-            ax.set_xlabel("k (symbols per word)")
-            ax.set_ylabel("power level")
-        fig.suptitle("share of (power level, k) choices", fontsize=9)
+            y_label, x_label = comparison.runs[policy][0].action_axes
+            ax.set_xlabel(x_label)
+            ax.set_ylabel(y_label)
+        fig.suptitle(f"share of ({y_label}, {x_label}) choices", fontsize=9)
         fig.tight_layout()
         fig.savefig(paths["heatmap"], dpi=100)
         plt.close(fig)

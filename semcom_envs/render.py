@@ -70,3 +70,31 @@ def cell_map(sites: np.ndarray, users: np.ndarray, power: np.ndarray, k: np.ndar
     ax.set_ylabel("y [m]")
     fig.tight_layout()
     return figure_to_rgb(fig)
+
+
+def star_map(users: np.ndarray, linked: np.ndarray, level: np.ndarray, labels: Sequence[str], title: str) -> np.ndarray:
+    """RGB picture of users around one base station at the origin.
+
+    ``users`` is (N, 2) in metres; a user with ``linked`` True is joined to the base station (it
+    offloads); ``level`` in [0, 1] colours each user (e.g. its GPU frequency within its range).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=80)
+    cmap = plt.get_cmap("viridis")
+    for i, (x, y) in enumerate(users):
+        if linked[i]:
+            ax.plot([0.0, x], [0.0, y], color="tab:red", lw=1.2)
+        ax.annotate(labels[i], (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7)
+    ax.scatter([0.0], [0.0], marker="^", color="black", s=60, zorder=3)
+    ax.scatter(users[:, 0], users[:, 1], c=cmap(np.clip(level, 0.0, 1.0)), s=40, zorder=3)
+    ax.set_aspect("equal")
+    ax.autoscale_view()
+    ax.set_title(f"{title}\nred line: offloads; user colour: GPU frequency level", fontsize=8)
+    ax.set_xlabel("x [m]")
+    ax.set_ylabel("y [m]")
+    fig.tight_layout()
+    return figure_to_rgb(fig)

@@ -17,6 +17,7 @@ from baselines.random_policy import RandomPolicy
 from semcom_envs.api.parallel import SemComParallelEnv
 from semcom_envs.api.runner import BatchRunner
 from semcom_envs.registration import make_scenario, make_vector_env
+from semcom_envs.scenarios import SCENARIOS
 
 
 def _rate(step: Callable[[], Any], min_seconds: float) -> float:
@@ -130,18 +131,23 @@ def anchors(min_seconds: float = 1.0) -> dict[str, float]:
     return out
 
 
-def run(env_id: str, batches: Iterable[int], cells: Iterable[int], min_seconds: float = 1.0,
+def run(env_id: str, batches: Iterable[int], sizes: Iterable[int], min_seconds: float = 1.0,
         with_anchors: bool = True) -> list[dict[str, Any]]:
-    """Rows of measurements for every (num_cells, batch) pair, plus the single-env API latency."""
+    """Rows of measurements for every (number of agents, batch) pair, plus the single-env API latency.
+
+    ``sizes`` set the scenario's ``size_field`` (MultiCell ``num_cells``, Offloading ``num_devices``).
+    """
+    field = SCENARIOS[env_id].size_field if env_id in SCENARIOS else "num_agents"
     rows: list[dict[str, Any]] = []
-    for m in cells:
+    for n in sizes:
+        size = {field: n}
         for b in batches:
-            core = core_steps_per_second(env_id, b, min_seconds, num_cells=m)
-            vec = vector_steps_per_second(env_id, b, min_seconds, num_cells=m)
-            rows.append({"what": f"core M={m} batch={b}", "env_steps_per_s": b * core,
-                         "agent_steps_per_s": b * m * core, "vector_env_steps_per_s": b * vec})
-        us = 1e6 * parallel_seconds_per_step(env_id, min_seconds, num_cells=m)
-        rows.append({"what": f"PettingZoo parallel M={m} batch=1", "us_per_step": us})
+            core = core_steps_per_second(env_id, b, min_seconds, **size)
+            vec = vector_steps_per_second(env_id, b, min_seconds, **size)
+            rows.append({"what": f"core {field}={n} batch={b}", "env_steps_per_s": b * core,
+                         "agent_steps_per_s": b * n * core, "vector_env_steps_per_s": b * vec})
+        us = 1e6 * parallel_seconds_per_step(env_id, min_seconds, **size)
+        rows.append({"what": f"PettingZoo parallel {field}={n} batch=1", "us_per_step": us})
     if with_anchors:
         rows.extend({"what": name, "value": value} for name, value in anchors(min_seconds).items())
     return rows

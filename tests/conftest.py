@@ -22,6 +22,11 @@ CASES: list[tuple[str, dict[str, Any]]] = [
                              "accuracy_interp": "round", "max_steps": 30}),
     ("SemCom-MultiCell-v0", {"num_cells": 1, "preset": "paper-table", "reward": "ee_watts", "max_steps": 10,
                              "accuracy_model": "logistic"}),
+    ("SemCom-Offloading-v0", {}),
+    ("SemCom-Offloading-v0", {"access": "shared", "action_type": "continuous", "num_devices": 3, "max_steps": 20}),
+    ("SemCom-Offloading-v0", {"preset": "shared-band", "num_devices": 1, "k": 1, "accuracy_interp": "round",
+                              "max_steps": 10}),
+    ("SemCom-Offloading-v0", {"num_devices": 6, "k": 20, "accuracy_model": "logistic", "max_steps": 30}),
 ]
 CASE_IDS = [f"{env_id}-{'-'.join(f'{k}={v}' for k, v in cfg.items()) or 'default'}" for env_id, cfg in CASES]
 

@@ -24,7 +24,7 @@ def test_eval_writes_table_json_with_provenance_and_figures(tmp_path, capsys):
     assert payload["uses_global_state"] == {"random": False, "oracle": True}
     assert payload["summary"]["oracle"]["fraction_of_oracle"][0] == 1.0
     assert len(payload["runs"]["random"][0]["reward_per_slot"]) == 2
-    for figure in ("ee_per_slot.png", "ee_boxplot.png", "action_heatmap.png"):
+    for figure in ("reward_per_slot.png", "ee_boxplot.png", "action_heatmap.png"):
         assert (tmp_path / figure).stat().st_size > 0
     assert "fraction_of_oracle" in (tmp_path / "results.md").read_text()
 
@@ -73,3 +73,18 @@ def test_reproduce_multicell_trains_evaluates_and_plots(tmp_path):
     assert payload["results"]["oracle"]["fraction_of_oracle"][0] == 1.0
     for figure in ("ee_vs_slots.png", "ee_boxplot.png"):
         assert (folder / figure).stat().st_size > 0
+
+
+def test_train_mappo_counts_env_steps_and_eval_loads_its_policy(tmp_path):
+    out = tmp_path / "mappo"
+    assert main(["train", "SemCom-MultiCell-v0", "--agent", "mappo", "--steps", "160", "--seed", "2", "--runs", "2",
+                 "--set", "num_cells=2", "--set", "max_steps=10", "--hp", "num_envs=4", "--hp", "rollout_length=10",
+                 "--log-every", "40", "--out", str(out), "--no-progress", "--no-tensorboard", "--threads", "1"]) == 0
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["agent"] == "mappo" and meta["seeds"] == [2, 3] and meta["steps_done"] == 160
+    assert meta["learning_steps"] == 4 and meta["hyperparameters"]["num_envs"] == 4
+    assert (out / "curve.csv").read_text().count("\n") == 1 + 2 * 160 // 40
+    policy = str(out / "policy_seed3.pt")
+    assert main(["eval", "SemCom-MultiCell-v0", "--policy", policy, "--set", "num_cells=2", "--set", "max_steps=5",
+                 "--episodes", "2", "--out", str(tmp_path / "eval")]) == 0
+    assert policy in json.loads((tmp_path / "eval" / "results.json").read_text())["runs"]

@@ -27,6 +27,8 @@ import gymnasium
 import numpy as np
 from numpy.typing import NDArray
 
+from semcom_envs.config import ConfigError, build_config
+
 State = dict[str, np.ndarray]
 AgentArrays = dict[str, np.ndarray]
 
@@ -61,18 +63,45 @@ class BatchedScenario(abc.ABC):
     """The scenario's frozen config dataclass."""
     presets: ClassVar[dict[str, dict[str, Any]]]
     """Named config defaults; the first is the default preset."""
+    size_field: ClassVar[str]
+    """The config field that sets the number of agents (``num_cells``, ``num_devices``)."""
+
+    metrics: ClassVar[dict[str, str]]
+    """Evaluation metrics (name -> description) returned per slot by :meth:`step_metrics`."""
+    primary_metric: ClassVar[str]
+    """The metric a comparison ranks by (box plots, ratios to the reference)."""
+    higher_is_better: ClassVar[bool]
+    """Direction of ``primary_metric``."""
+    reference: ClassVar[tuple[str, str] | None] = None
+    """``(policy, summary key)``: the full-information reference policy whose ``primary_metric``
+    normalises the others' (e.g. ``("oracle", "fraction_of_oracle")``), or None."""
 
     agents: tuple[str, ...]
     config: Any
     state_space: gymnasium.spaces.Box
 
-    @abc.abstractmethod
-    def observation_space(self, agent: str) -> gymnasium.Space:
-        """Observation space of one agent (the same object on every call)."""
+    _obs_space: gymnasium.Space
+    _act_space: gymnasium.Space
 
-    @abc.abstractmethod
+    def observation_space(self, agent: str) -> gymnasium.Space:
+        """Observation space of one agent (the same object on every call).
+
+        By default every agent shares ``_obs_space``, built once in ``__init__``; scenarios whose
+        agents differ override this.
+        """
+        self.agent_index(agent)
+        return self._obs_space
+
     def action_space(self, agent: str) -> gymnasium.Space:
-        """Action space of one agent (the same object on every call)."""
+        """Action space of one agent (the same object on every call; shared ``_act_space`` by default)."""
+        self.agent_index(agent)
+        return self._act_space
+
+    def _configure(self, config: Any, kwargs: Mapping[str, Any]) -> Any:
+        """The scenario's validated config: ``config`` as given, or built from a preset and keyword fields."""
+        if config is not None and kwargs:
+            raise ConfigError(f"pass either a {self.config_class.__name__} or keyword arguments, not both")
+        return config if config is not None else build_config(self.config_class, self.presets, kwargs)
 
     @abc.abstractmethod
     def reset(self, keys: NDArray[np.uint64]) -> tuple[State, AgentArrays]:
@@ -85,6 +114,15 @@ class BatchedScenario(abc.ABC):
     @abc.abstractmethod
     def global_state(self, state: State) -> np.ndarray:
         """(B, *state_space.shape) full-information view, for centralised critics and oracles."""
+
+    @abc.abstractmethod
+    def step_metrics(self, team_reward: np.ndarray, infos: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """(B,) value of every metric in ``metrics`` for one slot, from its team reward and infos."""
+
+    def action_grid(self, infos: Mapping[str, np.ndarray]) -> tuple[np.ndarray, tuple[int, int], tuple[str, str]] | None:
+        """Two action components per agent for a heatmap of choices: ``(indices (B, N, 2), grid shape,
+        axis labels)``, or None where the scenario has no such picture."""
+        return None
 
     def team_reward(self, rewards: AgentArrays) -> np.ndarray:
         """(B,) reward of the joint (single-agent) view: the mean of the agents' rewards."""
@@ -161,3 +199,29 @@ def _raise_bad_action(raw: np.ndarray, agents: tuple[str, ...], nvec: NDArray[np
         f"action of agent {agents[agent_i]!r} (batch copy {copy_i}) is {problem}: "
         f"{labels[comp]}={raw[agent_i, copy_i, comp].item()!r} must be an integer in [0, {int(nvec[comp]) - 1}]"
     )
+
+
+def stack_box_actions(actions: Mapping[str, Any], agents: tuple[str, ...], low: np.ndarray, high: np.ndarray,
+                      labels: tuple[str, ...]) -> NDArray[np.float64]:
+    """Validated ``(B, N, D)`` float64 array of the agents' Box actions (each ``(B, D)``).
+
+    NaN, inf and entries outside ``[low, high]`` raise an :class:`ActionError` naming the agent, the
+    component (``labels``) and the allowed interval; nothing is clipped.
+    """
+    check_agent_keys(actions, agents)
+    try:
+        raw = np.asarray([actions[a] for a in agents], dtype=np.float64)
+    except (TypeError, ValueError):
+        shapes = {a: np.shape(actions[a]) for a in agents}
+        raise ActionError(f"actions of all agents must be numeric arrays of the same shape; got {shapes}") from None
+    if raw.ndim != 3 or raw.shape[2] != len(labels):
+        raise ActionError(f"each agent's action batch must have shape (batch, {len(labels)}); got {raw.shape[1:]}")
+    with np.errstate(invalid="ignore"):
+        bad = ~((raw >= low) & (raw <= high))  # NaN compares False: caught here too
+    if bad.any():
+        agent_i, copy_i, comp = (int(x[0]) for x in np.nonzero(bad))
+        raise ActionError(
+            f"action of agent {agents[agent_i]!r} (batch copy {copy_i}) is out of the action space: "
+            f"{labels[comp]}={raw[agent_i, copy_i, comp].item()!r} must be a finite number in [{low[comp]}, {high[comp]}]"
+        )
+    return raw.transpose(1, 0, 2)

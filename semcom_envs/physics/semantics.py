@@ -20,6 +20,7 @@ already validated.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from importlib import resources
 
 import numpy as np
@@ -262,6 +263,18 @@ def deepsc_similarity(k: ArrayLike, snr_db: ArrayLike, *, interp: str = "linear"
     else:
         out = _deepsc_similarity_table_round(k_idx0, snr_full)
     return out.reshape(shape)
+
+
+def deepsc_kernel(model: str = "table", interp: str = "linear") -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The unchecked ``xi(k_idx0, snr_db)`` of ``model``/``interp``, for environments' hot paths.
+
+    Environments validate their configuration once and then call the kernel every slot with
+    0-based integer rows and a float SNR array (see :func:`_deepsc_similarity_table_linear` for the
+    preconditions); :func:`deepsc_similarity` is the checked public entry point.
+    """
+    if model == "logistic":
+        return _deepsc_logistic
+    return _deepsc_similarity_table_round if interp == "round" else _deepsc_similarity_table_linear
 
 
 def fit_deepsc_logistic() -> np.ndarray:

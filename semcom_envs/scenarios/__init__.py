@@ -2,7 +2,8 @@
 
 from semcom_envs.api.core import BatchedScenario
 from semcom_envs.scenarios.multicell import MultiCell, MultiCellConfig
+from semcom_envs.scenarios.offloading import Offloading, OffloadingConfig
 
-SCENARIOS: dict[str, type[BatchedScenario]] = {MultiCell.env_id: MultiCell}
+SCENARIOS: dict[str, type[BatchedScenario]] = {MultiCell.env_id: MultiCell, Offloading.env_id: Offloading}
 
-__all__ = ["SCENARIOS", "MultiCell", "MultiCellConfig"]
+__all__ = ["SCENARIOS", "MultiCell", "MultiCellConfig", "Offloading", "OffloadingConfig"]

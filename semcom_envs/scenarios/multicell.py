@@ -88,8 +88,7 @@ from numpy.typing import NDArray
 from semcom_envs import streams
 from semcom_envs.api.core import AgentArrays, BatchedScenario, State, Transition, stack_discrete_actions
 from semcom_envs.config import (
-    ConfigError,
-    build_config,
+    check_accuracy_model,
     check_choice,
     check_int,
     check_interval,
@@ -182,10 +181,7 @@ class MultiCellConfig:
         check_choice("reward", self.reward, ("ee", "ee_watts", "qoe"))
         check_choice("flat_actions", self.flat_actions, (False, True))
         set_("max_steps", check_int("max_steps", self.max_steps, 1))
-        check_choice("accuracy_interp", self.accuracy_interp, ("linear", "round"))
-        check_choice("accuracy_model", self.accuracy_model, ("table", "logistic"))
-        if self.accuracy_model == "logistic" and self.accuracy_interp != "linear":
-            raise ConfigError("accuracy_interp='round' applies to accuracy_model='table' only")
+        check_accuracy_model(self.accuracy_model, self.accuracy_interp)
 
     @property
     def inter_site_distance_m(self) -> float:
@@ -241,11 +237,22 @@ class MultiCell(BatchedScenario):
     pettingzoo_name: ClassVar[str] = "multicell_v0"
     config_class: ClassVar[type] = MultiCellConfig
     presets: ClassVar[dict[str, dict[str, Any]]] = PRESETS
+    size_field: ClassVar[str] = "num_cells"
+    metrics: ClassVar[dict[str, str]] = {
+        "ee": "reward per slot (semantic EE by default)",
+        "sum_qoe": "sum of QoE over cells",
+        "sum_semantic_rate": "sum of semantic rates [suts/s]",
+        "accuracy": "mean semantic accuracy",
+        "rate_ok": "share of cell-slots meeting the rate requirement",
+        "accuracy_ok": "share of cell-slots meeting the accuracy requirement",
+        "tx_power_w": "mean transmit power per cell [W]",
+    }
+    primary_metric: ClassVar[str] = "ee"
+    higher_is_better: ClassVar[bool] = True
+    reference: ClassVar[tuple[str, str] | None] = ("oracle", "fraction_of_oracle")
 
     def __init__(self, config: MultiCellConfig | None = None, **kwargs: Any) -> None:
-        if config is not None and kwargs:
-            raise ConfigError("pass either a MultiCellConfig or keyword arguments, not both")
-        self.config = config if config is not None else build_config(MultiCellConfig, PRESETS, kwargs)
+        self.config = self._configure(config, kwargs)
         c = self.config
         m = c.num_cells
         self.num_agents = m
@@ -261,9 +268,7 @@ class MultiCell(BatchedScenario):
         # spec §3 eq. (6): S = H W / k [suts/s], tabulated per compression index k - 1.
         self._rate_of_k = (c.suts_per_word * c.bandwidth_hz / np.arange(1, K_MAX + 1)).astype(np.float32)
         # semantics §1: measured table (linear or nearest-dB lookup) or its smooth logistic fit.
-        self._accuracy = (semantics._deepsc_logistic if c.accuracy_model == "logistic"
-                          else semantics._deepsc_similarity_table_round if c.accuracy_interp == "round"
-                          else semantics._deepsc_similarity_table_linear)
+        self._accuracy = semantics.deepsc_kernel(c.accuracy_model, c.accuracy_interp)
 
         q = c.num_power_levels
         self.action_nvec = np.array([q * K_MAX] if c.flat_actions else [q, K_MAX], dtype=np.int64)
@@ -296,14 +301,6 @@ class MultiCell(BatchedScenario):
         high = [np.full(m * m, gain_hi)] + [np.full(m, physical[n][1] / self._state_scale(n)) for n, _ in _STATE_BLOCKS]
         low, high = np.concatenate(low).astype(np.float32), np.concatenate(high).astype(np.float32)
         return gymnasium.spaces.Box(low, high, dtype=np.float32)
-
-    def observation_space(self, agent: str) -> gymnasium.Space:
-        self.agent_index(agent)
-        return self._obs_space
-
-    def action_space(self, agent: str) -> gymnasium.Space:
-        self.agent_index(agent)
-        return self._act_space
 
     # ------------------------------------------------------------------ reset
     def reset(self, keys: NDArray[np.uint64]) -> tuple[State, AgentArrays]:
@@ -430,6 +427,22 @@ class MultiCell(BatchedScenario):
             {agent: truncated for agent in self.agents},
             infos,
         )
+
+    def step_metrics(self, team_reward: np.ndarray, infos: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {
+            "ee": team_reward,
+            "sum_qoe": infos["qoe"].sum(axis=1),
+            "sum_semantic_rate": infos["semantic_rate"].sum(axis=1),
+            "accuracy": infos["accuracy"].mean(axis=1),
+            "rate_ok": infos["rate_ok"].mean(axis=1),
+            "accuracy_ok": infos["accuracy_ok"].mean(axis=1),
+            "tx_power_w": infos["tx_power_w"].mean(axis=1),
+        }
+
+    def action_grid(self, infos: Mapping[str, np.ndarray]) -> tuple[np.ndarray, tuple[int, int], tuple[str, str]]:
+        level = np.abs(infos["tx_power_w"][..., None] - self.power_levels).argmin(axis=-1)
+        return (np.stack([level, infos["k"] - 1], axis=-1), (len(self.power_levels), K_MAX),
+                ("power level", "k (symbols per word)"))
 
     def semantic_qoe(self, sinr_db: np.ndarray, silent: np.ndarray, k_idx: np.ndarray,
                      requirements: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

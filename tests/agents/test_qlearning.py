@@ -21,15 +21,6 @@ SMALL_DRQN = {"lstm_hidden": 16, "encoder": 8, "head": 8}
 """A narrow DRQN: the same code paths as the paper's size, a fraction of the cost."""
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Bit-identical comparisons need the same reduction order in every run."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _trainer(agent: str, slots: int, seed: int = 0, runs: int = 1, cells: int = 3, **hp):
     hp = {**(SMALL_DRQN if agent == "drqn" else {}), "learning_starts": 64, **hp}
     trainer = make_trainer(agent, make_scenario(ENV, num_cells=cells, max_steps=50), seed, runs, **hp)

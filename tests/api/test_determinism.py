@@ -9,6 +9,12 @@ from semcom_envs.registration import make_scenario
 from tests.conftest import pettingzoo_module
 
 
+def _random_action(space, rng):
+    if isinstance(space, gym.spaces.Box):
+        return rng.uniform(space.low, space.high).astype(space.dtype)
+    return rng.integers(0, space.nvec) if hasattr(space, "nvec") else rng.integers(0, space.n)
+
+
 def _parallel_rollout(env, seed, steps, action_seed):
     obs, _ = env.reset(seed=seed)
     rng = np.random.default_rng(action_seed)
@@ -16,8 +22,7 @@ def _parallel_rollout(env, seed, steps, action_seed):
     for _ in range(steps):
         if not env.agents:
             obs, _ = env.reset()
-        acts = {a: rng.integers(0, env.action_space(a).nvec) if hasattr(env.action_space(a), "nvec")
-                else rng.integers(0, env.action_space(a).n) for a in env.agents}
+        acts = {a: _random_action(env.action_space(a), rng) for a in env.agents}
         obs, rew, term, trunc, info = env.step(acts)
         trace.append(np.concatenate([obs[a] for a in env.possible_agents] + [[rew[a] for a in env.possible_agents]]))
     return np.stack(trace)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from baselines import POLICIES, make_policy
+from baselines import make_policy, policies_for
 from semcom_envs import evaluation
 from semcom_envs.api.runner import BatchRunner
 from semcom_envs.registration import make_scenario
 
 
-@pytest.mark.parametrize("name", sorted(POLICIES))
+@pytest.mark.parametrize("name", sorted(policies_for("SemCom-MultiCell-v0")))
 @pytest.mark.parametrize("cfg", [{}, {"flat_actions": True, "num_cells": 3}, {"preset": "wide-area"}])
 def test_policy_actions_are_batched_and_in_space(name, cfg):
     sc = make_scenario("SemCom-MultiCell-v0", **cfg)
