@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH_PIN := torch==2.13.0
 
-.PHONY: demo test install install-dev throughput compare reproduce clean
+.PHONY: demo test install install-dev throughput compare reproduce reproduce-offloading clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,14 @@ reproduce: install
 	  --variant drqn dqn dqn_wo_ec dqn_shared $(DRQN_BUDGET) --no-progress
 	OMP_NUM_THREADS=1 $(BIN)/semcom reproduce-multicell --out results/reproduce-multicell --cells 7 --preset wide-area \
 	  --variant dqn dqn_wo_ec dqn_shared --no-progress
+
+# The offloading source's Fig. 6 (docs/reproduce-offloading.md): energy per task vs k for N = 4, both access
+# modes in parallel (one core each); MAPPO with the source's PPO settings, 3 seeds. Resumable.
+OFFLOADING_RUN := $(BIN)/semcom reproduce-offloading --out results/reproduce-offloading --learned-ks 1 2 3 4 6 8 12 16 20 \
+	--seeds 3 --mappo-steps 200000 --ppo-steps 100000 --no-progress
+reproduce-offloading: install
+	OMP_NUM_THREADS=1 $(OFFLOADING_RUN) --access ofdma & pid=$$!; \
+	  OMP_NUM_THREADS=1 $(OFFLOADING_RUN) --access shared && wait $$pid
 
 clean:
 	rm -rf $(VENV) results build *.egg-info

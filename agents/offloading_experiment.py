@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from agents import load_policy
-from agents.sb3_joint import load_ppo_policy, train_ppo
+from agents.sb3_joint import PPO_DEFAULTS, load_ppo_policy, train_ppo
 from agents.training import policy_path, train
 from baselines import make_policy
 from semcom_envs.evaluation import EPISODE_SEED_STRIDE, RunResult, environment_record, evaluate, mean_ci
@@ -43,6 +43,7 @@ REPORTED = ("energy_per_task_j", "reward", "offload_ratio", "accuracy_violation"
 def reproduce_offloading(out: Path, ks: Sequence[int] = tuple(range(1, 21)), learned_ks: Sequence[int] = (1, 2, 4, 8, 12, 16, 20),
                          access: Sequence[str] = ("ofdma",), seeds: int = 3, mappo_steps: int = 200_000,
                          ppo_steps: int = 100_000, mappo_hyperparameters: Mapping[str, Any] | None = None,
+                         ppo_hyperparameters: Mapping[str, Any] | None = None,
                          eval_seeds: Sequence[int] = (1000, 1001, 1002, 1003, 1004), episodes: int = 8,
                          num_devices: int = 4, progress: bool = True) -> dict[str, str]:
     """Train, evaluate and plot; returns one Markdown table per access mode."""
@@ -71,7 +72,8 @@ def reproduce_offloading(out: Path, ks: Sequence[int] = tuple(range(1, 21)), lea
             results["mappo"][k] = _summarise_learned(scenario, policies, eval_seeds, episodes, meta["wall_clock_s"])
             ppo_policies, ppo_wall = [], 0.0
             for s in range(seeds):
-                ppo_meta = train_ppo(ENV_ID, ppo_steps, s, folder / f"sb3_ppo-k{k}" / f"seed{s}", env_kwargs=env_kwargs)
+                ppo_meta = train_ppo(ENV_ID, ppo_steps, s, folder / f"sb3_ppo-k{k}" / f"seed{s}", env_kwargs=env_kwargs,
+                                     hyperparameters=ppo_hyperparameters)
                 ppo_wall += ppo_meta["wall_clock_s"]
                 ppo_policies.append(load_ppo_policy(folder / f"sb3_ppo-k{k}" / f"seed{s}" / "model.zip", scenario))
             results["sb3_ppo"][k] = _summarise_learned(scenario, ppo_policies, eval_seeds, episodes, ppo_wall)
@@ -79,7 +81,7 @@ def reproduce_offloading(out: Path, ks: Sequence[int] = tuple(range(1, 21)), lea
         payload = {"env_id": ENV_ID, "access": mode, "num_devices": num_devices, "eval_seeds": list(eval_seeds),
                    "episodes_per_eval_seed": episodes, "episode_seed_rule": f"seed * {EPISODE_SEED_STRIDE} + episode",
                    "training": {"mappo_steps": mappo_steps, "mappo_hyperparameters": hyper, "ppo_steps": ppo_steps,
-                                "seeds": seeds},
+                                "ppo_hyperparameters": {**PPO_DEFAULTS, **dict(ppo_hyperparameters or {})}, "seeds": seeds},
                    "results": {name: {str(k): v for k, v in per_k.items()} for name, per_k in results.items()},
                    **environment_record()}
         folder.mkdir(parents=True, exist_ok=True)
@@ -135,30 +137,35 @@ def _markdown(results: Mapping[str, Mapping[int, Mapping[str, Any]]], mode: str)
 
 
 def _plot(path: Path, results: Mapping[str, Mapping[int, Mapping[str, Any]]], mode: str, num_devices: int) -> None:
+    """Energy per task vs k (the source's Fig. 6) next to the team reward, the objective the agents and
+    the exhaustive optimum maximise (energy alone flatters a policy that breaks the requirements)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for name, per_k in results.items():
-        if not per_k:
-            continue
-        ks = sorted(per_k)
-        mean = np.array([1e3 * per_k[k]["energy_per_task_j"][0] for k in ks])
-        half = np.nan_to_num(np.array([1e3 * per_k[k]["energy_per_task_j"][1] for k in ks]))
-        if name in LEARNED:
-            ax.errorbar(ks, mean, yerr=half, marker="D" if name == "mappo" else "s", capsize=3, lw=1.5, label=name)
-        else:
-            line, = ax.plot(ks, mean, lw=1.2, ls="--" if name == "exhaustive" else "-",
-                            label=f"{name} (full information)" if name == "exhaustive" else name)
-            ax.fill_between(ks, mean - half, mean + half, alpha=0.2, color=line.get_color())
-    ax.set_yscale("log")
-    ax.set_xlabel("encoder output dimension k (symbols per word)")
-    ax.set_ylabel("energy per task [mJ]")
-    ax.set_title(f"SemCom-Offloading-v0, N = {num_devices}, access = {mode}: mean and 95% CI\n"
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
+    for ax, metric, scale in ((axes[0], "energy_per_task_j", 1e3), (axes[1], "reward", 1.0)):
+        for name, per_k in results.items():
+            if not per_k:
+                continue
+            ks = sorted(per_k)
+            mean = np.array([scale * per_k[k][metric][0] for k in ks])
+            half = np.nan_to_num(np.array([scale * per_k[k][metric][1] for k in ks]))
+            if name in LEARNED:
+                ax.errorbar(ks, mean, yerr=half, marker="D" if name == "mappo" else "s", capsize=3, lw=1.5, label=name)
+            else:
+                line, = ax.plot(ks, mean, lw=1.2, ls="--" if name == "exhaustive" else "-",
+                                label=f"{name} (full information)" if name == "exhaustive" else name)
+                ax.fill_between(ks, mean - half, mean + half, alpha=0.2, color=line.get_color())
+        ax.set_xlabel("encoder output dimension k (symbols per word)")
+    axes[0].set_yscale("log")
+    axes[0].set_ylabel("energy per task [mJ]")
+    axes[1].set_yscale("symlog", linthresh=1.0)
+    axes[1].set_ylabel("team reward per slot (higher is better)")
+    axes[0].legend(fontsize=7, ncol=2)
+    fig.suptitle(f"SemCom-Offloading-v0, N = {num_devices}, access = {mode}: mean and 95% CI "
                  "(baselines: over evaluation seeds; learned agents: over training seeds)", fontsize=9)
-    ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -53,7 +53,8 @@ def train_ppo(env_id: str, steps: int, seed: int, out_dir: str | Path, env_kwarg
               num_envs: int = 8, hyperparameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Train SB3 PPO for ``steps`` joint env steps on ``num_envs`` copies; writes ``model.zip`` and ``meta.json``.
 
-    A finished run (``meta.json`` present with the same target) is reused, not retrained.
+    A finished run of the same settings in ``out_dir`` is reused, not retrained; one of other
+    settings raises.
     """
     import gymnasium as gym
     import torch
@@ -62,12 +63,16 @@ def train_ppo(env_id: str, steps: int, seed: int, out_dir: str | Path, env_kwarg
 
     out = Path(out_dir)
     meta_path = out / "meta.json"
-    if meta_path.exists():
-        meta = json.loads(meta_path.read_text())
-        if meta["steps"] == steps and meta["seed"] == seed:
-            return meta
     kwargs = dict(env_kwargs or {})
     params = {**PPO_DEFAULTS, **dict(hyperparameters or {})}
+    wanted = {"env_id": env_id, "env_config": kwargs, "hyperparameters": params, "num_envs": num_envs, "seed": seed,
+              "steps": steps}
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        differing = sorted(name for name, value in wanted.items() if meta.get(name) != value)
+        if differing:
+            raise ValueError(f"{out} holds a PPO run with other {', '.join(differing)}: choose another folder")
+        return meta
     venv = make_vec_env(lambda: gym.make(env_id, **kwargs), n_envs=num_envs, seed=seed)
     model = PPO("MlpPolicy", venv, seed=seed, device="cpu", verbose=0, **params)
     start = time.perf_counter()
@@ -75,8 +80,7 @@ def train_ppo(env_id: str, steps: int, seed: int, out_dir: str | Path, env_kwarg
     wall = time.perf_counter() - start
     out.mkdir(parents=True, exist_ok=True)
     model.save(out / "model.zip")
-    meta = {"agent": "sb3_ppo", "env_id": env_id, "env_config": kwargs, "hyperparameters": params, "num_envs": num_envs,
-            "seed": seed, "steps": steps, "wall_clock_s": wall, "torch_threads": torch.get_num_threads(),
+    meta = {"agent": "sb3_ppo", **wanted, "wall_clock_s": wall, "torch_threads": torch.get_num_threads(),
             **environment_record()}
     meta_path.write_text(json.dumps(meta, indent=1))
     return meta

@@ -126,7 +126,8 @@ def cmd_reproduce_offloading(args: argparse.Namespace) -> int:
 
     tables = reproduce_offloading(Path(args.out), ks=args.ks, learned_ks=args.learned_ks, access=args.access,
                                   seeds=args.seeds, mappo_steps=args.mappo_steps, ppo_steps=args.ppo_steps,
-                                  mappo_hyperparameters=_parse_set(args.hp), eval_seeds=args.eval_seeds,
+                                  mappo_hyperparameters=_parse_set(args.hp), ppo_hyperparameters=_parse_set(args.ppo_hp),
+                                  eval_seeds=args.eval_seeds,
                                   episodes=args.episodes, num_devices=args.devices, progress=not args.no_progress)
     return _print_tables(tables)
 
@@ -212,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ppo-steps", type=int, default=100_000, help="joint environment steps per SB3 PPO run")
     p.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE",
                    help="MAPPO hyperparameter on top of the source's settings (repeatable)")
+    p.add_argument("--ppo-hp", action="append", default=[], metavar="KEY=VALUE",
+                   help="stable-baselines3 PPO argument on top of the source's settings (repeatable)")
     p.add_argument("--eval-seeds", type=int, nargs="+", default=[1000, 1001, 1002, 1003, 1004])
     p.add_argument("--episodes", type=int, default=8, help="evaluation episodes per evaluation seed")
     p.add_argument("--devices", type=int, default=4, help="number of devices N")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from semcom_envs.cli import main
 
 
@@ -88,3 +90,35 @@ def test_train_mappo_counts_env_steps_and_eval_loads_its_policy(tmp_path):
     assert main(["eval", "SemCom-MultiCell-v0", "--policy", policy, "--set", "num_cells=2", "--set", "max_steps=5",
                  "--episodes", "2", "--out", str(tmp_path / "eval")]) == 0
     assert policy in json.loads((tmp_path / "eval" / "results.json").read_text())["runs"]
+
+
+def test_reproduce_offloading_trains_mappo_and_ppo_evaluates_and_plots(tmp_path):
+    assert main(["reproduce-offloading", "--out", str(tmp_path), "--ks", "2", "8", "--learned-ks", "8", "--seeds", "2",
+                 "--mappo-steps", "512", "--ppo-steps", "512", "--hp", "num_envs=8", "--hp", "rollout_length=8", "--hp", "ppo_epoch=2",
+                 "--ppo-hp", "n_steps=32", "--ppo-hp", "batch_size=64", "--ppo-hp", "n_epochs=2", "--eval-seeds", "1", "2",
+                 "--episodes", "2", "--no-progress"]) == 0
+    folder = tmp_path / "ofdma"
+    payload = json.loads((folder / "results.json").read_text())
+    results = payload["results"]
+    assert set(results) == {"random", "local_only", "offload_all", "greedy", "exhaustive", "mappo", "sb3_ppo"}
+    assert set(results["exhaustive"]) == {"2", "8"} and set(results["mappo"]) == {"8"}
+    assert payload["training"]["mappo_hyperparameters"]["num_envs"] == 8
+    assert payload["training"]["mappo_hyperparameters"]["gamma"] == 0.95  # the source's settings
+    assert payload["training"]["ppo_hyperparameters"]["n_steps"] == 32
+    # The full-information optimum of the team reward is never beaten on it.
+    for name, per_k in results.items():
+        for k, r in per_k.items():
+            assert r["reward"][0] <= results["exhaustive"][k]["reward"][0] + 1e-9, (name, k)
+    assert (folder / "energy_vs_k.png").stat().st_size > 0
+    # The SB3 model file is a policy for `semcom eval`.
+    model = str(folder / "sb3_ppo-k8" / "seed1" / "model.zip")
+    assert main(["eval", "SemCom-Offloading-v0", "--policy", model, "--policy", "exhaustive", "--set", "k=8",
+                 "--episodes", "2", "--set", "max_steps=5", "--out", str(tmp_path / "eval")]) == 0
+    summary = json.loads((tmp_path / "eval" / "results.json").read_text())["summary"]
+    assert summary["exhaustive"]["ratio_to_exhaustive"][0] == 1.0 and model in summary
+    # A finished PPO run is reused only with the same settings.
+    from agents.sb3_joint import train_ppo
+
+    with pytest.raises(ValueError, match="other steps"):
+        train_ppo("SemCom-Offloading-v0", 1024, 1, folder / "sb3_ppo-k8" / "seed1", env_kwargs={"num_devices": 4, "k": 8,
+                  "access": "ofdma"}, hyperparameters={"n_steps": 32, "batch_size": 64, "n_epochs": 2})
