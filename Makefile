@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH_PIN := torch==2.13.0
 
-.PHONY: demo test install install-dev throughput compare reproduce reproduce-offloading clean
+.PHONY: demo test install install-dev throughput compare reproduce reproduce-offloading reproduce-iot-auction clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,14 @@ OFFLOADING_RUN := $(BIN)/semcom reproduce-offloading --out results/reproduce-off
 reproduce-offloading: install
 	OMP_NUM_THREADS=1 $(OFFLOADING_RUN) --access ofdma & pid=$$!; \
 	  OMP_NUM_THREADS=1 $(OFFLOADING_RUN) --access shared && wait $$pid
+
+# The IoT-auction source's revenue comparison (docs/reproduce-iot-auction.md): revenue vs N = 2..10 for
+# second price, Myerson and MyersonNet (semantic and uniform values), MAPPO bidders' bids vs values.
+# MAPPO bidders: 3 seeds x 300,000 steps per mechanism. The semantic MyersonNets are then copied into the
+# package (the scenario's mechanism="neural", valuation="semantic"). Resumable.
+reproduce-iot-auction: install
+	OMP_NUM_THREADS=1 $(BIN)/semcom reproduce-iot-auction --out results/reproduce-iot-auction --mappo-steps 300000 --no-progress
+	mkdir -p semcom_envs/data/myersonnet && cp results/reproduce-iot-auction/myersonnet/semantic_n*.npz semcom_envs/data/myersonnet/
 
 clean:
 	rm -rf $(VENV) results build *.egg-info

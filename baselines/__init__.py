@@ -12,11 +12,11 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from baselines import multicell, offloading
+from baselines import iot_auction, multicell, offloading
 from baselines.policy import Policy
 from baselines.random_policy import RandomPolicy
 from semcom_envs.api.core import BatchedScenario
-from semcom_envs.scenarios import MultiCell, Offloading
+from semcom_envs.scenarios import IoTAuction, MultiCell, Offloading
 
 Factory = Callable[..., Policy]
 
@@ -37,6 +37,10 @@ REGISTRY: dict[str, dict[str, Factory]] = {
         "offload_all": offloading.OffloadAll,
         "greedy": offloading.Greedy,
         "exhaustive": offloading.Exhaustive,
+    },
+    IoTAuction.env_id: {
+        "truthful": iot_auction.truthful,
+        "shaded": iot_auction.Shaded,
     },
 }
 """Scenario-specific policies, per environment id."""

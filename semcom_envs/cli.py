@@ -132,6 +132,20 @@ def cmd_reproduce_offloading(args: argparse.Namespace) -> int:
     return _print_tables(tables)
 
 
+def cmd_reproduce_iot_auction(args: argparse.Namespace) -> int:
+    from agents.auction_experiment import reproduce_iot_auction
+
+    tables = reproduce_iot_auction(Path(args.out), ns=args.devices, valuations=args.valuation, eval_seeds=args.eval_seeds,
+                                   episodes=args.episodes, myersonnet_iterations=args.myersonnet_iterations,
+                                   myersonnet_profiles=args.myersonnet_profiles, myersonnet_restarts=args.myersonnet_restarts,
+                                   checkpoint_dir=Path(args.checkpoint_dir) if args.checkpoint_dir else None,
+                                   use_shipped=not args.no_shipped, bidder_mechanisms=args.bidder_mechanisms,
+                                   bidder_devices=args.bidder_devices, bidder_valuation=args.bidder_valuation,
+                                   seeds=args.seeds, mappo_steps=args.mappo_steps, mappo_hyperparameters=_parse_set(args.hp),
+                                   progress=not args.no_progress)
+    return _print_tables(tables)
+
+
 def cmd_throughput(args: argparse.Namespace) -> int:
     from semcom_envs import throughput
 
@@ -148,6 +162,25 @@ def cmd_throughput(args: argparse.Namespace) -> int:
     console.print(table)
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": machine, "rows": rows}, indent=1))
+    return 0
+
+
+def cmd_train_auction(args: argparse.Namespace) -> int:
+    """Train a MyersonNet (spec iot_auction.md §4) and compare its test revenue with Myerson's optimum and the second price."""
+    import torch
+
+    from agents.myersonnet import reference_revenues, train
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    net = train(args.valuation, args.bidders, args.iterations, args.seed)
+    path = net.save(args.out)
+    meta, ref = net.metadata, reference_revenues(args.valuation, args.bidders)
+    console = Console(width=160)
+    console.print(f"{args.valuation}, n = {args.bidders}: {args.iterations} iterations in {meta['train_wall_clock_s']:.1f} s; "
+                  f"test revenue {meta['test_revenue']:.5f} on {meta['config']['test_profiles']} profiles "
+                  f"({meta['test_revenue'] / ref['myerson']:.2%} of Myerson's {ref['myerson']:.5f}; "
+                  f"second price {ref['second_price']:.5f}); saved {path}")
     return 0
 
 
@@ -221,6 +254,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_reproduce_offloading)
 
+    p = sub.add_parser("reproduce-iot-auction",
+                       help="the IoT-auction source's revenue vs N (second price, Myerson, MyersonNet) and MAPPO bidders' bids")
+    p.add_argument("--out", default="results/reproduce-iot-auction")
+    p.add_argument("--devices", type=int, nargs="+", default=list(range(2, 11)), help="numbers of devices N of the revenue sweep")
+    p.add_argument("--valuation", nargs="+", default=["semantic", "uniform"], choices=("semantic", "uniform", "exponential"))
+    p.add_argument("--eval-seeds", type=int, nargs="+", default=[1000, 1001, 1002, 1003, 1004])
+    p.add_argument("--episodes", type=int, default=8, help="evaluation episodes per evaluation seed")
+    p.add_argument("--myersonnet-iterations", type=int, default=20_000, help="Adam steps per MyersonNet")
+    p.add_argument("--myersonnet-profiles", type=int, default=2**16, help="value profiles in MyersonNet's training pool")
+    p.add_argument("--myersonnet-restarts", type=int, default=3,
+                   help="initialisations per MyersonNet trained here; the best on validation profiles is kept")
+    p.add_argument("--checkpoint-dir", help="where MyersonNet checkpoints are reused or saved (default OUT/myersonnet; "
+                   "semcom_envs/data/myersonnet ships them)")
+    p.add_argument("--no-shipped", action="store_true", help="train MyersonNets even where the package ships one")
+    p.add_argument("--bidder-mechanisms", nargs="*", default=["second_price", "first_price", "neural"],
+                   choices=("second_price", "first_price", "myerson", "neural"), help="mechanisms MAPPO bidders learn under")
+    p.add_argument("--bidder-devices", type=int, default=3, help="N of the learned-bidder experiment")
+    p.add_argument("--bidder-valuation", default="uniform", choices=("semantic", "uniform", "exponential"))
+    p.add_argument("--seeds", type=int, default=3, help="MAPPO training seeds 0 .. seeds-1")
+    p.add_argument("--mappo-steps", type=int, default=100_000, help="environment steps per MAPPO run")
+    p.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE",
+                   help="MAPPO hyperparameter on top of the bidder settings (repeatable)")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_reproduce_iot_auction)
+
     p = sub.add_parser("throughput", help="environment steps per second (a benchmark, never a test)")
     p.add_argument("env", nargs="?", default="SemCom-MultiCell-v0")
     p.add_argument("--batch", type=int, nargs="+", default=[1, 64, 1024, 4096])
@@ -230,6 +288,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-anchors", action="store_true", help="skip the other packages' reference numbers")
     p.add_argument("--json", help="also write the rows to this JSON file")
     p.set_defaults(func=cmd_throughput)
+
+    p = sub.add_parser("train-auction", help="train a MyersonNet auction (IoT auction's neural mechanism) and report its revenue")
+    p.add_argument("--valuation", default="uniform", choices=("uniform", "exponential", "asymmetric_uniform"))
+    p.add_argument("--bidders", type=int, default=3)
+    p.add_argument("--iterations", type=int, default=20_000, help="Adam steps of 64 profiles")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="checkpoint path (.npz)")
+    p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    p.set_defaults(func=cmd_train_auction)
     return parser
 
 

@@ -98,3 +98,24 @@ def star_map(users: np.ndarray, linked: np.ndarray, level: np.ndarray, labels: S
     ax.set_ylabel("y [m]")
     fig.tight_layout()
     return figure_to_rgb(fig)
+
+
+def bid_chart(labels: Sequence[str], values: np.ndarray, bids: np.ndarray | None, winner: int, price: float,
+              title: str) -> np.ndarray:
+    """RGB picture of one auction: each bidder's value and bid as bars, the winner marked, the price as a line."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.5), dpi=80)
+    x = np.arange(len(labels))
+    ax.bar(x - 0.2, values, width=0.4, label="value", color="tab:blue")
+    if bids is not None:
+        ax.bar(x + 0.2, bids, width=0.4, label="bid", color=["tab:red" if i == winner else "tab:gray" for i in x])
+        ax.axhline(price, color="black", lw=1, ls="--", label="price")
+    ax.set_xticks(x, labels, fontsize=7, rotation=20)
+    ax.legend(fontsize=7)
+    ax.set_title(f"{title}\nred bar: the winner's bid", fontsize=8)
+    fig.tight_layout()
+    return figure_to_rgb(fig)

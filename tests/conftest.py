@@ -27,6 +27,12 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("SemCom-Offloading-v0", {"preset": "shared-band", "num_devices": 1, "k": 1, "accuracy_interp": "round",
                               "max_steps": 10}),
     ("SemCom-Offloading-v0", {"num_devices": 6, "k": 20, "accuracy_model": "logistic", "max_steps": 30}),
+    ("SemCom-IoTAuction-v0", {}),
+    ("SemCom-IoTAuction-v0", {"valuation": "uniform", "mechanism": "myerson", "num_devices": 2, "max_steps": 20}),
+    ("SemCom-IoTAuction-v0", {"valuation": "exponential", "mechanism": "first_price", "num_devices": 3, "max_steps": 30}),
+    ("SemCom-IoTAuction-v0", {"valuation": "uniform", "mechanism": "neural", "num_devices": 3, "max_steps": 20}),
+    ("SemCom-IoTAuction-v0", {"mechanism": "myerson", "num_devices": 1, "sentences": 2000, "accuracy_interp": "round",
+                              "max_steps": 10}),
 ]
 CASE_IDS = [f"{env_id}-{'-'.join(f'{k}={v}' for k, v in cfg.items()) or 'default'}" for env_id, cfg in CASES]
 

@@ -1,9 +1,15 @@
 """Scenario cores, one module each; ``SCENARIOS`` maps every Gymnasium id to its core class."""
 
 from semcom_envs.api.core import BatchedScenario
+from semcom_envs.scenarios.iot_auction import IoTAuction, IoTAuctionConfig
 from semcom_envs.scenarios.multicell import MultiCell, MultiCellConfig
 from semcom_envs.scenarios.offloading import Offloading, OffloadingConfig
 
-SCENARIOS: dict[str, type[BatchedScenario]] = {MultiCell.env_id: MultiCell, Offloading.env_id: Offloading}
+SCENARIOS: dict[str, type[BatchedScenario]] = {
+    MultiCell.env_id: MultiCell,
+    Offloading.env_id: Offloading,
+    IoTAuction.env_id: IoTAuction,
+}
 
-__all__ = ["SCENARIOS", "MultiCell", "MultiCellConfig", "Offloading", "OffloadingConfig"]
+__all__ = ["SCENARIOS", "IoTAuction", "IoTAuctionConfig", "MultiCell", "MultiCellConfig", "Offloading",
+           "OffloadingConfig"]

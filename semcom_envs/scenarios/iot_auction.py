@@ -1,0 +1,358 @@
+"""SemCom-IoTAuction-v0: an energy auction in a wireless-powered semantic IoT network.
+
+Spec: ``shared/spec/iot_auction.md`` (sections cited as "§n"), ``semantics.md`` §1 and §4.
+
+A hybrid access point (HAP) transfers energy wirelessly to one IoT device per slot. Each device
+(agent ``device_0 .. device_{N-1}``) bids for the slot's energy; the HAP's mechanism (part of the
+config, not an agent) picks the winner and its price. The winner harvests energy for the first
+``tau`` of the slot and spends it sending DeepSC features of its queued text for the rest; it
+encodes with the largest feature dimension ``d <= 16`` its bits allow. A device's value for the
+slot is what that dimension is worth semantically (similarity and BLEU at its uplink SNR), times a
+private urgency.
+
+==================  =========================================================================
+Action space        ``Box(-1, 1, (1,))`` float32 per agent: the normalised bid, ``b = (a + 1) / 2
+                    bid_max`` in ``[0, bid_max]`` (§3; :meth:`IoTAuction.bids_to_actions` and
+                    ``actions_to_bids`` convert). Normalised, because Gymnasium's and SB3's
+                    ``check_env`` ask for it and Gaussian policies start centred. Actions
+                    outside the box or NaN raise; nothing is clipped. Infos report the bid.
+Observation space   ``Box(5,)`` float32 per agent (§3): ``[v_i, (h_i,dB + 75) / 25, d_i* / 16,
+                    last clearing price, won last slot]``; ``h_i`` is this slot's channel gain
+                    to the HAP (clipped to [-175, 25] dB), ``d_i*`` the dimension the device would
+                    reach if it won this slot. At an episode start the last-slot features are 0.
+State space         ``Box(3N + 1 + N,)`` float32: all values, gain features, ``d*/16``, the last
+                    price and the last winner (one-hot).
+Reward              per agent: utility ``(v_i - price) 1[i wins]`` (§3). Team reward (joint
+                    view): the mean utility.
+Starting state      device distances ``U[2, 10] m`` per episode; fading, urgencies (and, for the
+                    textbook valuations, values) drawn i.i.d. every slot.
+Episode end         truncation after ``max_steps`` slots (default 100); never terminates.
+Infos               per agent: ``value``, ``bid``, ``won``, ``utility``; network: ``revenue``
+                    (the HAP's, = price), ``winner`` (-1: no sale), ``harvested_energy_j``,
+                    ``bits_sent``, ``feature_dim``, ``similarity``, ``bleu`` (of the winner;
+                    0 without sale), ``winner_value``.
+==================  =========================================================================
+
+Model (§1): ``h_i = c0 d_i^-alpha |g_i|^2`` (Rayleigh), harvested energy ``E = eta P_HAP h tau``,
+transmit power ``p = E / ((1 - tau) T)``, bits ``D = (1 - tau) T B log2(1 + p h / (N0 B))``, feature
+dimension ``d* = min(16, floor(D / (n_words q n_sentences)))``; similarity ``xi(d*, snr)`` from the
+DeepSC table and BLEU from the stand-in of ``semantics.md`` §4 (a stand-in: no measured BLEU table
+exists), both 0 when ``d* = 0``.
+
+Valuations (§2, config ``valuation``): ``"semantic"`` ``value_scale (lambda sim + (1 - lambda) bleu) u``
+with urgency ``u ~ U[0.5, 1.5]``; ``"uniform"`` i.i.d. ``U[0, value_scale]``; ``"exponential"``
+i.i.d. ``Exp(exponential_mean)`` (bounded by the stream's resolution at ``16.6`` means). The
+textbook valuations ignore the channel: they are the test oracles with known optimal revenue.
+
+Mechanisms (§3, config ``mechanism``): ``"second_price"``, ``"first_price"``, ``"myerson"`` (see
+:mod:`semcom_envs.auctions`; for ``"semantic"`` valuations it uses the ex-ante marginal value
+distribution, estimated once from 200,000 sampled device-slots, as if values were i.i.d.: within an
+episode they are correlated through the fixed distances, so it is then a strong heuristic, not the
+optimum), ``"neural"`` (a trained MyersonNet, :mod:`semcom_envs.myersonnet`; ``neural_checkpoint``
+names a shipped checkpoint or a ``.npz`` path, default ``"<valuation>_n<N>"``).
+
+Arguments: ``num_devices`` (1..64), ``valuation``, ``mechanism``, ``neural_checkpoint``,
+``value_scale``, ``similarity_weight`` (lambda), ``urgency_range``, ``exponential_mean``,
+``bid_max`` (default: 2 ``value_scale``, or the exponential's largest value), ``distance_range_m``,
+``path_loss_exponent``, ``path_loss_db_at_1m``, ``hap_power_w``, ``charge_fraction`` (tau),
+``slot_s``, ``harvest_efficiency``, ``bandwidth_hz``, ``noise_dbm_per_hz``, ``words_per_sentence``,
+``bits_per_feature``, ``sentences``, ``max_feature_dim``, ``max_steps``, ``accuracy_interp``,
+``accuracy_model``.
+
+Spec resolutions: ties go to the lowest device index; a device whose bits cannot carry even
+``d = 1`` has value 0 under ``"semantic"``; the uplink SNR is clipped to the DeepSC table's
+[-10, 20] dB (semantics §1).
+
+Seeding: see :mod:`semcom_envs.streams`; a batch seeded with ``s`` runs copy ``i`` exactly like a
+single environment seeded with ``s + i``.
+
+Version history: v0 (this version), first release.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+import gymnasium
+import numpy as np
+from numpy.typing import NDArray
+
+from semcom_envs import auctions, streams
+from semcom_envs.api.core import AgentArrays, BatchedScenario, State, Transition, stack_box_actions
+from semcom_envs.config import ConfigError, check_accuracy_model, check_choice, check_int, check_interval, check_real
+from semcom_envs.physics import radio, semantics
+
+MAX_DEVICES = 64
+GAIN_DB_RANGE = (-175.0, 25.0)
+GAIN_DB_OFFSET, GAIN_DB_SCALE = 75.0, 25.0
+EXP_MAX_MEANS = 24.0 * math.log(2.0)
+"""Largest exponential value in means: the streams' smallest uniform is 2^-24."""
+
+_D_POSITION, _D_FADING, _D_URGENCY = range(3)
+
+
+@dataclasses.dataclass(frozen=True)
+class IoTAuctionConfig:
+    """Validated configuration of SemCom-IoTAuction-v0 (fields and units: see the module docstring)."""
+
+    preset: str = "default"
+    num_devices: int = 5
+    valuation: str = "semantic"
+    mechanism: str = "second_price"
+    neural_checkpoint: str | None = None
+    value_scale: float = 1.0
+    similarity_weight: float = 0.5
+    urgency_range: tuple[float, float] = (0.5, 1.5)
+    exponential_mean: float = 3.0
+    bid_max: float | None = None
+    distance_range_m: tuple[float, float] = (2.0, 10.0)
+    path_loss_exponent: float = 2.2
+    path_loss_db_at_1m: float = 30.0
+    hap_power_w: float = 1.0
+    charge_fraction: float = 0.5
+    slot_s: float = 1.0
+    harvest_efficiency: float = 0.7
+    bandwidth_hz: float = 1e6
+    noise_dbm_per_hz: float = -174.0
+    words_per_sentence: int = 32
+    bits_per_feature: int = 8
+    sentences: int = 1
+    max_feature_dim: int = 16
+    max_steps: int = 100
+    accuracy_interp: str = "linear"
+    accuracy_model: str = "table"
+
+    def __post_init__(self) -> None:
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
+        set_("num_devices", check_int("num_devices", self.num_devices, 1, MAX_DEVICES))
+        check_choice("valuation", self.valuation, ("semantic", "uniform", "exponential"))
+        check_choice("mechanism", self.mechanism, ("second_price", "first_price", "myerson", "neural"))
+        if self.neural_checkpoint is not None and not isinstance(self.neural_checkpoint, str):
+            raise ConfigError(f"neural_checkpoint={self.neural_checkpoint!r} is invalid: must be a checkpoint name or path")
+        set_("value_scale", check_real("value_scale", self.value_scale, 0, 1e6, low_open=True))
+        set_("similarity_weight", check_real("similarity_weight", self.similarity_weight, 0, 1))
+        set_("urgency_range", check_interval("urgency_range", self.urgency_range, 0, 1e3))
+        set_("exponential_mean", check_real("exponential_mean", self.exponential_mean, 0, 1e6, low_open=True))
+        if self.bid_max is None:
+            set_("bid_max", self.exponential_mean * EXP_MAX_MEANS if self.valuation == "exponential"
+                 else 2.0 * self.value_scale)
+        set_("bid_max", check_real("bid_max", self.bid_max, 0, 1e9, low_open=True))
+        set_("distance_range_m", check_interval("distance_range_m", self.distance_range_m, 0.1, 1e4))
+        set_("path_loss_exponent", check_real("path_loss_exponent", self.path_loss_exponent, 0, 10))
+        set_("path_loss_db_at_1m", check_real("path_loss_db_at_1m", self.path_loss_db_at_1m, 0, 200))
+        set_("hap_power_w", check_real("hap_power_w", self.hap_power_w, 0, 1e6, low_open=True))
+        set_("charge_fraction", check_real("charge_fraction", self.charge_fraction, 0, 1, low_open=True, high_open=True))
+        set_("slot_s", check_real("slot_s", self.slot_s, 0, 1e6, low_open=True))
+        set_("harvest_efficiency", check_real("harvest_efficiency", self.harvest_efficiency, 0, 1, low_open=True))
+        set_("bandwidth_hz", check_real("bandwidth_hz", self.bandwidth_hz, 0, 1e12, low_open=True))
+        set_("noise_dbm_per_hz", check_real("noise_dbm_per_hz", self.noise_dbm_per_hz, -250, 0))
+        for name, high in (("words_per_sentence", 10_000), ("bits_per_feature", 64), ("sentences", 1_000_000)):
+            set_(name, check_int(name, getattr(self, name), 1, high))
+        set_("max_feature_dim", check_int("max_feature_dim", self.max_feature_dim, 1, semantics.DEEPSC_K_MAX))
+        set_("max_steps", check_int("max_steps", self.max_steps, 1))
+        check_accuracy_model(self.accuracy_model, self.accuracy_interp)
+
+    @property
+    def value_max(self) -> float:
+        """Largest value a device can have (the observation bound)."""
+        if self.valuation == "exponential":
+            return self.exponential_mean * EXP_MAX_MEANS
+        return self.value_scale * (self.urgency_range[1] if self.valuation == "semantic" else 1.0)
+
+
+PRESETS: dict[str, dict[str, Any]] = {"default": {}}
+
+
+class IoTAuction(BatchedScenario):
+    """Batched core of SemCom-IoTAuction-v0 (documentation: the module docstring)."""
+
+    env_id: ClassVar[str] = "SemCom-IoTAuction-v0"
+    pettingzoo_name: ClassVar[str] = "iot_auction_v0"
+    config_class: ClassVar[type] = IoTAuctionConfig
+    presets: ClassVar[dict[str, dict[str, Any]]] = PRESETS
+    size_field: ClassVar[str] = "num_devices"
+    metrics: ClassVar[dict[str, str]] = {
+        "revenue": "HAP revenue per slot",
+        "utility": "mean device utility per slot",
+        "winner_value": "value of the winner (allocative efficiency)",
+        "similarity": "semantic similarity of the winner's text",
+        "bleu": "BLEU stand-in of the winner's text",
+        "bits_sent": "bits sent by the winner",
+        "no_sale": "share of slots without a sale",
+    }
+    primary_metric: ClassVar[str] = "revenue"
+    higher_is_better: ClassVar[bool] = True
+
+    def __init__(self, config: IoTAuctionConfig | None = None, **kwargs: Any) -> None:
+        self.config = self._configure(config, kwargs)
+        c = self.config
+        n = c.num_devices
+        self.num_agents = n
+        self.agents = tuple(f"device_{i}" for i in range(n))
+        self.noise_w = float(radio.dbm_to_watts(c.noise_dbm_per_hz)) * c.bandwidth_hz
+        self.c0 = float(radio.db_to_linear(-c.path_loss_db_at_1m))
+        self.bits_per_dim = c.words_per_sentence * c.bits_per_feature * c.sentences
+        self._similarity = semantics.deepsc_kernel(c.accuracy_model, c.accuracy_interp)
+        self._act_space = gymnasium.spaces.Box(-1.0, 1.0, (1,), dtype=np.float32)
+        gain_lo, gain_hi = ((g + GAIN_DB_OFFSET) / GAIN_DB_SCALE for g in GAIN_DB_RANGE)
+        self._obs_space = gymnasium.spaces.Box(
+            np.array([0, gain_lo, 0, 0, 0], dtype=np.float32),
+            np.array([c.value_max, gain_hi, 1, c.bid_max, 1], dtype=np.float32), dtype=np.float32)
+        self.state_space = gymnasium.spaces.Box(
+            np.concatenate([np.zeros(n), np.full(n, gain_lo), np.zeros(2 * n + 1)]).astype(np.float32),
+            np.concatenate([np.full(n, c.value_max), np.full(n, gain_hi), np.ones(n), [c.bid_max], np.ones(n)]).astype(np.float32),
+            dtype=np.float32)
+        self.mechanism = self._build_mechanism()
+
+    def _build_mechanism(self) -> Callable[[np.ndarray], auctions.Outcome]:
+        """The configured auction as ``bids (B, N) -> (winner, price)``."""
+        c, n = self.config, self.num_agents
+        if c.mechanism == "second_price":
+            return auctions.second_price
+        if c.mechanism == "first_price":
+            return auctions.first_price
+        if c.mechanism == "neural":
+            from semcom_envs.myersonnet import MyersonNet, load_pretrained
+
+            name = c.neural_checkpoint or f"{c.valuation}_n{n}"
+            net = MyersonNet.load(name) if name.endswith(".npz") else load_pretrained(name)
+            if net.n != n:
+                raise ConfigError(f"neural_checkpoint={c.neural_checkpoint!r} was trained for {net.n} bidders, "
+                                  f"num_devices={n}")
+            return net
+        if c.valuation == "uniform":
+            dist = auctions.ValueDistribution.uniform(c.value_scale)
+        elif c.valuation == "exponential":
+            dist = auctions.ValueDistribution.exponential(c.exponential_mean, c.value_max)
+        else:
+            dist = auctions.ValueDistribution.empirical(self.sample_valuations(200_000 // n + 1, seed=2**40).ravel())
+        return auctions.Myerson([dist] * n)
+
+    # ---------------------------------------------------------------- physics
+    def link(self, gain: np.ndarray) -> dict[str, np.ndarray]:
+        """What a device with channel gain ``gain`` would get by winning the slot (§1).
+
+        Returns ``harvested_energy_j``, ``bits``, ``feature_dim`` (int64, 0 if even ``d = 1`` does
+        not fit), ``snr_db``, ``similarity`` and ``bleu`` (0 where ``feature_dim = 0``).
+        """
+        c = self.config
+        energy = c.harvest_efficiency * c.hap_power_w * gain * c.charge_fraction * c.slot_s
+        uplink_s = (1.0 - c.charge_fraction) * c.slot_s
+        snr = (energy / uplink_s) * gain / self.noise_w
+        bits = uplink_s * radio.shannon_rate(c.bandwidth_hz, snr)
+        dim = np.minimum(np.floor(bits / self.bits_per_dim), c.max_feature_dim).astype(np.int64)
+        snr_db = 10.0 * np.log10(np.maximum(snr, 1e-30))
+        similarity = np.where(dim > 0, self._similarity(np.maximum(dim, 1) - 1, snr_db), 0.0)
+        bleu = np.where(dim > 0, np.maximum(0.0, (similarity - 0.4) / 0.6) ** 1.5, 0.0)  # semantics §4 stand-in
+        return {"harvested_energy_j": energy, "bits": bits, "feature_dim": dim, "snr_db": snr_db,
+                "similarity": similarity, "bleu": bleu}
+
+    def _draw_slot(self, keys: NDArray[np.uint64], slot: np.ndarray, large_scale: np.ndarray) -> State:
+        """This slot's gains, links and private values (§1-§2)."""
+        c, n = self.config, self.num_agents
+        u = streams.uniforms(keys, slot, _D_FADING, n)
+        gain = large_scale * -np.log(u[:, :n])  # Rayleigh: |g|^2 ~ Exp(1)
+        link = self.link(gain)
+        if c.valuation == "semantic":
+            lo, hi = c.urgency_range
+            urgency = lo + (hi - lo) * u[:, n:]
+            w = c.similarity_weight
+            value = c.value_scale * (w * link["similarity"] + (1.0 - w) * link["bleu"]) * urgency
+        elif c.valuation == "uniform":
+            value = c.value_scale * streams.uniforms(keys, slot, _D_URGENCY, (n + 1) // 2)[:, :n]
+        else:
+            value = -c.exponential_mean * np.log(streams.uniforms(keys, slot, _D_URGENCY, (n + 1) // 2)[:, :n])
+        return {"gain": gain, "value": value, **{f"link_{k}": v for k, v in link.items()}}
+
+    def sample_valuations(self, num: int, seed: int) -> np.ndarray:
+        """``(num, N)`` value profiles of ``num`` independent first slots (seeds ``seed ..``)."""
+        keys = streams.episode_key(streams.seed_key(np.arange(seed, seed + num)), 0)
+        return self.reset(keys)[0]["value"]
+
+    # ------------------------------------------------------------------ reset
+    def reset(self, keys: NDArray[np.uint64]) -> tuple[State, AgentArrays]:
+        c, n = self.config, self.num_agents
+        b = keys.shape[0]
+        t0 = np.zeros(b, dtype=np.int64)
+        d_lo, d_hi = c.distance_range_m
+        distance = d_lo + (d_hi - d_lo) * streams.uniforms(keys, t0, _D_POSITION, (n + 1) // 2)[:, :n]
+        large_scale = self.c0 * distance ** -c.path_loss_exponent
+        state: State = {"key": keys.copy(), "t": t0, "distance_m": distance, "large_scale": large_scale,
+                        "last_price": np.zeros(b), "last_winner": np.full(b, -1, dtype=np.int64),
+                        **self._draw_slot(keys, t0, large_scale)}
+        return state, self._observe(state)
+
+    def actions_to_bids(self, actions: np.ndarray) -> np.ndarray:
+        """Bids in value units of normalised actions in [-1, 1] (any shape)."""
+        return (np.asarray(actions, dtype=np.float64) + 1.0) * (0.5 * self.config.bid_max)
+
+    def bids_to_actions(self, bids: np.ndarray) -> np.ndarray:
+        """Normalised float32 actions of bids in ``[0, bid_max]`` (inverse of :meth:`actions_to_bids`)."""
+        return (np.asarray(bids, dtype=np.float64) * (2.0 / self.config.bid_max) - 1.0).astype(np.float32)
+
+    # ------------------------------------------------------------------- step
+    def step(self, state: State, actions: Mapping[str, np.ndarray]) -> Transition:
+        bids = self.actions_to_bids(stack_box_actions(actions, self.agents, -np.ones(1), np.ones(1), ("normalised bid",))[..., 0])
+        if bids.shape[0] != state["t"].shape[0]:
+            raise ValueError(f"actions have batch size {bids.shape[0]}, the state {state['t'].shape[0]}")
+        winner, price = self.mechanism(bids)
+        sold = winner >= 0
+        won = np.arange(self.num_agents) == winner[:, None]
+        utility = np.where(won, state["value"] - price[:, None], 0.0)
+        rows, w = np.arange(len(winner)), np.maximum(winner, 0)
+
+        def of_winner(x: np.ndarray) -> np.ndarray:
+            return np.where(sold, x[rows, w], 0).astype(np.float64)
+
+        infos = {
+            "value": state["value"], "bid": bids, "won": won, "utility": utility,
+            "revenue": price, "winner": winner,
+            "harvested_energy_j": of_winner(state["link_harvested_energy_j"]), "bits_sent": of_winner(state["link_bits"]),
+            "feature_dim": of_winner(state["link_feature_dim"]), "similarity": of_winner(state["link_similarity"]),
+            "bleu": of_winner(state["link_bleu"]), "winner_value": of_winner(state["value"]),
+        }
+        next_t = state["t"] + 1
+        new_state = {**state, "t": next_t, "last_price": price, "last_winner": winner,
+                     **self._draw_slot(state["key"], next_t, state["large_scale"])}
+        truncated = next_t >= self.config.max_steps
+        terminated = np.zeros(truncated.shape, dtype=bool)
+        return Transition(new_state, self._observe(new_state),
+                          {a: utility[:, i] for i, a in enumerate(self.agents)},
+                          {a: terminated for a in self.agents}, {a: truncated for a in self.agents}, infos)
+
+    def step_metrics(self, team_reward: np.ndarray, infos: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {"revenue": infos["revenue"], "utility": infos["utility"].mean(axis=1),
+                "winner_value": infos["winner_value"], "similarity": infos["similarity"], "bleu": infos["bleu"],
+                "bits_sent": infos["bits_sent"], "no_sale": (infos["winner"] < 0).astype(np.float64)}
+
+    def _gain_feature(self, gain: np.ndarray) -> np.ndarray:
+        return (np.clip(10.0 * np.log10(gain), *GAIN_DB_RANGE) + GAIN_DB_OFFSET) / GAIN_DB_SCALE
+
+    def _observe(self, state: State) -> AgentArrays:
+        c, n = self.config, self.num_agents
+        obs = np.empty((state["t"].shape[0], n, 5), dtype=np.float32)
+        obs[..., 0] = state["value"]
+        obs[..., 1] = self._gain_feature(state["gain"])
+        obs[..., 2] = state["link_feature_dim"] / c.max_feature_dim
+        obs[..., 3] = state["last_price"][:, None]
+        obs[..., 4] = np.arange(n) == state["last_winner"][:, None]
+        return {a: obs[:, i] for i, a in enumerate(self.agents)}
+
+    def global_state(self, state: State) -> np.ndarray:
+        n = self.num_agents
+        last = (np.arange(n) == state["last_winner"][:, None]).astype(np.float64)
+        return np.concatenate([state["value"], self._gain_feature(state["gain"]),
+                               state["link_feature_dim"] / self.config.max_feature_dim,
+                               state["last_price"][:, None], last], axis=1).astype(np.float32)
+
+    def render_rgb(self, state: State, infos: Mapping[str, np.ndarray] | None, index: int) -> np.ndarray:
+        from semcom_envs.render import bid_chart
+
+        title = f"{self.env_id}  slot {int(state['t'][index])}"
+        if infos is None:
+            return bid_chart(self.agents, state["value"][index], None, -1, 0.0, title)
+        return bid_chart(self.agents, infos["value"][index], infos["bid"][index], int(infos["winner"][index]),
+                         float(infos["revenue"][index]), title)
