@@ -166,21 +166,38 @@ def cmd_throughput(args: argparse.Namespace) -> int:
 
 
 def cmd_train_auction(args: argparse.Namespace) -> int:
-    """Train a MyersonNet (spec iot_auction.md §4) and compare its test revenue with Myerson's optimum and the second price."""
+    """Train a MyersonNet (spec iot_auction.md §4) and compare its test revenue with Myerson's and the second price.
+
+    ``semantic`` trains on SemCom-IoTAuction-v0's own value profiles (``sample_valuations``); its
+    references are Monte Carlo estimates on the network's held-out profiles: the second price, and
+    Myerson on the ex-ante marginal distribution (the scenario's ``mechanism="myerson"``).
+    """
     import torch
 
-    from agents.myersonnet import reference_revenues, train
+    from agents.myersonnet import MyersonNetConfig, reference_revenues, train
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    net = train(args.valuation, args.bidders, args.iterations, args.seed)
+    config = MyersonNetConfig(restarts=args.restarts)
+    if args.valuation == "semantic":
+        from semcom_envs import auctions
+        from semcom_envs.scenarios.iot_auction import IoTAuction
+
+        scenario = IoTAuction(num_devices=args.bidders, mechanism="myerson")
+        net = train(scenario.sample_valuations, args.bidders, args.iterations, args.seed, config, valuation="semantic")
+        test = scenario.sample_valuations(config.test_profiles, 2**41 + args.seed)
+        ref = {"myerson": float(scenario.mechanism(test)[1].mean()), "second_price": float(auctions.second_price(test)[1].mean())}
+        net.metadata["test_revenue"] = float(net(test)[1].mean())
+    else:
+        net = train(args.valuation, args.bidders, args.iterations, args.seed, config)
+        ref = reference_revenues(args.valuation, args.bidders)
     path = net.save(args.out)
-    meta, ref = net.metadata, reference_revenues(args.valuation, args.bidders)
+    meta = net.metadata
     console = Console(width=160)
-    console.print(f"{args.valuation}, n = {args.bidders}: {args.iterations} iterations in {meta['train_wall_clock_s']:.1f} s; "
-                  f"test revenue {meta['test_revenue']:.5f} on {meta['config']['test_profiles']} profiles "
-                  f"({meta['test_revenue'] / ref['myerson']:.2%} of Myerson's {ref['myerson']:.5f}; "
-                  f"second price {ref['second_price']:.5f}); saved {path}")
+    console.print(f"{args.valuation}, n = {args.bidders}: {args.iterations} iterations x {args.restarts} restart(s) in "
+                  f"{meta['train_wall_clock_s']:.1f} s; test revenue {meta['test_revenue']:.5f} on "
+                  f"{meta['config']['test_profiles']} profiles ({meta['test_revenue'] / ref['myerson']:.2%} of Myerson's "
+                  f"{ref['myerson']:.5f}; second price {ref['second_price']:.5f}); saved {path}")
     return 0
 
 
@@ -290,8 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_throughput)
 
     p = sub.add_parser("train-auction", help="train a MyersonNet auction (IoT auction's neural mechanism) and report its revenue")
-    p.add_argument("--valuation", default="uniform", choices=("uniform", "exponential", "asymmetric_uniform"))
+    p.add_argument("--valuation", default="uniform", choices=("uniform", "exponential", "asymmetric_uniform", "semantic"),
+                   help="semantic: SemCom-IoTAuction-v0's default value profiles")
     p.add_argument("--bidders", type=int, default=3)
+    p.add_argument("--restarts", type=int, default=1, help="initialisations; the best on held-out validation profiles is kept")
     p.add_argument("--iterations", type=int, default=20_000, help="Adam steps of 64 profiles")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="checkpoint path (.npz)")

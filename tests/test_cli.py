@@ -122,3 +122,15 @@ def test_reproduce_offloading_trains_mappo_and_ppo_evaluates_and_plots(tmp_path)
     with pytest.raises(ValueError, match="other steps"):
         train_ppo("SemCom-Offloading-v0", 1024, 1, folder / "sb3_ppo-k8" / "seed1", env_kwargs={"num_devices": 4, "k": 8,
                   "access": "ofdma"}, hyperparameters={"n_steps": 32, "batch_size": 64, "n_epochs": 2})
+
+
+def test_train_auction_on_the_scenarios_semantic_values_writes_a_usable_checkpoint(tmp_path, capsys):
+    out = tmp_path / "semantic_n2.npz"
+    assert main(["train-auction", "--valuation", "semantic", "--bidders", "2", "--iterations", "200", "--restarts", "2",
+                 "--out", str(out), "--threads", "1"]) == 0
+    assert "of Myerson's" in capsys.readouterr().out
+    assert main(["eval", "SemCom-IoTAuction-v0", "--set", "mechanism=neural", "--set", f"neural_checkpoint={out}",
+                 "--set", "num_devices=2", "--set", "max_steps=5", "--policy", "truthful", "--episodes", "2",
+                 "--out", str(tmp_path / "eval")]) == 0
+    summary = json.loads((tmp_path / "eval" / "results.json").read_text())["summary"]
+    assert summary["truthful"]["revenue"][0] > 0
