@@ -57,7 +57,8 @@ reproduce-offloading: install
 
 # The IoT-auction source's revenue comparison (docs/reproduce-iot-auction.md): revenue vs N = 2..10 for
 # second price, Myerson and MyersonNet (semantic and uniform values), MAPPO bidders' bids vs values.
-# MAPPO bidders: 3 seeds x 300,000 steps per mechanism. The semantic MyersonNets are then copied into the
+# MAPPO bidders: 3 seeds x 300,000 steps per mechanism and Box head (Beta, the default, and the
+# reference Gaussian for comparison). The semantic MyersonNets are then copied into the
 # package (the scenario's mechanism="neural", valuation="semantic"). Resumable.
 reproduce-iot-auction: install
 	OMP_NUM_THREADS=1 $(BIN)/semcom reproduce-iot-auction --out results/reproduce-iot-auction --mappo-steps 300000 --no-progress

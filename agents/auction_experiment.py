@@ -10,7 +10,9 @@ Two experiments on SemCom-IoTAuction-v0:
    value profiles (:meth:`~semcom_envs.scenarios.iot_auction.IoTAuction.sample_valuations`) with
    :func:`agents.myersonnet.train`. For the uniform valuation the closed-form optimum is the
    reference MyersonNet is measured against.
-2. **Learned bidders**: MAPPO devices (Box action = bid) trained under a given mechanism; their
+2. **Learned bidders**: MAPPO devices (Box action = bid) trained under a given mechanism, with
+   each Box policy head of ``bidder_box_distributions`` (MAPPO's ``box_distribution``: ``"beta"``
+   first, the default, then the reference's clipped ``"gaussian"`` for comparison); their
    deterministic bids are compared with their values: truthful bidding ``b = v`` under the truthful
    mechanisms, the Bayes-Nash bid ``b = (n - 1) / n v`` under first price with i.i.d. U[0, 1] values.
 
@@ -51,6 +53,9 @@ LABELS = {"second_price": "second price", "myerson": "Myerson", "neural": "Myers
 MAPPO_BIDDERS: dict[str, Any] = {"gamma": 0.0}
 """MAPPO settings for bidders: a bid changes nothing after its slot (values, channels and the other
 devices' bids of later slots do not depend on it), so each slot is its own one-shot game: no discount."""
+BIDDER_BOX_DISTRIBUTIONS = ("beta", "gaussian")
+"""Bidder policy heads, the default first: the Beta head learned the equilibrium bids far better
+than the clipped Gaussian (docs/reproduce-iot-auction.md, "Learned bidders")."""
 
 
 def reproduce_iot_auction(out: Path, ns: Sequence[int] = tuple(range(2, 11)), valuations: Sequence[str] = ("semantic", "uniform"),
@@ -60,16 +65,20 @@ def reproduce_iot_auction(out: Path, ns: Sequence[int] = tuple(range(2, 11)), va
                           checkpoint_dir: Path | None = None, use_shipped: bool = True,
                           bidder_mechanisms: Sequence[str] = ("second_price", "first_price", "neural"),
                           bidder_devices: int = 3, bidder_valuation: str = "uniform", seeds: int = 3,
+                          bidder_box_distributions: Sequence[str] = BIDDER_BOX_DISTRIBUTIONS,
                           mappo_steps: int = 100_000, mappo_hyperparameters: Mapping[str, Any] | None = None,
                           progress: bool = True) -> dict[str, str]:
     """Train, evaluate and plot into ``out``; returns the Markdown tables by title.
 
     MyersonNet checkpoints go to ``checkpoint_dir`` (default ``out / "myersonnet"``) as
     ``<valuation>_n<N>.npz``, the names the scenario looks up for ``mechanism="neural"``; pointing
-    it at ``semcom_envs/data/myersonnet`` ships them.
+    it at ``semcom_envs/data/myersonnet`` ships them. Bidders train in ``out / "bidders" / mechanism``
+    (Gaussian head) or ``mechanism-beta`` (Beta head), once per head of ``bidder_box_distributions``
+    (only the head given as ``box_distribution`` in ``mappo_hyperparameters``, if any).
     """
     checkpoint_dir = out / "myersonnet" if checkpoint_dir is None else checkpoint_dir
     hyper = {**MAPPO_BIDDERS, **dict(mappo_hyperparameters or {})}
+    heads = (hyper.pop("box_distribution"),) if "box_distribution" in hyper else tuple(bidder_box_distributions)
     net_config = MyersonNetConfig(train_profiles=myersonnet_profiles, restarts=myersonnet_restarts)
     needed = {(v, n) for v in valuations for n in ns}
     if "neural" in bidder_mechanisms:
@@ -77,15 +86,19 @@ def reproduce_iot_auction(out: Path, ns: Sequence[int] = tuple(range(2, 11)), va
     networks = {key: _myersonnet(*key, checkpoint_dir, myersonnet_iterations, net_config, myersonnet_seed, use_shipped)
                 for key in sorted(needed)}
     revenue = {v: {n: _revenues(v, n, networks[v, n]["checkpoint"], eval_seeds, episodes) for n in ns} for v in valuations}
-    bidders = {m: _learned_bidders(out / "bidders" / m, m, bidder_devices, bidder_valuation,
-                                   networks.get((bidder_valuation, bidder_devices), {}).get("checkpoint"),
-                                   seeds, mappo_steps, hyper, eval_seeds, episodes, progress)
-               for m in bidder_mechanisms}
+    bidders = {(head, m): _learned_bidders(out / "bidders" / (m if head == "gaussian" else f"{m}-{head}"), m,
+                                           bidder_devices, bidder_valuation,
+                                           networks.get((bidder_valuation, bidder_devices), {}).get("checkpoint"),
+                                           seeds, mappo_steps, {**hyper, "box_distribution": head}, eval_seeds, episodes,
+                                           progress)
+               for head in heads for m in bidder_mechanisms}
     tables = {f"HAP revenue per slot, valuation = {v}, truthful bids (mean ± 95% CI over evaluation seeds)":
               _revenue_table(v, revenue[v], networks) for v in valuations}
     if bidders:
         tables[f"MAPPO bidders, N = {bidder_devices}, valuation = {bidder_valuation} (mean ± 95% CI over training seeds)"] = \
             _bidder_table(bidders)
+    by_head = {head: {m: {k: v for k, v in bidders[head, m].items() if k != "samples"} for m in bidder_mechanisms}
+               for head in heads}
     payload = {
         "env_id": ENV_ID, "eval_seeds": list(eval_seeds), "episodes_per_eval_seed": episodes,
         "episode_seed_rule": f"seed * {EPISODE_SEED_STRIDE} + episode", "truthful_bids": "b = v (float32 observation)",
@@ -93,8 +106,8 @@ def reproduce_iot_auction(out: Path, ns: Sequence[int] = tuple(range(2, 11)), va
                        "checkpoints": {f"{v}_n{n}": rec for (v, n), rec in networks.items()}},
         "revenue": {v: {str(n): r for n, r in per_n.items()} for v, per_n in revenue.items()},
         "bidders": {"num_devices": bidder_devices, "valuation": bidder_valuation, "seeds": seeds, "mappo_steps": mappo_steps,
-                    "mappo_hyperparameters": hyper, "results": {m: {k: v for k, v in r.items() if k != "samples"}
-                                                                for m, r in bidders.items()}},
+                    "mappo_hyperparameters": hyper, "box_distributions": list(heads),
+                    "results": by_head[heads[0]] if heads else {}, "results_by_box_distribution": by_head},
         **environment_record(),
     }
     out.mkdir(parents=True, exist_ok=True)
@@ -228,15 +241,15 @@ def _revenue_table(valuation: str, per_n: Mapping[int, Mapping[str, Any]], netwo
     return "\n".join(lines)
 
 
-def _bidder_table(bidders: Mapping[str, Mapping[str, Any]]) -> str:
-    """Learned bids against values and the equilibrium bid, and the revenue they earn the HAP."""
-    head = ["mechanism", "equilibrium bid", "median abs(b - v)", "LS slope", "LS intercept", "median abs(b - equilibrium)",
+def _bidder_table(bidders: Mapping[tuple[str, str], Mapping[str, Any]]) -> str:
+    """Learned bids against values and the equilibrium bid, and the revenue they earn the HAP, per (head, mechanism)."""
+    head = ["policy head", "mechanism", "equilibrium bid", "median abs(b - v)", "LS slope", "LS intercept", "median abs(b - equilibrium)",
             "revenue (learned bids)", "revenue (truthful bids)", "training [s]"]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
-    for m, r in bidders.items():
+    for (box, m), r in bidders.items():
         slope = r["reference_slope"]
         lines.append("| " + " | ".join([
-            LABELS[m], "-" if slope is None else "b = v" if slope == 1.0 else f"b = {slope:.3f} v",
+            box, LABELS[m], "-" if slope is None else "b = v" if slope == 1.0 else f"b = {slope:.3f} v",
             _fmt(r["median_abs_bid_minus_value"], digits=4), _fmt(r["fit_slope"]), _fmt(r["fit_intercept"]),
             "-" if slope is None else _fmt(r["median_abs_bid_minus_reference"], digits=4),
             _fmt(r["revenue"], digits=4), f"{r['truthful_revenue'][0]:.4f}", f"{r['training_wall_clock_s']:.0f}"]) + " |")
@@ -287,12 +300,18 @@ def _plot_revenue(path: Path, valuation: str, per_n: Mapping[int, Mapping[str, A
     plt.close(fig)
 
 
-def _plot_bids(path: Path, bidders: Mapping[str, Mapping[str, Any]], n: int, valuation: str, points: int = 1500) -> None:
-    """Learned deterministic bids vs values (a random subset of evaluation slots per training seed)."""
+def _plot_bids(path: Path, bidders: Mapping[tuple[str, str], Mapping[str, Any]], n: int, valuation: str,
+               points: int = 1500) -> None:
+    """Learned deterministic bids vs values (a random subset of evaluation slots per training seed):
+    one row per policy head, one column per mechanism."""
     plt = _pyplot()
-    fig, axes = plt.subplots(1, len(bidders), figsize=(4.2 * len(bidders), 4.0), squeeze=False)
+    heads = list(dict.fromkeys(box for box, _ in bidders))
+    mechanisms = list(dict.fromkeys(m for _, m in bidders))
+    fig, axes = plt.subplots(len(heads), len(mechanisms), figsize=(4.2 * len(mechanisms), 4.0 * len(heads)),
+                             squeeze=False)
     rng = np.random.default_rng(0)
-    for ax, (m, r) in zip(axes[0], bidders.items()):
+    for (box, m), r in bidders.items():
+        ax = axes[heads.index(box)][mechanisms.index(m)]
         top = 0.0
         for s, (value, bid) in enumerate(r["samples"]):
             pick = rng.choice(len(value), min(points, len(value)), replace=False)
@@ -302,11 +321,12 @@ def _plot_bids(path: Path, bidders: Mapping[str, Mapping[str, Any]], n: int, val
         ax.plot(grid, grid, "k-", lw=1, label="b = v (truthful)")
         if m == "first_price" and r["reference_slope"] is not None:
             ax.plot(grid, r["reference_slope"] * grid, "k--", lw=1, label=f"Bayes-Nash b = {n - 1}/{n} v")
-        ax.set_title(f"{LABELS[m]}: slope {r['fit_slope'][0]:.3f}, median |b - v| {r['median_abs_bid_minus_value'][0]:.3f}",
+        ax.set_title(f"{box}, {LABELS[m]}: slope {r['fit_slope'][0]:.3f}, median |b - v| {r['median_abs_bid_minus_value'][0]:.3f}",
                      fontsize=8)
         ax.set_xlabel("value v")
         ax.legend(fontsize=6, markerscale=4)
-    axes[0][0].set_ylabel("learned bid b (deterministic)")
+    for row in axes:
+        row[0].set_ylabel("learned bid b (deterministic)")
     fig.suptitle(f"MAPPO bidders, SemCom-IoTAuction-v0, N = {n}, valuation = {valuation}", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -20,8 +20,17 @@ reference code ``marlbenchmark/on-policy`` (``onpolicy/config.py``,
   diagonal Gaussian with a state-independent learned log-std (initially 0, as the reference's
   ``DiagGaussian``). The Gaussian sample is clipped to the Box bounds only when it is sent to the
   environment: the stored action and its log-probability are the unclipped sample's, so the PPO
-  ratio is that of the distribution actually sampled. Deterministic actions (evaluation, policy
-  files) are the modes: argmax per component, the clipped Gaussian mean.
+  ratio is that of the distribution actually sampled. ``box_distribution="beta"`` replaces the
+  Gaussian with one Beta(alpha, beta) per Box dimension (Chou, Maturana, Scherer, "Improving
+  Stochastic Policy Gradients in Continuous Control with Deep Reinforcement Learning using the
+  Beta Distribution", ICML 2017), ``alpha, beta = 1 + softplus(outputs)`` (unimodal), sampled in
+  [0, 1] by inverse CDF and mapped affinely onto the Box, so no clipping: the stored action, its
+  log-probability and the entropy are those of the [0, 1] sample (the affine map's Jacobian is a
+  constant, which cancels in the PPO ratio and does not change the entropy's gradient).
+  Deterministic actions (evaluation, policy files) are the modes: argmax per component, the
+  clipped Gaussian mean, the Beta mode ``(alpha - 1) / (alpha + beta - 2)`` mapped onto the Box
+  (the mean ``alpha / (alpha + beta)`` where ``alpha + beta <= 2``, which happens only when both
+  softplus outputs underflow to 0).
 - **Update** (``r_mappo.py``): GAE(gamma, lambda) on ValueNorm-denormalised values, advantages
   normalised per learner, ``ppo_epoch`` epochs of ``num_mini_batch`` minibatches, PPO clipped
   surrogate, entropy bonus, clipped value loss with a Huber loss (delta 10) on ValueNorm-normalised
@@ -57,6 +66,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import scipy.special
 import torch
 from gymnasium import spaces
 from torch import nn
@@ -84,6 +94,10 @@ POLICY_FORMAT = 1
 _AGENT_STREAM = 2**62
 """Episode index reserved for the agent's own random stream (environments never reach it)."""
 _DOMAIN_ACT, _DOMAIN_MINIBATCH = 1, 2
+BOX_DISTRIBUTIONS = ("gaussian", "beta")
+"""Accepted values of :attr:`MAPPOConfig.box_distribution`."""
+_BETA_EPS = 1e-6
+"""Beta samples are kept in ``[eps, 1 - eps]``: log-densities stay finite where alpha or beta > 1."""
 
 # ---------------------------------------------------------------------------------------------
 # Hyperparameters
@@ -142,6 +156,9 @@ class MAPPOConfig:
     lr_anneal_steps: int = 0
     """0: constant learning rates (``use_linear_lr_decay=False``); N > 0: both decay linearly to 0
     over N environment steps per run (set it to ``--steps`` for the reference's decay)."""
+    box_distribution: str = "gaussian"
+    """Box actions: ``"gaussian"`` (the reference's diagonal Gaussian, sample clipped to the Box) or
+    ``"beta"`` (one Beta per dimension mapped onto the Box, Chou et al. 2017); other spaces ignore it."""
 
     def __post_init__(self) -> None:
         for name in ("actor_lr", "critic_lr", "adam_eps", "clip", "max_grad_norm", "huber_delta", "actor_gain"):
@@ -155,6 +172,7 @@ class MAPPOConfig:
         check_int("lr_anneal_steps", self.lr_anneal_steps, low=0)
         check_choice("activation", self.activation, ("relu", "tanh"))
         check_choice("critic_input", self.critic_input, ("global", "agent_specific"))
+        check_choice("box_distribution", self.box_distribution, BOX_DISTRIBUTIONS)
         for name in ("use_valuenorm", "clipped_value_loss", "advantage_norm", "feature_norm", "parameter_sharing"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name}={getattr(self, name)!r} is invalid: must be True or False")
@@ -193,7 +211,7 @@ def build_config(overrides: Mapping[str, Any]) -> MAPPOConfig:
 
 @dataclasses.dataclass(frozen=True)
 class ActionHead:
-    """The distribution over one agent's action: factorised categorical or diagonal Gaussian."""
+    """The distribution over one agent's action: factorised categorical, diagonal Gaussian or Beta per dimension."""
 
     nvec: tuple[int, ...] | None
     """Categorical sizes per component (Discrete: one), or None for a Box."""
@@ -203,9 +221,11 @@ class ActionHead:
     """Discrete: the env takes ``(B,)`` actions, not ``(B, 1)``."""
     low: tuple[float, ...] = ()
     high: tuple[float, ...] = ()
+    box: str = "gaussian"
+    """Box distribution (:attr:`MAPPOConfig.box_distribution`)."""
 
     @classmethod
-    def for_scenario(cls, scenario: BatchedScenario) -> ActionHead:
+    def for_scenario(cls, scenario: BatchedScenario, box_distribution: str = "gaussian") -> ActionHead:
         """The head of ``scenario``'s agents; TypeError if its spaces are not supported."""
         _, first = uniform_spaces(scenario, "MAPPO")
         if isinstance(first, spaces.Discrete):
@@ -213,17 +233,23 @@ class ActionHead:
         if isinstance(first, spaces.MultiDiscrete) and first.nvec.ndim == 1:
             return cls(tuple(int(n) for n in first.nvec), 0, False)
         if isinstance(first, spaces.Box) and len(first.shape) == 1:
-            return cls(None, 0, False, tuple(map(float, first.low)), tuple(map(float, first.high)))
+            return cls(None, 0, False, tuple(map(float, first.low)), tuple(map(float, first.high)), box_distribution)
         raise TypeError(f"{scenario.env_id}: MAPPO supports Discrete, 1-d MultiDiscrete and 1-d Box actions, got {first}")
 
     @property
     def gaussian(self) -> bool:
-        return self.nvec is None
+        return self.nvec is None and self.box == "gaussian"
+
+    @property
+    def beta(self) -> bool:
+        return self.nvec is None and self.box == "beta"
 
     @property
     def out_dim(self) -> int:
-        """Network outputs: all components' logits, or the Gaussian mean."""
-        return len(self.low) if self.nvec is None else sum(self.nvec)
+        """Network outputs: all components' logits, the Gaussian mean, or the Beta's alpha then beta pre-activations."""
+        if self.nvec is None:
+            return len(self.low) * (2 if self.beta else 1)
+        return sum(self.nvec)
 
     @property
     def action_dim(self) -> int:
@@ -247,9 +273,18 @@ class ActionHead:
         index, valid, _ = self._layout
         return torch.log_softmax(out[..., index].masked_fill(~valid, -1e9), dim=-1)
 
+    def _beta_params(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``alpha, beta = 1 + softplus(.)`` of the two halves of ``out``: each ``(..., action_dim)``, both >= 1."""
+        concentration = 1.0 + F.softplus(out)
+        return concentration[..., :self.action_dim], concentration[..., self.action_dim:]
+
     def sample(self, out: torch.Tensor, log_std: torch.Tensor | None, noise: torch.Tensor) -> torch.Tensor:
-        """Actions ``(..., action_dim)`` from network outputs and noise: uniforms (categorical, inverse
-        CDF) or standard normals (Gaussian), one per action number."""
+        """Actions ``(..., action_dim)`` from network outputs and noise: uniforms (categorical and Beta,
+        inverse CDF) or standard normals (Gaussian), one per action number. Beta actions are in [0, 1]."""
+        if self.beta:
+            alpha, beta = (c.double().numpy() for c in self._beta_params(out))
+            u = scipy.special.betaincinv(alpha, beta, noise.double().numpy())
+            return torch.from_numpy(np.clip(u, _BETA_EPS, 1.0 - _BETA_EPS)).to(out.dtype)
         if self.nvec is None:
             return out + log_std.exp() * noise
         cdf = self._padded_logits(out).exp().cumsum(dim=-1)
@@ -258,7 +293,11 @@ class ActionHead:
 
     def log_prob_entropy(self, out: torch.Tensor, log_std: torch.Tensor | None,
                          action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Log-probability of ``action`` and entropy, both summed over the components: ``(...)``."""
+        """Log-probability of ``action`` and entropy, both summed over the components: ``(...)``
+        (Beta: of the [0, 1] action)."""
+        if self.beta:
+            dist = torch.distributions.Beta(*self._beta_params(out), validate_args=False)
+            return dist.log_prob(action).sum(-1), dist.entropy().sum(-1)
         if self.nvec is None:
             log_std = log_std.expand_as(out)
             logp = -0.5 * ((action - out) / log_std.exp()).square() - log_std - 0.5 * math.log(2 * math.pi)
@@ -269,14 +308,24 @@ class ActionHead:
         return logp.sum(-1), -(logits.exp() * logits).sum(dim=(-2, -1))
 
     def mode(self, out: torch.Tensor) -> np.ndarray:
-        """Deterministic actions ``(..., action_dim)``: argmax per component, or the clipped mean."""
+        """Deterministic actions ``(..., action_dim)``: argmax per component, the clipped Gaussian mean,
+        or the Beta mode in [0, 1] (its mean where ``alpha + beta <= 2``)."""
+        if self.beta:
+            alpha, beta = self._beta_params(out)
+            spread = alpha + beta - 2.0
+            mode = torch.where(spread > 0, (alpha - 1.0) / spread.clamp_min(1e-30), alpha / (alpha + beta))
+            return mode.numpy()
         if self.nvec is None:
             return np.clip(out.numpy(), self.low, self.high)
         return self._padded_logits(out).argmax(-1).numpy()
 
     def to_env(self, action: np.ndarray, agents: tuple[str, ...]) -> dict[str, np.ndarray]:
-        """Actions ``(B, N, action_dim)`` as the scenario's per-agent batches (Box: clipped to the bounds)."""
-        if self.nvec is None:
+        """Actions ``(B, N, action_dim)`` as the scenario's per-agent batches (Gaussian: clipped to the
+        bounds; Beta: ``low + (high - low) u``, clipped only against float rounding)."""
+        if self.beta:
+            low, high = np.array(self.low), np.array(self.high)
+            action = np.clip(low + (high - low) * action, low, high).astype(np.float32)
+        elif self.nvec is None:
             action = np.clip(action, self.low, self.high).astype(np.float32)
         else:
             action = action.astype(np.int64) + self.start
@@ -442,7 +491,7 @@ class MAPPOTrainer:
         env_seeds = config.num_envs
         check_int("seed", seed, low=0, high=(streams.MAX_SEED + 1) // env_seeds - runs)
         self.scenario, self.config, self.seed, self.runs = scenario, config, seed, runs
-        self.head = ActionHead.for_scenario(scenario)
+        self.head = ActionHead.for_scenario(scenario, config.box_distribution)
         self.seeds = [seed + r for r in range(runs)]
         n, e, t = len(scenario.agents), config.num_envs, config.rollout_length
         sharing = config.parameter_sharing
@@ -692,8 +741,10 @@ class MAPPOTrainer:
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Continue the runs saved in ``state``; raises if they were another agent, env or config."""
-        check_checkpoint(state, self._identity())
+        """Continue the runs saved in ``state``; raises if they were another agent, env or config.
+        Hyperparameters added since the checkpoint was written count as their defaults."""
+        defaults = dataclasses.asdict(MAPPOConfig())
+        check_checkpoint({**state, "config": {**defaults, **state["config"]}}, self._identity())
         self.actor.load_state_dict(state["actor"])
         self.critic.load_state_dict(state["critic"])
         self.value_norm.load_state_dict(state["value_norm"])
@@ -735,14 +786,14 @@ class MAPPOPolicy:
     def __init__(self, name: str, scenario: BatchedScenario, config: MAPPOConfig, actor: Actor, trained_on: str) -> None:
         self.name, self.config, self.actor, self.trained_on = name, config, actor, trained_on
         self.agents = scenario.agents
-        self.head = ActionHead.for_scenario(scenario)
+        self.head = ActionHead.for_scenario(scenario, config.box_distribution)
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any], scenario: BatchedScenario, name: str | None = None) -> MAPPOPolicy:
         """A policy from a policy-file payload; raises if ``scenario``'s agents or spaces differ."""
         check_policy_file(state, scenario, POLICY_FORMAT)
         config = MAPPOConfig(**state["config"])
-        head = ActionHead.for_scenario(scenario)
+        head = ActionHead.for_scenario(scenario, config.box_distribution)
         n = len(scenario.agents)
         obs_dim = int(np.prod(scenario.observation_space(scenario.agents[0]).shape))
         learners = 1 if config.parameter_sharing else n

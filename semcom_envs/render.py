@@ -119,3 +119,28 @@ def bid_chart(labels: Sequence[str], values: np.ndarray, bids: np.ndarray | None
     ax.set_title(f"{title}\nred bar: the winner's bid", fontsize=8)
     fig.tight_layout()
     return figure_to_rgb(fig)
+
+
+def grid_tasks(size: int, walls: np.ndarray, target_goals: np.ndarray, source_goals: np.ndarray, source_kind: np.ndarray,
+               title: str) -> np.ndarray:
+    """RGB picture of a gridworld episode: walls, the targets' goals (stars) and the sources' goals by kind."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=80)
+    ax.imshow(walls.reshape(size, size), cmap="Greys", vmin=0, vmax=1.5)
+    for cell, label in ((g, f"T{k}") for k, g in enumerate(target_goals)):
+        r, c = divmod(int(cell), size)
+        ax.scatter([c], [r], marker="*", s=220, color="tab:red", zorder=3)
+        ax.annotate(label, (c, r), xytext=(6, 6), textcoords="offset points", fontsize=7)
+    colours = ("tab:blue", "tab:green", "tab:gray")
+    for j, cell in enumerate(source_goals):
+        r, c = divmod(int(cell), size)
+        ax.scatter([c + 0.15 * (j % 3 - 1)], [r + 0.2], marker="o", s=30, color=colours[int(source_kind[j])], zorder=3)
+    ax.set_xticks(range(size))
+    ax.set_yticks(range(size))
+    ax.set_title(f"{title}\nstars: target goals; dots: source goals (blue near, green permuted, grey unrelated)", fontsize=7)
+    fig.tight_layout()
+    return figure_to_rgb(fig)

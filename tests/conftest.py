@@ -33,6 +33,9 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("SemCom-IoTAuction-v0", {"valuation": "uniform", "mechanism": "neural", "num_devices": 3, "max_steps": 20}),
     ("SemCom-IoTAuction-v0", {"mechanism": "myerson", "num_devices": 1, "sentences": 2000, "accuracy_interp": "round",
                               "max_steps": 10}),
+    ("SemCom-CDRL-v0", {}),
+    ("SemCom-CDRL-v0", {"num_targets": 1, "num_sources": 3, "max_steps": 5, "train_steps": 20, "sparsity": 0.9}),
+    ("SemCom-CDRL-v0", {"preset": "walls", "grid_size": 5, "num_sources": 4, "probe_steps": 5, "max_steps": 4}),
 ]
 CASE_IDS = [f"{env_id}-{'-'.join(f'{k}={v}' for k, v in cfg.items()) or 'default'}" for env_id, cfg in CASES]
 

@@ -1,6 +1,7 @@
 """Scenario cores, one module each; ``SCENARIOS`` maps every Gymnasium id to its core class."""
 
 from semcom_envs.api.core import BatchedScenario
+from semcom_envs.scenarios.cdrl import CDRL, CDRLConfig
 from semcom_envs.scenarios.iot_auction import IoTAuction, IoTAuctionConfig
 from semcom_envs.scenarios.multicell import MultiCell, MultiCellConfig
 from semcom_envs.scenarios.offloading import Offloading, OffloadingConfig
@@ -9,7 +10,8 @@ SCENARIOS: dict[str, type[BatchedScenario]] = {
     MultiCell.env_id: MultiCell,
     Offloading.env_id: Offloading,
     IoTAuction.env_id: IoTAuction,
+    CDRL.env_id: CDRL,
 }
 
-__all__ = ["SCENARIOS", "IoTAuction", "IoTAuctionConfig", "MultiCell", "MultiCellConfig", "Offloading",
+__all__ = ["CDRL", "CDRLConfig", "SCENARIOS", "IoTAuction", "IoTAuctionConfig", "MultiCell", "MultiCellConfig", "Offloading",
            "OffloadingConfig"]

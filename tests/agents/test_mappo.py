@@ -13,7 +13,7 @@ from gymnasium import spaces
 
 from agents import load_policy, make_trainer
 from agents.common import save_policy
-from agents.mappo import OFFLOADING_SOURCE, ValueNorm, gae
+from agents.mappo import OFFLOADING_SOURCE, ActionHead, ValueNorm, gae
 from agents.training import policy_path, train
 from baselines import Policy, make_policy
 from semcom_envs import streams
@@ -147,14 +147,45 @@ def test_truncated_copies_bootstrap_from_the_final_state_terminated_ones_do_not(
     assert (bootstrap[done.bool()] != 0).all() and (bootstrap[~done.bool()] == 0).all()
 
 
-@pytest.mark.parametrize(("kind", "steps", "floor"), [("discrete", 2000, -0.1), ("multidiscrete", 2000, -0.1),
-                                                      ("box", 16000, -0.06)])
-def test_toy_bandits_of_every_action_space_are_learned(kind, steps, floor):
+BETA = {"box_distribution": "beta"}
+
+
+@pytest.mark.parametrize(("kind", "steps", "floor", "hp"), [("discrete", 2000, -0.1, {}), ("multidiscrete", 2000, -0.1, {}),
+                                                            ("box", 16000, -0.06, {}), ("box", 16000, -0.01, BETA)],
+                         ids=["discrete", "multidiscrete", "box", "box-beta"])
+def test_toy_bandits_of_every_action_space_are_learned(kind, steps, floor, hp):
     """Optimum 0; uniform random play scores -0.67 (discrete), -0.58 (multidiscrete), -0.83 (box; the
-    zero action -0.17). Measured over seeds 0-2: -0.025 or better (discrete, multidiscrete), -0.019 (box)."""
+    zero action -0.17). Measured over seeds 0-2: -0.025 or better (discrete, multidiscrete), -0.019
+    (box, Gaussian head), -0.0009 to -0.0013 (box, Beta head; asserted -0.01)."""
     scenario = ContextualBandit(kind)
-    trainer = _train(scenario, steps, num_envs=16, rollout_length=10, gamma=0.0)
+    trainer = _train(scenario, steps, num_envs=16, rollout_length=10, gamma=0.0, **hp)
     assert _greedy_reward(trainer.policy(0), scenario) > floor
+
+
+def test_beta_head_actions_stay_inside_the_box_with_finite_log_probabilities():
+    head = ActionHead(None, 0, False, (0.0, -3.0), (2.0, 5.0), "beta")
+    assert head.out_dim == 4 and head.action_dim == 2 and head.beta and not head.gaussian
+    # Network outputs from saturated to flat: alpha, beta from 1 (softplus underflow) to ~60.
+    out = torch.tensor([[-200.0, -200.0, -200.0, -200.0], [60.0, -60.0, -60.0, 60.0], [0.0, 3.0, 3.0, 0.0],
+                        [-60.0, 60.0, 60.0, -60.0]]).repeat(256, 1)
+    noise = torch.from_numpy(streams.uniforms(streams.seed_key(np.array([0])), 0, 1, out.shape[0]).reshape(-1, 2))
+    u = head.sample(out, None, noise.float())
+    assert ((u > 0) & (u < 1)).all()
+    logp, entropy = head.log_prob_entropy(out, None, u)
+    assert torch.isfinite(logp).all() and torch.isfinite(entropy).all()
+    mode = head.mode(out)
+    np.testing.assert_allclose(mode[0], [0.5, 0.5])  # alpha = beta = 1: the mean, as documented
+    np.testing.assert_allclose(mode[1], [1.0, 0.0], atol=1e-6)  # alpha = 61, beta = 1 and the reverse
+    np.testing.assert_allclose(mode[3], [0.0, 1.0], atol=1e-6)
+    np.testing.assert_allclose(mode[2, 0], np.log(2) / (np.log(2) + np.log1p(np.exp(3.0))), rtol=1e-5)
+    for action in (u.numpy(), mode, np.array([[0.0, 1.0]]), np.array([[1.0, 0.0]])):
+        sent = head.to_env(action[:, None, :], ("a0",))["a0"]
+        assert sent.dtype == np.float32 and (sent >= [0.0, -3.0]).all() and (sent <= [2.0, 5.0]).all()
+    # Training: every stored action is a [0, 1] sample, every action sent is inside the Box.
+    scenario = ContextualBandit("box")
+    trainer = _train(scenario, 200, **BETA)
+    stored = trainer.buffer["action"]
+    assert ((stored > 0) & (stored < 1)).all() and trainer.actor.log_std is None
 
 
 def test_short_training_on_multicell_beats_random_on_every_seed():
@@ -167,11 +198,13 @@ def test_short_training_on_multicell_beats_random_on_every_seed():
         assert ee > 1.3 * random_ee, (run, ee, random_ee)
 
 
-@pytest.mark.parametrize("scenario", [make_scenario(ENV, num_cells=3), ContextualBandit("box")], ids=["multicell", "box"])
-def test_saved_policy_file_gives_identical_deterministic_actions(scenario, tmp_path):
-    trainer = _train(scenario, 200)
+@pytest.mark.parametrize(("scenario", "hp"), [(make_scenario(ENV, num_cells=3), {}), (ContextualBandit("box"), {}),
+                                              (ContextualBandit("box"), BETA)], ids=["multicell", "box", "box-beta"])
+def test_saved_policy_file_gives_identical_deterministic_actions(scenario, hp, tmp_path):
+    trainer = _train(scenario, 200, **hp)
     save_policy(trainer.policy_state(0), tmp_path / "p.pt")
     live, loaded = trainer.policy(0), load_policy(tmp_path / "p.pt", scenario)
+    assert loaded.config.box_distribution == hp.get("box_distribution", "gaussian")
     assert isinstance(loaded, Policy) and loaded.supports(scenario.env_id) and not loaded.uses_global_state
     runner = BatchRunner(scenario, 32)
     obs = runner.reset(3)
@@ -184,30 +217,38 @@ def test_saved_policy_file_gives_identical_deterministic_actions(scenario, tmp_p
     assert all(np.array_equal(a[agent], live.act(obs, None)[agent]) for agent in scenario.agents)
 
 
-@pytest.mark.parametrize("sharing", [True, False])
-def test_resume_after_an_interruption_continues_the_same_run(sharing, tmp_path):
-    kwargs = dict(env_kwargs={"num_cells": 2, "max_steps": 10}, runs=2, log_every=40, checkpoint_every=80,
-                  hyperparameters={**SMALL, "parameter_sharing": sharing, "critic_input": "agent_specific"},
-                  progress=False, tensorboard=False)
-    train("mappo", ENV, 400, 3, tmp_path / "straight", **kwargs)
-    train("mappo", ENV, 400, 3, tmp_path / "resumed", stop_after=150, **kwargs)  # "killed" mid-rollout
-    meta = train("mappo", ENV, 400, 3, tmp_path / "resumed", resume=True, **kwargs)
+RESUME_CASES = {
+    "multicell-shared": (ENV, {"num_cells": 2, "max_steps": 10}, {"parameter_sharing": True}, "ee"),
+    "multicell-separate": (ENV, {"num_cells": 2, "max_steps": 10}, {"parameter_sharing": False}, "ee"),
+    "auction-beta": ("SemCom-IoTAuction-v0", {"num_devices": 2, "valuation": "uniform", "max_steps": 10}, BETA, "revenue"),
+}
+
+
+@pytest.mark.parametrize("case", list(RESUME_CASES))
+def test_resume_after_an_interruption_continues_the_same_run(case, tmp_path):
+    env, env_kwargs, hp, metric = RESUME_CASES[case]
+    kwargs = dict(env_kwargs=env_kwargs, runs=2, log_every=40, checkpoint_every=80,
+                  hyperparameters={**SMALL, "critic_input": "agent_specific", **hp}, progress=False, tensorboard=False)
+    train("mappo", env, 400, 3, tmp_path / "straight", **kwargs)
+    train("mappo", env, 400, 3, tmp_path / "resumed", stop_after=150, **kwargs)  # "killed" mid-rollout
+    meta = train("mappo", env, 400, 3, tmp_path / "resumed", resume=True, **kwargs)
     assert meta["steps_done"] == 400 and meta["learning_steps"] == 10
     curves = [list(csv.DictReader((tmp_path / d / "curve.csv").open())) for d in ("straight", "resumed")]
     assert len(curves[0]) == 2 * 400 // 40 and curves[0] == curves[1]
     assert {"policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction", "explained_variance", "lr",
-            "reward", "ee"} <= set(curves[0][0])
+            "reward", metric} <= set(curves[0][0])
     for seed in (3, 4):
         a, b = (torch.load(policy_path(tmp_path / d, seed), weights_only=True)["weights"] for d in ("straight", "resumed"))
         for name in a:
             torch.testing.assert_close(a[name], b[name], rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("sharing", [True, False])
-def test_a_run_inside_a_batch_of_runs_is_the_run_trained_alone(sharing):
-    scenario = make_scenario(ENV, num_cells=3, max_steps=10)
-    together = _train(scenario, 400, seed=5, runs=2, parameter_sharing=sharing)
-    alone = _train(scenario, 400, seed=6, runs=1, parameter_sharing=sharing)
+@pytest.mark.parametrize(("scenario", "hp"), [(make_scenario(ENV, num_cells=3, max_steps=10), {"parameter_sharing": True}),
+                                              (make_scenario(ENV, num_cells=3, max_steps=10), {"parameter_sharing": False}),
+                                              (ContextualBandit("box"), BETA)], ids=["shared", "separate", "box-beta"])
+def test_a_run_inside_a_batch_of_runs_is_the_run_trained_alone(scenario, hp):
+    together = _train(scenario, 400, seed=5, runs=2, **hp)
+    alone = _train(scenario, 400, seed=6, runs=1, **hp)
     a, b = together.policy_state(1)["weights"], alone.policy_state(0)["weights"]
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=1e-4, atol=1e-5)
@@ -222,6 +263,8 @@ def test_bad_hyperparameters_and_unsupported_spaces_raise_clear_errors(tmp_path)
         make_trainer("mappo", scenario, 0, clip=0.0)
     with pytest.raises(ConfigError, match="critic_input"):
         make_trainer("mappo", scenario, 0, critic_input="local")
+    with pytest.raises(ConfigError, match="box_distribution='uniform' is invalid: must be one of 'gaussian', 'beta'"):
+        make_trainer("mappo", scenario, 0, box_distribution="uniform")
     with pytest.raises(ConfigError, match="num_mini_batch"):
         make_trainer("mappo", scenario, 0, num_envs=2, rollout_length=3, num_mini_batch=7)
     with pytest.raises(ConfigError, match="preset"):

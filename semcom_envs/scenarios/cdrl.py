@@ -1,0 +1,475 @@
+"""SemCom-CDRL-v0: source-agent selection for collaborative RL under a bandwidth budget.
+
+Spec: ``shared/spec/cdrl.md`` (sections cited as "§n").
+
+``K`` target agents (``target_0 .. target_{K-1}``) each learn a gridworld navigation task with
+tabular Q-learning. ``n`` source agents have solved related or unrelated tasks (value iteration at
+reset). Every round each target may *probe* sources (run its own task under a source's greedy
+policy for ``probe_steps`` steps: the semantic relatedness, which costs environment steps) and
+*request* sources' Q-tables over a shared link; a coordinator grants requests in a random priority
+order within the round's bit budget, each target merges what it was granted, then trains
+``train_steps`` steps of epsilon-greedy Q-learning. The reward is the improvement of the target's
+exact greedy-policy return. Real RL runs inside the environment, vectorised over copies, targets
+and sources (no Python loop over them).
+
+==================  =========================================================================
+Action space        ``MultiDiscrete([2] * 2n)`` per agent: ``[request_0..request_{n-1},
+                    probe_0..probe_{n-1}]`` (the spec's two ``MultiBinary(n)`` sets as one
+                    MultiDiscrete, which every agent and adapter of the suite supports).
+Observation space   ``Box(2 + 4n,)`` float32 per agent (§3): ``[own return, round / R]`` then per
+                    source ``[cosine similarity of raw parameters, last probed relatedness (-1:
+                    never probed), bits / dense bits, granted last round]``.
+State space         ``Box(K (2 + 4n) + n K,)``: every target's observation and the true benefit
+                    indicator matrix (which sources share a target's goal) for oracles.
+Reward              per agent: its exact greedy-policy return after the round minus before (§3).
+Starting state      tasks drawn per episode (below); targets are pre-trained ``train_steps``
+                    steps from zero Q-tables, so their parameters are informative from round 0.
+Episode end         truncation after ``max_steps`` rounds (the spec's R, default 10).
+Infos               per agent: ``return`` (after the round), ``bits_used``, ``probe_steps``,
+                    ``granted`` (count), ``ungranted`` (requests refused), ``requested``;
+                    network: ``bits_used_total``, ``budget_bits``.
+==================  =========================================================================
+
+Tasks (§1): an ``S x S`` grid (default 7) shared by the episode's tasks, with ``num_walls`` wall
+cells; 4 physical moves (up, right, down, left), a move into a wall or off the grid stays; with
+probability ``slip`` the move is replaced by a uniformly random one. Reward +1 on reaching the goal
+(terminal), step cost -0.01, discount 0.95, horizon ``4 S``. A task is ``(goal, slip, action
+permutation)``: the permutation relabels the agent's 4 actions. Sources per episode (config
+``source_mix`` = fractions near / permuted / unrelated): *near* sources copy a random target's task
+with the goal moved 1-2 cells and the same action labels (similar parameters, different optimal
+actions near the goal); *permuted* copies share a target's goal and slip under different labels
+(cosine similarity fails, relatedness is full); *unrelated* sources have a goal at least 3 cells
+from every target, under a target's labels.
+
+Returns (§3) are exact: the expected discounted return over the horizon from a uniform start cell,
+by backward policy evaluation. Relatedness (§2) is the average reward per step collected over
+``probe_steps`` steps of the target's task under the source's greedy policy (episodes restart at
+the goal or the horizon).
+
+Spec resolutions (say so when comparing with the source):
+- "Greedy-action-aligned" merging: every agent knows its own action labelling, so a Q-table is
+  sent in physical-move order and the target maps it to its own labels; the *cosine similarity* is
+  computed on the labelled parameters as they are stored, which is what makes it miss permuted
+  sources. It is computed on the action-centred tables (advantages): raw Q-values are dominated by
+  the state value shared by all actions (measured cosine 0.994-0.999 between a solved table and
+  its own action-permuted copy), so raw cosine could not tell any two models apart.
+- Sparsified transfer (``sparsity`` 0.5/0.9) keeps the largest-magnitude entries (zeros elsewhere)
+  and costs ``kept * (32 + ceil(log2 P))`` bits (values and positions); dense costs ``32 P``.
+- The budget ``budget_models`` is in dense models per target and round, shared by all targets:
+  ``budget_bits = budget_models * K * 32 P``. Requests are granted in a random priority order while
+  they fit (all sources cost the same, so this is a prefix of the order).
+- Probes of a round happen before its transfers; their relatedness is observed next round. Probe
+  steps are reported in infos (and are the price of semantic information), not subtracted from
+  the reward.
+- The ``model = "linear"`` option of the spec is not offered: a linear Q on one-hot features with
+  SGD is the tabular update, so it would be the same environment.
+
+Seeding: see :mod:`semcom_envs.streams`; a batch seeded with ``s`` runs copy ``i`` exactly like a
+single environment seeded with ``s + i``.
+
+Version history: v0 (this version), first release.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import gymnasium
+import numpy as np
+from numpy.typing import NDArray
+
+from semcom_envs import streams
+from semcom_envs.api.core import AgentArrays, BatchedScenario, State, Transition, stack_discrete_actions
+from semcom_envs.config import ConfigError, check_choice, check_int, check_interval, check_real
+
+MOVES = np.array([(-1, 0), (0, 1), (1, 0), (0, -1)])
+"""Physical moves (row, column): up, right, down, left."""
+BITS_PER_VALUE = 32
+
+_D_MAP, _D_TASK, _D_PERM, _D_TRAIN, _D_PROBE, _D_GRANT, _D_PRETRAIN = range(7)
+
+
+@dataclasses.dataclass(frozen=True)
+class CDRLConfig:
+    """Validated configuration of SemCom-CDRL-v0 (fields and units: see the module docstring)."""
+
+    preset: str = "default"
+    grid_size: int = 7
+    num_walls: int = 0
+    slip_range: tuple[float, float] = (0.0, 0.3)
+    num_targets: int = 3
+    num_sources: int = 8
+    source_mix: tuple[float, float, float] = (0.375, 0.25, 0.375)
+    budget_models: float = 2.0
+    sparsity: float = 0.0
+    mix: float = 0.5
+    train_steps: int = 200
+    probe_steps: int = 20
+    learning_rate: float = 0.1
+    epsilon: float = 0.1
+    gamma: float = 0.95
+    step_cost: float = 0.01
+    max_steps: int = 10
+    value_iterations: int = 200
+
+    def __post_init__(self) -> None:
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
+        set_("grid_size", check_int("grid_size", self.grid_size, 3, 15))
+        set_("num_walls", check_int("num_walls", self.num_walls, 0, self.grid_size**2 // 4))
+        set_("slip_range", check_interval("slip_range", self.slip_range, 0.0, 1.0))
+        set_("num_targets", check_int("num_targets", self.num_targets, 1, 16))
+        set_("num_sources", check_int("num_sources", self.num_sources, 1, 32))
+        try:
+            mix = tuple(float(x) for x in self.source_mix)
+        except (TypeError, ValueError):
+            mix = ()
+        if len(mix) != 3 or min(mix) < 0 or not math.isclose(sum(mix), 1.0, abs_tol=1e-9):
+            raise ConfigError(f"source_mix={self.source_mix!r} is invalid: must be 3 fractions (near, permuted, "
+                              "unrelated) >= 0 summing to 1")
+        set_("source_mix", mix)
+        set_("budget_models", check_real("budget_models", self.budget_models, 0.0, 1e3))
+        check_choice("sparsity", self.sparsity, (0.0, 0.5, 0.9))
+        set_("mix", check_real("mix", self.mix, 0.0, 1.0))
+        set_("train_steps", check_int("train_steps", self.train_steps, 0, 100_000))
+        set_("probe_steps", check_int("probe_steps", self.probe_steps, 1, 100_000))
+        set_("learning_rate", check_real("learning_rate", self.learning_rate, 0.0, 1.0, low_open=True))
+        set_("epsilon", check_real("epsilon", self.epsilon, 0.0, 1.0))
+        set_("gamma", check_real("gamma", self.gamma, 0.0, 1.0, high_open=True))
+        set_("step_cost", check_real("step_cost", self.step_cost, 0.0, 1.0))
+        set_("max_steps", check_int("max_steps", self.max_steps, 1, 10_000))
+        set_("value_iterations", check_int("value_iterations", self.value_iterations, 1, 100_000))
+
+    @property
+    def horizon(self) -> int:
+        """Episode length of the gridworld tasks, ``4 S``."""
+        return 4 * self.grid_size
+
+    def source_counts(self) -> tuple[int, int, int]:
+        """Numbers of near, permuted and unrelated sources (largest remainders)."""
+        raw = np.array(self.source_mix) * self.num_sources
+        counts = np.floor(raw).astype(int)
+        counts[np.argsort(-(raw - counts), kind="stable")[: self.num_sources - counts.sum()]] += 1
+        return int(counts[0]), int(counts[1]), int(counts[2])
+
+
+PRESETS: dict[str, dict[str, Any]] = {"default": {}, "walls": {"num_walls": 6}}
+
+
+def grid_transitions(size: int, walls: np.ndarray) -> NDArray[np.int64]:
+    """``(B, S^2, 4)`` next cell of every cell and physical move; moves off the grid or into a wall stay."""
+    cells = np.arange(size * size)
+    row, col = np.divmod(cells, size)
+    r2, c2 = row[:, None] + MOVES[:, 0], col[:, None] + MOVES[:, 1]
+    inside = (r2 >= 0) & (r2 < size) & (c2 >= 0) & (c2 < size)
+    target = np.where(inside, r2 * size + c2, cells[:, None])  # (S^2, 4)
+    blocked = np.take_along_axis(walls[:, None, :].repeat(size * size, 1), target[None].repeat(len(walls), 0), axis=2)
+    return np.where(blocked, cells[None, :, None], target[None])
+
+
+class CDRL(BatchedScenario):
+    """Batched core of SemCom-CDRL-v0 (documentation: the module docstring)."""
+
+    env_id: ClassVar[str] = "SemCom-CDRL-v0"
+    pettingzoo_name: ClassVar[str] = "cdrl_v0"
+    config_class: ClassVar[type] = CDRLConfig
+    presets: ClassVar[dict[str, dict[str, Any]]] = PRESETS
+    size_field: ClassVar[str] = "num_targets"
+    metrics: ClassVar[dict[str, str]] = {
+        "final_return": "targets' mean exact return after the round (the last round's: the final return)",
+        "improvement": "team reward per round (return improvement)",
+        "bits_used": "bits transferred per round",
+        "probe_steps": "probe steps per target and round",
+    }
+    primary_metric: ClassVar[str] = "final_return"
+    higher_is_better: ClassVar[bool] = True
+
+    def __init__(self, config: CDRLConfig | None = None, **kwargs: Any) -> None:
+        self.config = self._configure(config, kwargs)
+        c = self.config
+        self.num_agents = c.num_targets
+        self.agents = tuple(f"target_{k}" for k in range(c.num_targets))
+        self.num_cells = c.grid_size**2
+        self.params = self.num_cells * 4
+        self.dense_bits = BITS_PER_VALUE * self.params
+        kept = math.ceil((1.0 - c.sparsity) * self.params)
+        self.model_bits = self.dense_bits if c.sparsity == 0 else kept * (BITS_PER_VALUE + math.ceil(math.log2(self.params)))
+        self.budget_bits = c.budget_models * c.num_targets * self.dense_bits
+        n = c.num_sources
+        self.action_nvec = np.full(2 * n, 2, dtype=np.int64)
+        self.action_labels = tuple(f"request_{j}" for j in range(n)) + tuple(f"probe_{j}" for j in range(n))
+        self._act_space = gymnasium.spaces.MultiDiscrete(self.action_nvec)
+        per_source_low, per_source_high = [-1.0, -1.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0]
+        low = np.array([-2.0, 0.0] + per_source_low * n, dtype=np.float32)
+        high = np.array([1.0, 1.0] + per_source_high * n, dtype=np.float32)
+        self._obs_space = gymnasium.spaces.Box(low, high, dtype=np.float32)
+        k = c.num_targets
+        self.state_space = gymnasium.spaces.Box(np.concatenate([np.tile(low, k), np.zeros(n * k)]).astype(np.float32),
+                                                np.concatenate([np.tile(high, k), np.ones(n * k)]).astype(np.float32),
+                                                dtype=np.float32)
+
+    # ------------------------------------------------------------ the MDPs
+    def _task_arrays(self, goal: np.ndarray, slip: np.ndarray, walls: np.ndarray) -> dict[str, np.ndarray]:
+        """Per task ``(B, T)``: next cells ``(B, T, S^2, 4)``, reward on arrival and terminal masks ``(B, T, S^2)``."""
+        c = self.config
+        cells = np.arange(self.num_cells)
+        at_goal = cells == goal[..., None]
+        return {"goal": goal, "slip": slip, "terminal": at_goal,
+                "arrival_reward": np.where(at_goal, 1.0, 0.0) - c.step_cost,
+                "start_ok": ~at_goal & ~walls[:, None, :]}
+
+    def _backup(self, nxt: np.ndarray, task: Mapping[str, np.ndarray], value: np.ndarray) -> np.ndarray:
+        """``Q(s, m)`` (physical moves) of the next-state values ``value`` ``(B, T, S^2)``: one Bellman backup."""
+        c = self.config
+        w = task["arrival_reward"] + c.gamma * np.where(task["terminal"], 0.0, value)  # value of arriving at s'
+        arrive = np.take_along_axis(w[..., None], nxt.reshape(*nxt.shape[:2], -1)[..., None], axis=2)
+        arrive = arrive.reshape(nxt.shape)  # (B, T, S^2, 4)
+        slip = task["slip"][..., None, None]
+        q = (1.0 - slip) * arrive + slip * arrive.mean(axis=-1, keepdims=True)
+        return np.where(task["terminal"][..., None], 0.0, q)
+
+    def solve(self, nxt: np.ndarray, task: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Optimal ``Q(s, m)`` in physical-move order by value iteration (§1), ``(B, T, S^2, 4)``."""
+        value = np.zeros(task["terminal"].shape)
+        for _ in range(self.config.value_iterations):
+            q = self._backup(nxt, task, value)
+            value = q.max(axis=-1)
+        return q
+
+    def policy_return(self, nxt: np.ndarray, task: Mapping[str, np.ndarray], moves: np.ndarray) -> np.ndarray:
+        """Exact expected return ``(B, T)`` over the horizon of the physical policy ``moves`` ``(B, T, S^2)``, uniform start."""
+        value = np.zeros(task["terminal"].shape)
+        for _ in range(self.config.horizon):
+            q = self._backup(nxt, task, value)
+            value = np.take_along_axis(q, moves[..., None], axis=-1)[..., 0]
+        start = task["start_ok"]
+        return (value * start).sum(axis=-1) / start.sum(axis=-1)
+
+    # --------------------------------------------------------------- reset
+    def reset(self, keys: NDArray[np.uint64]) -> tuple[State, AgentArrays]:
+        c = self.config
+        b, k, n = keys.shape[0], c.num_targets, c.num_sources
+        t0 = np.zeros(b, dtype=np.int64)
+        s = c.grid_size
+        # The episode's map: num_walls distinct wall cells.
+        walls = np.zeros((b, self.num_cells), dtype=bool)
+        if c.num_walls:
+            order = np.argsort(streams.uniforms(keys, t0, _D_MAP, (self.num_cells + 1) // 2)[:, : self.num_cells], axis=1)
+            np.put_along_axis(walls, order[:, : c.num_walls], True, axis=1)
+        u = streams.uniforms(keys, t0, _D_TASK, 4 * (k + n))
+        free_rank = lambda x, mask: _pick(mask, x)  # noqa: E731
+        target_goal = free_rank(u[:, :k], np.broadcast_to(~walls[:, None], (b, k, self.num_cells)))
+        target_slip = c.slip_range[0] + (c.slip_range[1] - c.slip_range[0]) * u[:, k:2 * k]
+        perms = np.argsort(streams.uniforms(keys, t0, _D_PERM, 2 * (k + n))[:, : 4 * (k + n)].reshape(b, k + n, 4), axis=-1)
+        target_perm = perms[:, :k]
+        # Sources: which target each derives from, and its kind (0 near, 1 permuted, 2 unrelated).
+        near, permuted, unrelated = c.source_counts()
+        kind = np.repeat([0, 1, 2], [near, permuted, unrelated])
+        base = np.minimum((u[:, 2 * k:2 * k + n] * k).astype(np.int64), k - 1)
+        rows = np.arange(b)[:, None]
+        goal_b, slip_b, perm_b = target_goal[rows, base], target_slip[rows, base], target_perm[rows, base]
+        cells = np.arange(self.num_cells)
+        grow, gcol = np.divmod(cells, s)
+        dist = lambda g: np.maximum(np.abs(grow - np.divmod(g, s)[0][..., None]), np.abs(gcol - np.divmod(g, s)[1][..., None]))  # noqa: E731
+        free = ~walls[:, None, :]
+        near_mask = free & (dist(goal_b) >= 1) & (dist(goal_b) <= 2)
+        far_mask = free & np.all(np.stack([dist(target_goal[:, i:i + 1]) >= 3 for i in range(k)]), axis=0)
+        far_mask = np.where(far_mask.any(axis=-1, keepdims=True), far_mask, free & (dist(goal_b) >= 1))
+        pick_u = u[:, 2 * k + n:2 * k + 2 * n]
+        source_goal = np.where(kind == 0, _pick(near_mask, pick_u), np.where(kind == 1, goal_b, _pick(far_mask, pick_u)))
+        other_perm = perms[:, k:]
+        same = np.all(other_perm == perm_b, axis=-1)
+        other_perm = np.where(same[..., None], np.roll(perm_b, 1, axis=-1), other_perm)  # a permuted copy must differ
+        source_perm = np.where((kind == 1)[None, :, None], other_perm, perm_b)
+        source_slip = np.where(kind == 2, c.slip_range[0] + (c.slip_range[1] - c.slip_range[0]) * u[:, 2 * k + 2 * n:2 * k + 3 * n],
+                               slip_b)
+        nxt = grid_transitions(s, walls)
+        task_t = self._task_arrays(target_goal, target_slip, walls)
+        task_s = self._task_arrays(source_goal, source_slip, walls)
+        nxt_t, nxt_s = np.broadcast_to(nxt[:, None], (b, k, *nxt.shape[1:])), np.broadcast_to(nxt[:, None], (b, n, *nxt.shape[1:]))
+        q_phys = self.solve(nxt_s, task_s)
+        source_q = _to_labels(q_phys, source_perm)  # what a source holds: Q in its own action labels
+        state: State = {
+            "key": keys.copy(), "t": t0, "walls": walls, "target_goal": target_goal, "target_slip": target_slip,
+            "target_perm": target_perm, "source_goal": source_goal, "source_slip": source_slip, "source_perm": source_perm,
+            "source_kind": np.broadcast_to(kind, (b, n)).copy(), "source_base": base, "source_q": source_q,
+            "sent_q_phys": _sparsify(q_phys, self.config.sparsity),
+            "q": np.zeros((b, k, self.num_cells, 4)),
+            "relatedness": np.full((b, k, n), -1.0), "granted": np.zeros((b, k, n), dtype=bool),
+        }
+        state["q"] = self._train(state, nxt_t, task_t, state["q"], t0, _D_PRETRAIN)
+        state["return"] = self.policy_return(nxt_t, task_t, self._greedy_moves(state["q"], target_perm))
+        return state, self._observe(state)
+
+    # ------------------------------------------------------------- learning
+    @staticmethod
+    def _greedy_moves(q: np.ndarray, perm: np.ndarray) -> np.ndarray:
+        """Physical move ``(B, T, S^2)`` of the greedy action of labelled Q-tables ``(B, T, S^2, 4)``."""
+        return np.take_along_axis(perm[:, :, None, :], q.argmax(axis=-1)[..., None], axis=-1)[..., 0]
+
+    def _start_cells(self, task: Mapping[str, np.ndarray], u: np.ndarray) -> np.ndarray:
+        return _pick(task["start_ok"], u)
+
+    def _train(self, state: State, nxt: np.ndarray, task: Mapping[str, np.ndarray], q: np.ndarray, slot: np.ndarray,
+               domain: int = _D_TRAIN) -> np.ndarray:
+        """``train_steps`` steps of epsilon-greedy Q-learning of every target on its own task (§2)."""
+        c = self.config
+        b, k = q.shape[:2]
+        steps = c.train_steps
+        if steps == 0:
+            return q
+        q = q.copy()
+        draws = streams.uniforms(state["key"], slot, domain, (5 * steps * k + 1) // 2)[:, : 5 * steps * k].reshape(b, steps, 5, k)
+        rows, cols = np.arange(b)[:, None], np.arange(k)[None, :]
+        pos = self._start_cells(task, draws[:, 0, 0])
+        t = np.zeros((b, k), dtype=np.int64)
+        perm, slip = state["target_perm"], task["slip"]
+        for i in range(steps):
+            d = draws[:, i]
+            label = np.where(d[:, 0] < c.epsilon, (d[:, 1] * 4).astype(np.int64).clip(0, 3), q[rows, cols, pos].argmax(-1))
+            move = np.where(d[:, 2] < slip, (d[:, 3] * 4).astype(np.int64).clip(0, 3), perm[rows, cols, label])
+            new = nxt[rows, cols, pos, move]
+            done = task["terminal"][rows, cols, new]
+            target = task["arrival_reward"][rows, cols, new] + c.gamma * np.where(done, 0.0, q[rows, cols, new].max(-1))
+            q[rows, cols, pos, label] += c.learning_rate * (target - q[rows, cols, pos, label])
+            t += 1
+            restart = done | (t >= c.horizon)
+            pos = np.where(restart, self._start_cells(task, d[:, 4]), new)
+            t = np.where(restart, 0, t)
+        return q
+
+    def _probe(self, state: State, nxt: np.ndarray, task: Mapping[str, np.ndarray], probe: np.ndarray) -> np.ndarray:
+        """Average reward per step of each target's task under each source's greedy policy, ``(B, K, n)`` (§2)."""
+        c = self.config
+        b, k, n = probe.shape
+        moves = self._greedy_moves(state["source_q"], state["source_perm"])  # (B, n, S^2) physical
+        draws = streams.uniforms(state["key"], state["t"], _D_PROBE, (3 * c.probe_steps * k * n + 1) // 2)
+        draws = draws[:, : 3 * c.probe_steps * k * n].reshape(b, c.probe_steps, 3, k, n)
+        bi, ki, ni = np.arange(b)[:, None, None], np.arange(k)[None, :, None], np.arange(n)[None, None, :]
+        pos = _pick(np.broadcast_to(task["start_ok"][:, :, None], (b, k, n, self.num_cells)), draws[:, 0, 0])
+        t = np.zeros((b, k, n), dtype=np.int64)
+        total = np.zeros((b, k, n))
+        slip = task["slip"][:, :, None]
+        for i in range(c.probe_steps):
+            d = draws[:, i]
+            move = np.where(d[:, 0] < slip, (d[:, 1] * 4).astype(np.int64).clip(0, 3), moves[bi, ni, pos])
+            new = nxt[bi, ki, pos, move]
+            total += task["arrival_reward"][bi, ki, new]
+            done = task["terminal"][bi, ki, new]
+            t += 1
+            restart = done | (t >= c.horizon)
+            pos = np.where(restart, _pick(np.broadcast_to(task["start_ok"][:, :, None], (b, k, n, self.num_cells)), d[:, 2]), new)
+            t = np.where(restart, 0, t)
+        return np.where(probe, total / c.probe_steps, state["relatedness"])
+
+    # ----------------------------------------------------------------- step
+    def step(self, state: State, actions: Mapping[str, np.ndarray]) -> Transition:
+        c = self.config
+        a = stack_discrete_actions(actions, self.agents, self.action_nvec, self.action_labels).astype(bool)
+        b, k, n = a.shape[0], c.num_targets, c.num_sources
+        if b != state["t"].shape[0]:
+            raise ValueError(f"actions have batch size {b}, the state {state['t'].shape[0]}")
+        request, probe = a[..., :n], a[..., n:]
+        nxt = grid_transitions(c.grid_size, state["walls"])
+        nxt = np.broadcast_to(nxt[:, None], (b, k, *nxt.shape[1:]))
+        task = self._task_arrays(state["target_goal"], state["target_slip"], state["walls"])
+        relatedness = self._probe(state, nxt, task, probe)
+        # Grants in a random priority order over all (target, source) requests, while the budget lasts (§2).
+        priority = streams.uniforms(state["key"], state["t"], _D_GRANT, (k * n + 1) // 2)[:, : k * n]
+        order = np.argsort(np.where(request.reshape(b, -1), priority, 2.0), axis=1, kind="stable")
+        requested_sorted = np.take_along_axis(request.reshape(b, -1), order, axis=1)
+        fits = np.cumsum(requested_sorted * self.model_bits, axis=1) <= self.budget_bits + 1e-9
+        granted_flat = np.zeros((b, k * n), dtype=bool)
+        np.put_along_axis(granted_flat, order, requested_sorted & fits, axis=1)
+        granted = granted_flat.reshape(b, k, n)
+        # Merge: Q <- (1 - mix) Q + mix * mean of the granted sources, aligned to the target's labels.
+        aligned = _to_labels(state["sent_q_phys"][:, None], state["target_perm"][:, :, None])  # (B, K, n, S^2, 4)
+        count = granted.sum(axis=-1)
+        mean = (aligned * granted[..., None, None]).sum(axis=2) / np.maximum(count, 1)[..., None, None]
+        q = np.where((count > 0)[..., None, None], (1.0 - c.mix) * state["q"] + c.mix * mean, state["q"])
+        q = self._train(state, nxt, task, q, state["t"] + 1)
+        new_return = self.policy_return(nxt, task, self._greedy_moves(q, state["target_perm"]))
+        reward = new_return - state["return"]
+        next_t = state["t"] + 1
+        new_state = {**state, "t": next_t, "q": q, "return": new_return, "relatedness": relatedness, "granted": granted}
+        truncated = next_t >= c.max_steps
+        terminated = np.zeros(b, dtype=bool)
+        bits = granted.sum(axis=-1) * self.model_bits
+        infos = {"return": new_return, "bits_used": bits.astype(np.float64), "probe_steps": probe.sum(-1) * float(c.probe_steps),
+                 "granted": count.astype(np.float64), "ungranted": (request & ~granted).sum(-1).astype(np.float64),
+                 "requested": request.sum(-1).astype(np.float64), "bits_used_total": bits.sum(-1).astype(np.float64),
+                 "budget_bits": np.full(b, float(self.budget_bits))}
+        return Transition(new_state, self._observe(new_state), {ag: reward[:, i] for i, ag in enumerate(self.agents)},
+                          {ag: terminated for ag in self.agents}, {ag: truncated for ag in self.agents}, infos)
+
+    def step_metrics(self, team_reward: np.ndarray, infos: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {"final_return": infos["return"].mean(axis=1), "improvement": team_reward,
+                "bits_used": infos["bits_used_total"], "probe_steps": infos["probe_steps"].mean(axis=1)}
+
+    # ---------------------------------------------------------- observation
+    def _observe(self, state: State) -> AgentArrays:
+        c = self.config
+        b, k, n = state["q"].shape[0], c.num_targets, c.num_sources
+        obs = np.empty((b, k, 2 + 4 * n), dtype=np.float32)
+        obs[..., 0] = np.clip(state["return"], -2.0, 1.0)
+        obs[..., 1] = (state["t"] / c.max_steps)[:, None]
+        per_source = obs[..., 2:].reshape(b, k, n, 4)
+        per_source[..., 0] = cosine(state["q"], state["source_q"])
+        per_source[..., 1] = np.clip(state["relatedness"], -1.0, 1.0)
+        per_source[..., 2] = self.model_bits / self.dense_bits
+        per_source[..., 3] = state["granted"]
+        return {ag: obs[:, i] for i, ag in enumerate(self.agents)}
+
+    def render_rgb(self, state: State, infos: Mapping[str, np.ndarray] | None, index: int) -> np.ndarray:
+        from semcom_envs.render import grid_tasks
+
+        return grid_tasks(self.config.grid_size, state["walls"][index], state["target_goal"][index],
+                          state["source_goal"][index], state["source_kind"][index],
+                          title=f"{self.env_id}  round {int(state['t'][index])}")
+
+    def global_state(self, state: State) -> np.ndarray:
+        obs = self._observe(state)
+        same_goal = state["source_goal"][:, None, :] == state["target_goal"][:, :, None]  # (B, K, n)
+        return np.concatenate([*(obs[a] for a in self.agents), same_goal.reshape(len(same_goal), -1)], axis=1).astype(np.float32)
+
+
+def cosine(q: np.ndarray, source_q: np.ndarray) -> np.ndarray:
+    """Structural similarity ``(B, K, n)``: cosine similarity of the action-centred parameters (0 where a norm is 0).
+
+    Each Q-table is centred over its actions first (its advantage table): raw Q-values are dominated
+    by the state value that all actions share, which makes any two tables look alike (measured:
+    cosine 0.994-0.999 between a solved table and its own action-permuted copy).
+    """
+    a = q - q.mean(axis=-1, keepdims=True)
+    bq = source_q - source_q.mean(axis=-1, keepdims=True)
+    a = a.reshape(*a.shape[:2], 1, -1)
+    bq = bq.reshape(bq.shape[0], 1, bq.shape[1], -1)
+    dot = (a * bq).sum(-1)
+    norm = np.linalg.norm(a, axis=-1) * np.linalg.norm(bq, axis=-1)
+    return np.where(norm > 0, dot / np.where(norm > 0, norm, 1.0), 0.0)
+
+
+def _to_labels(q_phys: np.ndarray, perm: np.ndarray) -> np.ndarray:
+    """Q in an agent's labels from physical-move order: label ``a`` is physical move ``perm[a]`` (broadcasting)."""
+    index = perm[..., None, :]
+    shape = np.broadcast_shapes(q_phys.shape, index.shape)
+    return np.take_along_axis(np.broadcast_to(q_phys, shape), np.broadcast_to(index, shape), axis=-1)
+
+
+def _sparsify(q: np.ndarray, sparsity: float) -> np.ndarray:
+    """Top-magnitude sparsification of each model (the last two axes): the rest is sent as 0."""
+    if sparsity == 0:
+        return q
+    flat = np.abs(q.reshape(*q.shape[:-2], -1))
+    kept = math.ceil((1.0 - sparsity) * flat.shape[-1])
+    threshold = -np.sort(-flat, axis=-1)[..., kept - 1: kept]
+    return np.where(np.abs(q) >= threshold[..., None], q, 0.0)
+
+
+def _pick(mask: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Index of a uniformly chosen True entry of ``mask`` (last axis) per row, from uniforms ``u``."""
+    counts = mask.sum(axis=-1)
+    rank = np.minimum((u * counts).astype(np.int64), np.maximum(counts - 1, 0))
+    return np.argmax(np.cumsum(mask, axis=-1) > rank[..., None], axis=-1)

@@ -1,0 +1,197 @@
+"""SemCom-CDRL-v0: the gridworld MDPs against slow references, the transfer semantics, the budget."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from semcom_envs import ActionError, ConfigError
+from semcom_envs.api.runner import BatchRunner
+from semcom_envs.cdrl_v0 import parallel_env
+from semcom_envs.registration import make_scenario
+from semcom_envs.scenarios.cdrl import MOVES, cosine, grid_transitions
+
+ENV = "SemCom-CDRL-v0"
+
+
+def _slow_next(size, walls, s, m):
+    r, c = divmod(s, size)
+    r2, c2 = r + MOVES[m][0], c + MOVES[m][1]
+    if not (0 <= r2 < size and 0 <= c2 < size) or walls[r2 * size + c2]:
+        return s
+    return r2 * size + c2
+
+
+def _slow_q(size, walls, goal, slip, gamma, cost, iterations):
+    """Value iteration with explicit loops over cells and moves (the reference)."""
+    cells = size * size
+    v = np.zeros(cells)
+    q = np.zeros((cells, 4))
+    for _ in range(iterations):
+        for s in range(cells):
+            for m in range(4):
+                if s == goal:
+                    q[s, m] = 0.0
+                    continue
+                total = 0.0
+                for actual in range(4):
+                    p = (1 - slip) * (actual == m) + slip / 4
+                    s2 = _slow_next(size, walls, s, actual)
+                    total += p * ((1.0 if s2 == goal else 0.0) - cost + gamma * (0.0 if s2 == goal else v[s2]))
+                q[s, m] = total
+        v = q.max(axis=1)
+    return q
+
+
+def _slow_return(size, walls, goal, slip, gamma, cost, horizon, moves):
+    cells = size * size
+    v = np.zeros(cells)
+    for _ in range(horizon):
+        new = np.zeros(cells)
+        for s in range(cells):
+            if s == goal:
+                continue
+            for actual in range(4):
+                p = (1 - slip) * (actual == moves[s]) + slip / 4
+                s2 = _slow_next(size, walls, s, actual)
+                new[s] += p * ((1.0 if s2 == goal else 0.0) - cost + gamma * (0.0 if s2 == goal else v[s2]))
+        v = new
+    start = [s for s in range(cells) if s != goal and not walls[s]]
+    return v[start].mean()
+
+
+@pytest.mark.parametrize("num_walls", [0, 4])
+def test_value_iteration_and_policy_evaluation_match_slow_references(num_walls):
+    sc = make_scenario(ENV, grid_size=5, num_walls=num_walls, value_iterations=60)
+    runner = BatchRunner(sc, 2)
+    runner.reset(11)
+    st_ = runner.state
+    walls = st_["walls"]
+    for b in range(2):
+        goal, slip = int(st_["source_goal"][b, 0]), float(st_["source_slip"][b, 0])
+        nxt = grid_transitions(5, walls[b:b + 1])[:, None]
+        task = sc._task_arrays(np.array([[goal]]), np.array([[slip]]), walls[b:b + 1])
+        q = sc.solve(nxt, task)[0, 0]
+        np.testing.assert_allclose(q, _slow_q(5, walls[b], goal, slip, 0.95, 0.01, 60), atol=1e-10)
+        moves = np.random.default_rng(b).integers(0, 4, 25)
+        ret = sc.policy_return(nxt, task, moves[None, None])[0, 0]
+        assert ret == pytest.approx(_slow_return(5, walls[b], goal, slip, 0.95, 0.01, 20, moves), abs=1e-10)
+
+
+def test_permuted_copy_has_low_cosine_but_full_relatedness_and_the_largest_benefit():
+    sc = make_scenario(ENV, num_sources=8, source_mix=(0.25, 0.5, 0.25), slip_range=(0.0, 0.1))
+    runner = BatchRunner(sc, 64)
+    runner.reset(5)
+    state = runner.state
+    kind, base = state["source_kind"], state["source_base"]
+    # Structural similarity of each source with the solved Q of its base target's task in that target's
+    # labels: a permuted copy is the same model under other labels, and cosine misses it.
+    own_labels = np.take_along_axis(state["sent_q_phys"], np.broadcast_to(
+        np.take_along_axis(state["target_perm"], base[..., None], axis=1)[..., None, :], state["sent_q_phys"].shape), axis=-1)
+    cos = np.stack([cosine(own_labels[:, j:j + 1], state["source_q"][:, j:j + 1])[:, 0, 0] for j in range(8)], axis=1)
+    assert np.median(cos[kind == 1]) < 0.2 and np.mean(cos[kind == 1] < 0.7) > 0.9
+    np.testing.assert_allclose(cos[kind != 1], 1.0, atol=1e-9)  # same labels: the parameters coincide
+    # Probe every source: a permuted copy of a target's task is as related as the best source for it.
+    probe = {a: np.concatenate([np.zeros((64, 8), dtype=np.int64), np.ones((64, 8), dtype=np.int64)], axis=1)
+             for a in sc.agents}
+    runner.step(probe)
+    rel = runner.state["relatedness"]  # (B, K, n)
+    mine = base[:, None, :] == np.arange(3)[None, :, None]
+    permuted_rel = np.where(mine & (kind == 1)[:, None, :], rel, np.nan)
+    unrelated_rel = np.where((kind == 2)[:, None, :], rel, np.nan)
+    assert np.nanmean(permuted_rel) > np.nanmean(unrelated_rel) + 0.02
+    # Benefit: merging one's own permuted copy gives a higher next return than merging an unrelated source.
+    returns = {}
+    for label, kind_wanted in (("permuted", 1), ("unrelated", 2)):
+        r = BatchRunner(sc, 64)
+        r.reset(5)
+        request = (mine & (kind == kind_wanted)[:, None, :])
+        first = request & (np.cumsum(request, axis=-1) == 1)  # one source per target
+        tr = r.step({a: np.concatenate([first[:, k], np.zeros((64, 8), dtype=bool)], axis=1).astype(np.int64)
+                     for k, a in enumerate(sc.agents)})
+        has = first.any(-1)
+        returns[label] = (tr.infos["return"], has)
+    both = returns["permuted"][1] & returns["unrelated"][1]
+    assert returns["permuted"][0][both].mean() > returns["unrelated"][0][both].mean() + 0.05
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**31), sparsity=st.sampled_from([0.0, 0.5, 0.9]), budget=st.floats(0.0, 4.0),
+       k=st.integers(1, 4), n=st.integers(1, 10))
+def test_bandwidth_budget_is_never_exceeded_and_unfitting_requests_are_reported(seed, sparsity, budget, k, n):
+    sc = make_scenario(ENV, num_targets=k, num_sources=n, sparsity=sparsity, budget_models=budget, train_steps=5,
+                       probe_steps=2, max_steps=3, value_iterations=20, grid_size=4)
+    runner = BatchRunner(sc, 8)
+    runner.reset(seed)
+    rng = np.random.default_rng(seed)
+    for _ in range(3):
+        acts = {a: rng.integers(0, 2, size=(8, 2 * n)) for a in sc.agents}
+        tr = runner.step(acts)
+        info = tr.infos
+        assert np.all(info["bits_used_total"] <= sc.budget_bits + 1e-6)
+        np.testing.assert_array_equal(info["granted"] + info["ungranted"], info["requested"])
+        assert np.all(info["bits_used"] == info["granted"] * sc.model_bits)
+        fits = np.floor(sc.budget_bits / sc.model_bits + 1e-9)
+        # Every refusal means the budget was full: granted = min(requested, what fits) over the network.
+        np.testing.assert_array_equal(info["granted"].sum(1), np.minimum(info["requested"].sum(1), fits))
+        for a in sc.agents:
+            assert sc.observation_space(a).contains(tr.observations[a][0])
+            assert np.all(np.isfinite(tr.rewards[a]))
+        assert all(sc.state_space.contains(s) for s in runner.global_state())
+
+
+def test_sparsified_models_cost_fewer_bits():
+    dense, half, tenth = (make_scenario(ENV, sparsity=s) for s in (0.0, 0.5, 0.9))
+    assert dense.model_bits == 32 * 196
+    assert tenth.model_bits < half.model_bits < dense.model_bits
+    assert half.model_bits == 98 * (32 + 8)
+
+
+def test_episode_return_telescopes_to_final_minus_initial():
+    sc = make_scenario(ENV, max_steps=4)
+    runner = BatchRunner(sc, 4)
+    runner.reset(2)
+    initial = runner.state["return"].copy()
+    total = np.zeros((4, 3))
+    for _ in range(4):
+        tr = runner.step({a: np.zeros((4, 16), dtype=np.int64) for a in sc.agents})
+        total += np.stack([tr.rewards[a] for a in sc.agents], axis=1)
+    np.testing.assert_allclose(total, tr.infos["return"] - initial, atol=1e-12)
+    assert tr.truncated[sc.agents[0]].all()
+
+
+def test_learning_without_transfer_improves_the_return():
+    sc = make_scenario(ENV)
+    runner = BatchRunner(sc, 32)
+    runner.reset(0)
+    initial = runner.state["return"].mean()
+    for _ in range(10):
+        tr = runner.step({a: np.zeros((32, 16), dtype=np.int64) for a in sc.agents})
+    assert tr.infos["return"].mean() > initial + 0.2
+
+
+def test_cosine_is_zero_for_zero_parameters():
+    assert np.all(cosine(np.zeros((1, 2, 4, 4)), np.ones((1, 3, 4, 4))) == 0.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"grid_size": 2}, "grid_size"), ({"num_walls": 40}, "num_walls"), ({"sparsity": 0.7}, "sparsity"),
+     ({"source_mix": (0.5, 0.5, 0.5)}, "source_mix"), ({"slip_range": (0.4, 0.1)}, "slip_range"),
+     ({"gamma": 1.0}, "gamma"), ({"num_source": 3}, "num_source")],
+)
+def test_invalid_config_raises_naming_the_field(kwargs, field):
+    with pytest.raises(ConfigError, match=field):
+        gym.make(ENV, **kwargs)
+
+
+def test_out_of_space_action_raises_naming_agent_and_component():
+    env = parallel_env(num_sources=3, max_steps=2)
+    env.reset(seed=0)
+    actions = {a: np.zeros(6, dtype=np.int64) for a in env.agents}
+    actions["target_1"] = np.array([0, 2, 0, 0, 0, 0])
+    with pytest.raises(ActionError, match=r"target_1.*request_1=2 must be an integer in \[0, 1\]"):
+        env.step(actions)
