@@ -3,7 +3,9 @@
 A policy name can mean a different class per scenario (``greedy`` is one rule for MultiCell and
 another for Offloading), so the registry is keyed by environment id: :data:`REGISTRY` maps each id
 to its ``name -> factory`` table, ``random`` works on every scenario, and :data:`POLICIES` maps
-every registered name to a factory that picks the class for the scenario it is given.
+every registered name to a factory that picks the class for the scenario it is given. A
+scenario's own entry takes precedence over a generic one of the same name (CDRL's ``random``
+draws sources within the bandwidth share instead of uniform actions).
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from baselines import iot_auction, multicell, offloading
+from baselines import cdrl, iot_auction, multicell, offloading
 from baselines.policy import Policy
 from baselines.random_policy import RandomPolicy
 from semcom_envs.api.core import BatchedScenario
-from semcom_envs.scenarios import IoTAuction, MultiCell, Offloading
+from semcom_envs.scenarios import CDRL, IoTAuction, MultiCell, Offloading
 
 Factory = Callable[..., Policy]
 
@@ -42,19 +44,27 @@ REGISTRY: dict[str, dict[str, Factory]] = {
         "truthful": iot_auction.truthful,
         "shaded": iot_auction.Shaded,
     },
+    CDRL.env_id: {
+        "no_transfer": cdrl.NoTransfer,
+        "random": cdrl.RandomSources,
+        "structural": cdrl.Structural,
+        "semantic": cdrl.Semantic,
+        "structural_semantic": cdrl.StructuralSemantic,
+        "oracle": cdrl.Oracle,
+    },
 }
 """Scenario-specific policies, per environment id."""
 
 
 def policies_for(env_id: str) -> tuple[str, ...]:
     """Names of the policies that act in the scenario ``env_id``."""
-    return (*GENERIC, *REGISTRY.get(env_id, {}))
+    return tuple(dict.fromkeys([*GENERIC, *REGISTRY.get(env_id, {})]))
 
 
 def make_policy(name: str, scenario: BatchedScenario, **kwargs: Any) -> Policy:
     """The policy registered as ``name`` for ``scenario``; raises if unknown or unsupported there."""
     env_id = scenario.env_id
-    factory = GENERIC.get(name) or REGISTRY.get(env_id, {}).get(name)
+    factory = REGISTRY.get(env_id, {}).get(name) or GENERIC.get(name)
     if factory is None:
         supported = ", ".join(policies_for(env_id))
         if name in POLICIES:

@@ -146,6 +146,16 @@ def cmd_reproduce_iot_auction(args: argparse.Namespace) -> int:
     return _print_tables(tables)
 
 
+def cmd_reproduce_cdrl(args: argparse.Namespace) -> int:
+    from agents.cdrl_experiment import reproduce_cdrl
+
+    tables = reproduce_cdrl(Path(args.out), seeds=args.seeds, mappo_steps=args.mappo_steps,
+                            mappo_hyperparameters=_parse_set(args.hp), eval_seeds=args.eval_seeds, episodes=args.episodes,
+                            env_kwargs=_parse_set(args.set), throughput_batches=args.throughput_batch,
+                            throughput_seconds=args.throughput_seconds, progress=not args.no_progress)
+    return _print_tables(tables)
+
+
 def cmd_throughput(args: argparse.Namespace) -> int:
     from semcom_envs import throughput
 
@@ -295,6 +305,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="MAPPO hyperparameter on top of the bidder settings (repeatable)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_reproduce_iot_auction)
+
+    p = sub.add_parser("reproduce-cdrl",
+                       help="the collaborative-DRL source selection: final return of the baselines and MAPPO at equal bandwidth")
+    p.add_argument("--out", default="results/reproduce-cdrl")
+    p.add_argument("--seeds", type=int, default=3, help="MAPPO training seeds 0 .. seeds-1")
+    p.add_argument("--mappo-steps", type=int, default=100_000, help="environment steps (rounds) per MAPPO run")
+    p.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE",
+                   help="MAPPO hyperparameter on top of the CDRL settings (repeatable)")
+    p.add_argument("--eval-seeds", type=int, nargs="+", default=[1000, 1001, 1002, 1003, 1004])
+    p.add_argument("--episodes", type=int, default=16, help="evaluation episodes per evaluation seed")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="env config field (repeatable)")
+    p.add_argument("--throughput-batch", type=int, nargs="+", default=[1, 256], help="batch sizes of the throughput table")
+    p.add_argument("--throughput-seconds", type=float, default=2.0, help="minimum timing window per batch size")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_reproduce_cdrl)
 
     p = sub.add_parser("throughput", help="environment steps per second (a benchmark, never a test)")
     p.add_argument("env", nargs="?", default="SemCom-MultiCell-v0")

@@ -49,6 +49,8 @@ def evaluate(scenario: BatchedScenario, policy: Policy, episodes: int, seed: int
     """Run ``episodes`` full episodes of ``policy`` in one batch (see the module docstring for seeds)."""
     runner = BatchRunner(scenario, episodes)
     obs = runner.reset([seed * EPISODE_SEED_STRIDE + i for i in range(episodes)])
+    if hasattr(policy, "bind"):  # full-state references (e.g. the CDRL oracle) read the runner's state
+        policy.bind(runner)
     policy.reset(seed)
     sums = {name: np.zeros(episodes) for name in scenario.metrics}
     curve, decision_time, steps = [], 0.0, 0

@@ -178,12 +178,13 @@ class CDRL(BatchedScenario):
     presets: ClassVar[dict[str, dict[str, Any]]] = PRESETS
     size_field: ClassVar[str] = "num_targets"
     metrics: ClassVar[dict[str, str]] = {
-        "final_return": "targets' mean exact return after the round (the last round's: the final return)",
+        "return": "targets' mean exact greedy-policy return after each round, averaged over the episode's rounds "
+                  "(the final return after the last round: docs/reproduce-cdrl.md)",
         "improvement": "team reward per round (return improvement)",
         "bits_used": "bits transferred per round",
         "probe_steps": "probe steps per target and round",
     }
-    primary_metric: ClassVar[str] = "final_return"
+    primary_metric: ClassVar[str] = "return"
     higher_is_better: ClassVar[bool] = True
 
     def __init__(self, config: CDRLConfig | None = None, **kwargs: Any) -> None:
@@ -405,7 +406,7 @@ class CDRL(BatchedScenario):
                           {ag: terminated for ag in self.agents}, {ag: truncated for ag in self.agents}, infos)
 
     def step_metrics(self, team_reward: np.ndarray, infos: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return {"final_return": infos["return"].mean(axis=1), "improvement": team_reward,
+        return {"return": infos["return"].mean(axis=1), "improvement": team_reward,
                 "bits_used": infos["bits_used_total"], "probe_steps": infos["probe_steps"].mean(axis=1)}
 
     # ---------------------------------------------------------- observation
