@@ -23,10 +23,11 @@ State space         ``Box(K (2 + 4n) + n K,)``: every target's observation and t
                     indicator matrix (which sources share a target's goal) for oracles.
 Reward              per agent: its exact greedy-policy return after the round minus before (§3).
 Starting state      tasks drawn per episode (below); targets are pre-trained ``train_steps``
-                    steps from zero Q-tables, so their parameters are informative from round 0.
+                    steps from zero Q-tables (one round of learning before the first choice).
 Episode end         truncation after ``max_steps`` rounds (the spec's R, default 10).
-Infos               per agent: ``return`` (after the round), ``bits_used``, ``probe_steps``,
-                    ``granted`` (count), ``ungranted`` (requests refused), ``requested``;
+Infos               per agent: ``return_before``, ``return`` (after the round), ``bits_used``,
+                    ``probe_steps``, ``granted`` (count), ``ungranted`` (requests refused),
+                    ``requested``;
                     network: ``bits_used_total``, ``budget_bits``.
 ==================  =========================================================================
 
@@ -398,7 +399,8 @@ class CDRL(BatchedScenario):
         truncated = next_t >= c.max_steps
         terminated = np.zeros(b, dtype=bool)
         bits = granted.sum(axis=-1) * self.model_bits
-        infos = {"return": new_return, "bits_used": bits.astype(np.float64), "probe_steps": probe.sum(-1) * float(c.probe_steps),
+        infos = {"return_before": state["return"], "return": new_return, "bits_used": bits.astype(np.float64),
+                 "probe_steps": probe.sum(-1) * float(c.probe_steps),
                  "granted": count.astype(np.float64), "ungranted": (request & ~granted).sum(-1).astype(np.float64),
                  "requested": request.sum(-1).astype(np.float64), "bits_used_total": bits.sum(-1).astype(np.float64),
                  "budget_bits": np.full(b, float(self.budget_bits))}

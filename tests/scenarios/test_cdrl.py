@@ -158,7 +158,9 @@ def test_episode_return_telescopes_to_final_minus_initial():
     total = np.zeros((4, 3))
     for _ in range(4):
         tr = runner.step({a: np.zeros((4, 16), dtype=np.int64) for a in sc.agents})
-        total += np.stack([tr.rewards[a] for a in sc.agents], axis=1)
+        reward = np.stack([tr.rewards[a] for a in sc.agents], axis=1)
+        np.testing.assert_allclose(reward, tr.infos["return"] - tr.infos["return_before"], atol=1e-12)
+        total += reward
     np.testing.assert_allclose(total, tr.infos["return"] - initial, atol=1e-12)
     assert tr.truncated[sc.agents[0]].all()
 
