@@ -144,3 +144,23 @@ def grid_tasks(size: int, walls: np.ndarray, target_goals: np.ndarray, source_go
     ax.set_title(f"{title}\nstars: target goals; dots: source goals (blue near, green permuted, grey unrelated)", fontsize=7)
     fig.tight_layout()
     return figure_to_rgb(fig)
+
+
+def grouped_bars(labels: Sequence[str], series: Mapping[str, np.ndarray], title: str) -> np.ndarray:
+    """RGB picture of per-agent quantities in [0, 1] as grouped bars (one group per agent)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.5), dpi=80)
+    x = np.arange(len(labels))
+    width = 0.8 / max(len(series), 1)
+    for i, (name, values) in enumerate(series.items()):
+        ax.bar(x + (i - (len(series) - 1) / 2) * width, values, width=width, label=name)
+    ax.set_xticks(x, labels, fontsize=7, rotation=20)
+    ax.set_ylim(0, 1.05)
+    ax.legend(fontsize=7)
+    ax.set_title(title, fontsize=8)
+    fig.tight_layout()
+    return figure_to_rgb(fig)

@@ -1,0 +1,347 @@
+"""SemCom-TaskOriented-v0: adaptable semantic compression and resource allocation under a strict delay.
+
+Spec: ``shared/spec/task_oriented.md`` (sections and equations cited), ``semantics.md`` §2.
+
+``U`` users (agents ``user_0 .. user_{U-1}``) send the semantic features of images to an edge
+server for classification. Each user drops its least important features (adaptable semantic
+compression, ratio ``o``) and the server shares the bandwidth ``B_max`` and power ``P_max`` among
+the selected users. More compression needs fewer resources but lowers task accuracy ``eta(o)``;
+less compression risks missing the deadline ``t0``. The objective is the (service-weighted) sum of
+the users' success probabilities ``Phi_i = eta(o_i) P(t_i <= t0)``.
+
+==================  =========================================================================
+Action space        ``action_type="continuous"`` (default): ``Box(-1, 1, (3,))`` float32 per
+                    user, ``u = (a + 1) / 2``: compression ``o = 0.99 u[0]``, bandwidth share
+                    ``s_B = u[1]`` and power share ``s_P = u[2]``. ``"discrete"``:
+                    ``MultiDiscrete([20, 5, 5])``: ``o = 0.05 i`` and shares ``j / 4``.
+                    A user is selected (``beta_i = 1``) iff both shares exceed
+                    ``select_threshold`` (default 0). The server gives each selected user the
+                    minimum ``B_min``/``P_min`` and splits the rest in proportion to the
+                    shares (§2), so (14a)-(14g) hold for every action.
+Observation space   ``Box(7,)`` float32 per user (§2): ``[(gain_dB + 120) / 40, w_i, U / 64,
+                    B_max / 30 MHz, P_max / 1 W, t0 / 10 ms, last slot's success probability]``.
+State space         ``Box(2U,)`` float32: every user's gain feature and service weight.
+Reward              per user ``w_i beta_i Phi_i``; team reward (joint view) their mean, i.e.
+                    the objective ``Phi`` (eqs. (11)-(13)) divided by ``U``.
+Starting state      user distances ``U[100, 1000] m`` and weights per episode; every slot a new
+                    channel realisation ``h_i ~ N(0, delta_i^2)``.
+Episode end         truncation after ``max_steps`` slots (default 20).
+Infos               per user: ``success_prob``, ``eta``, ``delivery_prob``, ``data_bits``,
+                    ``delay_s`` (of the realised channel), ``delivered`` (the realised delay met
+                    the deadline), ``bandwidth_hz``, ``power_w``, ``selected``, ``compression``;
+                    network: ``objective`` (``Phi``), ``bandwidth_used_hz``, ``power_used_w``.
+==================  =========================================================================
+
+Model (§1): rate ``R = B log2(1 + |h| P / (N0 B))`` (6); data ``d = d0 (1 - o)``, delay
+``t = d / R`` (7); delivery probability ``P(t <= t0) = 2 Q((2^(a (1 - o)) - 1) / (b delta))`` with
+``a = d0 / (B t0)``, ``b = P / (N0 B)`` (8), computed in log space (``log_ndtr``, ``expm1``), so a
+huge exponent gives 0, never an overflow; ``eta(o)`` is the ASC fit of ``semantics.md`` §2 at
+``asc_snr_db`` for the ``backbone``.
+
+Calibration (§1, ``python -m semcom_envs.scenarios.task_oriented_calibration``): the printed
+24.5 MB cannot meet a millisecond deadline, so ``d0`` and the distances are chosen so that, with
+U = 10, ``P_max = 1 W``, ``t0 = 5 ms``, equal allocation and ``o = 0.8``, the mean delivery
+probability is below 0.3 at ``B_max = 1 MHz``, above 0.8 at 30 MHz, and mid-transition (0.3-0.7)
+at the default 20 MHz, where allocation matters most. With distances ``U[100, 1000] m``, path loss
+``128.1 + 37.6 log10(d / 1 km)`` and ``delta^2`` = the large-scale gain, the script selects
+``d0 = 1.2e6`` bits (measured: 0.000 at 1 MHz, 0.36 at 20 MHz, 0.994 at 30 MHz).
+
+Spec resolutions: the reward uses the success *probability* (the paper's objective), while each
+slot also draws a channel realisation for the ``delay_s``/``delivered`` infos; ``eta`` is evaluated
+at the configured ``asc_snr_db`` (default 5 dB) rather than at each user's SNR, as the paper's
+Table IV fits are per training SNR; the service weights are all 1 unless ``service_levels``
+(preset ``"crraus"``), then drawn from {0.2, 0.4, 0.6, 0.8} per user and episode.
+
+Seeding: see :mod:`semcom_envs.streams`; a batch seeded with ``s`` runs copy ``i`` exactly like a
+single environment seeded with ``s + i``.
+
+Version history: v0 (this version), first release.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import gymnasium
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import log_ndtr
+
+from semcom_envs import streams
+from semcom_envs.api.core import AgentArrays, BatchedScenario, State, Transition, stack_box_actions, stack_discrete_actions
+from semcom_envs.config import check_choice, check_int, check_interval, check_real
+from semcom_envs.physics import radio, semantics
+
+MAX_USERS = 64
+O_MAX = 0.99
+SERVICE_LEVELS = np.array([0.2, 0.4, 0.6, 0.8])
+GAIN_DB_OFFSET, GAIN_DB_SCALE, GAIN_DB_RANGE = 120.0, 40.0, (-280.0, 40.0)
+DISCRETE_O_LEVELS, DISCRETE_SHARE_LEVELS = 20, 5
+_LOG_X_MAX = 700.0
+"""exp() of larger values overflows: the delivery probability there is 0 anyway."""
+
+_D_POSITION, _D_WEIGHT, _D_FADING = range(3)
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskOrientedConfig:
+    """Validated configuration of SemCom-TaskOriented-v0 (fields and units: see the module docstring)."""
+
+    preset: str = "crra"
+    num_users: int = 10
+    bandwidth_max_hz: float = 20e6
+    bandwidth_min_hz: float = 1e4
+    power_max_w: float = 1.0
+    power_min_dbm: float = -20.0
+    deadline_s: float = 5e-3
+    data_bits: float = 1.2e6
+    distance_range_m: tuple[float, float] = (100.0, 1000.0)
+    path_loss_intercept_db: float = 128.1
+    path_loss_slope_db: float = 37.6
+    noise_dbm_per_hz: float = -174.0
+    backbone: str = "resnet"
+    asc_snr_db: float = 5.0
+    service_levels: bool = False
+    action_type: str = "continuous"
+    select_threshold: float = 0.0
+    max_steps: int = 20
+
+    def __post_init__(self) -> None:
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
+        set_("num_users", check_int("num_users", self.num_users, 1, MAX_USERS))
+        set_("bandwidth_max_hz", check_real("bandwidth_max_hz", self.bandwidth_max_hz, 0, 1e11, low_open=True))
+        set_("bandwidth_min_hz", check_real("bandwidth_min_hz", self.bandwidth_min_hz, 0, self.bandwidth_max_hz / self.num_users,
+                                            low_open=True))
+        set_("power_max_w", check_real("power_max_w", self.power_max_w, 0, 1e4, low_open=True))
+        set_("power_min_dbm", check_real("power_min_dbm", self.power_min_dbm, -200.0,
+                                         float(radio.watts_to_dbm(self.power_max_w / self.num_users))))
+        set_("deadline_s", check_real("deadline_s", self.deadline_s, 0, 1e4, low_open=True))
+        set_("data_bits", check_real("data_bits", self.data_bits, 0, 1e15, low_open=True))
+        set_("distance_range_m", check_interval("distance_range_m", self.distance_range_m, 1.0, 1e5))
+        set_("path_loss_intercept_db", check_real("path_loss_intercept_db", self.path_loss_intercept_db, 0, 300))
+        set_("path_loss_slope_db", check_real("path_loss_slope_db", self.path_loss_slope_db, 0, 100))
+        set_("noise_dbm_per_hz", check_real("noise_dbm_per_hz", self.noise_dbm_per_hz, -250, 0))
+        check_choice("backbone", self.backbone, ("resnet", "vgg"))
+        set_("asc_snr_db", check_real("asc_snr_db", self.asc_snr_db, -50, 50))
+        check_choice("service_levels", self.service_levels, (False, True))
+        check_choice("action_type", self.action_type, ("continuous", "discrete"))
+        set_("select_threshold", check_real("select_threshold", self.select_threshold, 0.0, 1.0, high_open=True))
+        set_("max_steps", check_int("max_steps", self.max_steps, 1))
+
+    @property
+    def power_min_w(self) -> float:
+        """``P_min`` in watts (14g)."""
+        return float(radio.dbm_to_watts(self.power_min_dbm))
+
+
+PRESETS: dict[str, dict[str, Any]] = {"crra": {}, "crraus": {"service_levels": True}}
+
+
+class TaskOriented(BatchedScenario):
+    """Batched core of SemCom-TaskOriented-v0 (documentation: the module docstring)."""
+
+    env_id: ClassVar[str] = "SemCom-TaskOriented-v0"
+    pettingzoo_name: ClassVar[str] = "task_oriented_v0"
+    config_class: ClassVar[type] = TaskOrientedConfig
+    presets: ClassVar[dict[str, dict[str, Any]]] = PRESETS
+    size_field: ClassVar[str] = "num_users"
+    metrics: ClassVar[dict[str, str]] = {
+        "success_prob": "mean success probability over users (unselected users count 0)",
+        "objective": "service-weighted sum of success probabilities, Phi (eq. (13))",
+        "delivery_prob": "mean delivery probability P(t <= t0) of the selected users",
+        "eta": "mean task success given delivery of the selected users",
+        "selected": "share of users selected",
+    }
+    primary_metric: ClassVar[str] = "success_prob"
+    higher_is_better: ClassVar[bool] = True
+
+    def __init__(self, config: TaskOrientedConfig | None = None, **kwargs: Any) -> None:
+        self.config = self._configure(config, kwargs)
+        c = self.config
+        u = c.num_users
+        self.num_agents = u
+        self.agents = tuple(f"user_{i}" for i in range(u))
+        self.noise_psd_w = float(radio.dbm_to_watts(c.noise_dbm_per_hz))
+        if c.action_type == "continuous":
+            self._act_space: gymnasium.Space = gymnasium.spaces.Box(-1.0, 1.0, (3,), dtype=np.float32)
+        else:
+            self.action_nvec = np.array([DISCRETE_O_LEVELS, DISCRETE_SHARE_LEVELS, DISCRETE_SHARE_LEVELS], dtype=np.int64)
+            self._act_space = gymnasium.spaces.MultiDiscrete(self.action_nvec)
+        g_lo, g_hi = ((g + GAIN_DB_OFFSET) / GAIN_DB_SCALE for g in GAIN_DB_RANGE)
+        self._obs_space = gymnasium.spaces.Box(np.array([g_lo, 0, 0, 0, 0, 0, 0], dtype=np.float32),
+                                               np.array([g_hi, 1, 1, 1e4, 1e4, 1e6, 1], dtype=np.float32), dtype=np.float32)
+        self.state_space = gymnasium.spaces.Box(np.concatenate([np.full(u, g_lo), np.zeros(u)]).astype(np.float32),
+                                                np.concatenate([np.full(u, g_hi), np.ones(u)]).astype(np.float32),
+                                                dtype=np.float32)
+
+    # ---------------------------------------------------------------- physics
+    def delivery_probability(self, o: np.ndarray, bandwidth_hz: np.ndarray, power_w: np.ndarray,
+                             delta2: np.ndarray) -> np.ndarray:
+        """``P(t <= t0) = 2 Q((2^(a (1 - o)) - 1) / (b delta))`` (eq. (8)), in log space: never overflows."""
+        c = self.config
+        b = np.asarray(power_w, dtype=np.float64) / (self.noise_psd_w * np.asarray(bandwidth_hz, dtype=np.float64))
+        exponent = np.log(2.0) * c.data_bits * (1.0 - np.asarray(o, dtype=np.float64)) / (np.asarray(bandwidth_hz) * c.deadline_s)
+        # log(2^e - 1) = e + log(1 - 2^-e): expm1 for small exponents, the asymptote for large ones.
+        log_numerator = np.where(exponent > 30.0, exponent + np.log1p(-np.exp(-np.minimum(exponent, 700.0))),
+                                 np.log(np.expm1(np.clip(exponent, 1e-300, 30.0))))
+        log_x = log_numerator - np.log(b) - 0.5 * np.log(np.asarray(delta2, dtype=np.float64))
+        x = np.exp(np.minimum(log_x, _LOG_X_MAX))
+        return np.minimum(2.0 * np.exp(log_ndtr(-x)), 1.0)
+
+    def success(self, o: np.ndarray, bandwidth_hz: np.ndarray, power_w: np.ndarray, delta2: np.ndarray) -> dict[str, np.ndarray]:
+        """``eta``, ``delivery_prob``, ``success_prob``, ``data_bits`` and the delay at ``|h| = delta`` (§1)."""
+        c = self.config
+        o = np.asarray(o, dtype=np.float64)
+        eta = semantics.asc_task_success(o, c.asc_snr_db, c.backbone)
+        delivery = self.delivery_probability(o, bandwidth_hz, power_w, delta2)
+        data = c.data_bits * (1.0 - o)
+        rate = radio.shannon_rate(bandwidth_hz, np.sqrt(delta2) * power_w / (self.noise_psd_w * bandwidth_hz))
+        return {"eta": eta, "delivery_prob": delivery, "success_prob": eta * delivery, "data_bits": data,
+                "delay_s": data / rate}
+
+    def allocate(self, o: np.ndarray, share_b: np.ndarray, share_p: np.ndarray) -> dict[str, np.ndarray]:
+        """The server's allocation (§2): minimums for the selected users, the rest in proportion to the shares."""
+        c = self.config
+        selected = (share_b > c.select_threshold) & (share_p > c.select_threshold)
+        count = selected.sum(axis=-1, keepdims=True)
+
+        def split(share: np.ndarray, total: float, minimum: float) -> np.ndarray:
+            weights = np.where(selected, share, 0.0)
+            norm = weights.sum(axis=-1, keepdims=True)
+            spare = np.maximum(total - count * minimum, 0.0)
+            return np.where(selected, minimum + spare * weights / np.where(norm > 0, norm, 1.0), 0.0)
+
+        return {"compression": np.where(selected, o, 0.0), "bandwidth_hz": split(share_b, c.bandwidth_max_hz, c.bandwidth_min_hz),
+                "power_w": split(share_p, c.power_max_w, c.power_min_w), "selected": selected}
+
+    def decode_actions(self, actions: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Validated actions as the allocation they make the server apply, each ``(B, U)``."""
+        if self.config.action_type == "continuous":
+            a = stack_box_actions(actions, self.agents, -np.ones(3), np.ones(3), ("compression", "bandwidth share", "power share"))
+            u = 0.5 * (a + 1.0)
+            return self.allocate(O_MAX * u[..., 0], u[..., 1], u[..., 2])
+        a = stack_discrete_actions(actions, self.agents, self.action_nvec, ("compression level", "bandwidth share", "power share"))
+        return self.allocate(0.05 * a[..., 0], a[..., 1] / (DISCRETE_SHARE_LEVELS - 1), a[..., 2] / (DISCRETE_SHARE_LEVELS - 1))
+
+    def encode_allocation(self, o: np.ndarray, bandwidth_hz: np.ndarray, power_w: np.ndarray,
+                          selected: np.ndarray) -> AgentArrays:
+        """Per-agent actions that make the server apply ``(o, B, P)`` for the ``selected`` users ``(B, U)``.
+
+        Exact in the continuous variant whenever the allocation respects (14a)-(14g) and uses the
+        whole budgets; the discrete variant rounds to the nearest representable levels.
+        """
+        c = self.config
+        selected = np.asarray(selected, dtype=bool)
+        share_b = np.where(selected, np.asarray(bandwidth_hz) - c.bandwidth_min_hz, 0.0)
+        share_p = np.where(selected, np.asarray(power_w) - c.power_min_w, 0.0)
+        share_b = share_b / np.maximum(share_b.max(axis=-1, keepdims=True), 1e-300)
+        share_p = share_p / np.maximum(share_p.max(axis=-1, keepdims=True), 1e-300)
+        # A selected user at exactly the minimum needs a share just above the threshold.
+        tiny = c.select_threshold + 1e-6
+        share_b = np.where(selected, np.maximum(share_b, tiny), 0.0)
+        share_p = np.where(selected, np.maximum(share_p, tiny), 0.0)
+        o = np.clip(np.asarray(o, dtype=np.float64), 0.0, O_MAX)
+        if c.action_type == "continuous":
+            a = np.stack([o / O_MAX, share_b, share_p], axis=-1) * 2.0 - 1.0
+            return {agent: a[:, i].astype(np.float32) for i, agent in enumerate(self.agents)}
+        levels = DISCRETE_SHARE_LEVELS - 1
+        a = np.stack([np.clip(np.rint(o / 0.05), 0, DISCRETE_O_LEVELS - 1),
+                      np.where(selected, np.clip(np.ceil(share_b * levels - 1e-9), 1, levels), 0),
+                      np.where(selected, np.clip(np.ceil(share_p * levels - 1e-9), 1, levels), 0)], axis=-1).astype(np.int64)
+        return {agent: a[:, i] for i, agent in enumerate(self.agents)}
+
+    # ------------------------------------------------------------------ reset
+    def reset(self, keys: NDArray[np.uint64]) -> tuple[State, AgentArrays]:
+        c, u = self.config, self.num_agents
+        b = keys.shape[0]
+        t0 = np.zeros(b, dtype=np.int64)
+        lo, hi = c.distance_range_m
+        distance = lo + (hi - lo) * streams.uniforms(keys, t0, _D_POSITION, (u + 1) // 2)[:, :u]
+        delta2 = radio.db_to_linear(-radio.path_loss_db(distance, c.path_loss_intercept_db, c.path_loss_slope_db))
+        if c.service_levels:
+            pick = streams.uniforms(keys, t0, _D_WEIGHT, (u + 1) // 2)[:, :u]
+            weight = SERVICE_LEVELS[np.minimum((pick * len(SERVICE_LEVELS)).astype(np.int64), len(SERVICE_LEVELS) - 1)]
+        else:
+            weight = np.ones((b, u))
+        state: State = {"key": keys.copy(), "t": t0, "distance_m": distance, "delta2": delta2, "weight": weight,
+                        "last_success": np.zeros((b, u))}
+        return state, self._observe(state)
+
+    # ------------------------------------------------------------------- step
+    def step(self, state: State, actions: Mapping[str, np.ndarray]) -> Transition:
+        c = self.config
+        alloc = self.decode_actions(actions)
+        if alloc["selected"].shape[0] != state["t"].shape[0]:
+            raise ValueError(f"actions have batch size {alloc['selected'].shape[0]}, the state {state['t'].shape[0]}")
+        sel = alloc["selected"]
+        # Unselected users get placeholders (1 Hz, 1 W) only to keep the arithmetic finite; they are masked.
+        bw, pw = np.where(sel, alloc["bandwidth_hz"], 1.0), np.where(sel, alloc["power_w"], 1.0)
+        out = self.success(alloc["compression"], bw, pw, state["delta2"])
+        success = np.where(sel, out["success_prob"], 0.0)
+        reward = state["weight"] * success  # eq. (11)-(13): w_i beta_i Phi_i
+        # The slot's channel realisation h ~ N(0, delta^2) (§2: block fading) for the realised delay.
+        n = streams.normals(state["key"], state["t"] + 1, _D_FADING, self.num_agents)
+        h = np.abs(n) * np.sqrt(state["delta2"])
+        rate = radio.shannon_rate(bw, h * pw / (self.noise_psd_w * bw))
+        delay = np.where(sel, out["data_bits"] / np.maximum(rate, 1e-300), np.inf)
+        next_t = state["t"] + 1
+        new_state = {**state, "t": next_t, "last_success": success}
+        truncated = next_t >= c.max_steps
+        terminated = np.zeros(truncated.shape, dtype=bool)
+        infos = {
+            "success_prob": success, "eta": np.where(sel, out["eta"], 0.0), "delivery_prob": np.where(sel, out["delivery_prob"], 0.0),
+            "data_bits": np.where(sel, out["data_bits"], 0.0), "delay_s": np.where(sel, delay, 0.0),
+            "delivered": sel & (delay <= c.deadline_s), "bandwidth_hz": alloc["bandwidth_hz"], "power_w": alloc["power_w"],
+            "selected": sel, "compression": alloc["compression"], "objective": reward.sum(axis=1),
+            "bandwidth_used_hz": alloc["bandwidth_hz"].sum(axis=1), "power_used_w": alloc["power_w"].sum(axis=1),
+        }
+        return Transition(new_state, self._observe(new_state), {a: reward[:, i] for i, a in enumerate(self.agents)},
+                          {a: terminated for a in self.agents}, {a: truncated for a in self.agents}, infos)
+
+    def step_metrics(self, team_reward: np.ndarray, infos: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        sel = infos["selected"]
+        count = np.maximum(sel.sum(axis=1), 1)
+        return {"success_prob": infos["success_prob"].mean(axis=1), "objective": infos["objective"],
+                "delivery_prob": infos["delivery_prob"].sum(axis=1) / count, "eta": infos["eta"].sum(axis=1) / count,
+                "selected": sel.mean(axis=1)}
+
+    # ------------------------------------------------------------ observation
+    def _gain_feature(self, delta2: np.ndarray) -> np.ndarray:
+        return (np.clip(10.0 * np.log10(delta2), *GAIN_DB_RANGE) + GAIN_DB_OFFSET) / GAIN_DB_SCALE
+
+    def _observe(self, state: State) -> AgentArrays:
+        c, u = self.config, self.num_agents
+        obs = np.empty((state["t"].shape[0], u, 7), dtype=np.float32)
+        obs[..., 0] = self._gain_feature(state["delta2"])
+        obs[..., 1] = state["weight"]
+        obs[..., 2] = u / MAX_USERS
+        obs[..., 3] = c.bandwidth_max_hz / 30e6
+        obs[..., 4] = c.power_max_w
+        obs[..., 5] = c.deadline_s / 1e-2
+        obs[..., 6] = state["last_success"]
+        return {a: obs[:, i] for i, a in enumerate(self.agents)}
+
+    def render_rgb(self, state: State, infos: Mapping[str, np.ndarray] | None, index: int) -> np.ndarray:
+        from semcom_envs.render import grouped_bars
+
+        c = self.config
+        title = f"{self.env_id}  slot {int(state['t'][index])}"
+        if infos is None:
+            return grouped_bars(self.agents, {"service weight": state["weight"][index]}, title)
+        return grouped_bars(self.agents, {
+            "compression o": infos["compression"][index],
+            "bandwidth / B_max": infos["bandwidth_hz"][index] / c.bandwidth_max_hz,
+            "power / P_max": infos["power_w"][index] / c.power_max_w,
+            "success probability": infos["success_prob"][index],
+        }, title)
+
+    def global_state(self, state: State) -> np.ndarray:
+        return np.concatenate([self._gain_feature(state["delta2"]), state["weight"]], axis=1).astype(np.float32)
+
+    def decode_global_state(self, global_state: np.ndarray) -> dict[str, np.ndarray]:
+        """``delta2`` (linear large-scale gains, float32 rounding) and ``weight`` of a ``(B, 2U)`` global state."""
+        gs = np.asarray(global_state, dtype=np.float64)
+        u = self.num_agents
+        return {"delta2": 10.0 ** ((gs[:, :u] * GAIN_DB_SCALE - GAIN_DB_OFFSET) / 10.0), "weight": gs[:, u:]}
