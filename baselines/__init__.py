@@ -14,11 +14,11 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from baselines import cdrl, iot_auction, multicell, offloading
+from baselines import cdrl, iot_auction, multicell, offloading, task_oriented
 from baselines.policy import Policy
 from baselines.random_policy import RandomPolicy
 from semcom_envs.api.core import BatchedScenario
-from semcom_envs.scenarios import CDRL, IoTAuction, MultiCell, Offloading
+from semcom_envs.scenarios import CDRL, IoTAuction, MultiCell, Offloading, TaskOriented
 
 Factory = Callable[..., Policy]
 
@@ -51,6 +51,13 @@ REGISTRY: dict[str, dict[str, Factory]] = {
         "semantic": cdrl.Semantic,
         "structural_semantic": cdrl.StructuralSemantic,
         "oracle": cdrl.Oracle,
+    },
+    TaskOriented.env_id: {
+        "equal": task_oriented.Equal,
+        "msr": task_oriented.MSR,
+        "fcr": task_oriented.FCR,
+        "fra": task_oriented.FRA,
+        "crra": task_oriented.CRRA,
     },
 }
 """Scenario-specific policies, per environment id."""

@@ -1,0 +1,323 @@
+"""Classical full-information solvers for SemCom-TaskOriented-v0 (spec task_oriented §3).
+
+Every policy decodes the global state (large-scale gains ``delta2`` and service weights), solves
+the slot's problem (eqs. (11)-(14g)) and acts through :meth:`TaskOriented.encode_allocation`, so
+the environment applies exactly the computed allocation (the nearest representable one in the
+discrete variant). Objectives are always evaluated with :meth:`TaskOriented.success`, never
+re-implemented; only the SCA needs the analytic form of eq. (8), which is checked against it in
+the tests.
+
+- ``equal``: ``B_i = B_max / U``, ``P_i = P_max / U``, ``o_i = 0.8``.
+- ``msr``: ``o_i = 0.8`` and the (B, P) maximising the sum rate ``sum_i B_i log2(1 + |h_i| P_i /
+  (N0 B_i))`` at ``|h_i| = delta_i`` (the environment's rate, eq. (6)) under (14a)-(14g): a
+  jointly concave problem (perspective of the logarithm, ``-rel_entr``), solved with cvxpy and
+  compared with the closed form (all spare resources to the strongest user; the better is kept).
+  As expected of a sum-rate rule, it starves all but the strongest user.
+- ``fcr``: ``o_i = 0.8``, resources optimised for the objective by the SCA below.
+- ``fra``: equal resources, each ``o_i`` maximising ``w_i eta(o_i) P(t_i <= t0)`` over the grid
+  ``0, 0.01, ..., 0.99`` (the objective is separable in ``o`` once resources are fixed: exact).
+- ``crra``: the paper's Algorithm 4: alternate (a) the per-user enumeration of ``o`` given (B, P)
+  and (b) the SCA of the resource problem given ``o``, until the objective changes by < 1e-4.
+  It starts from the better of the ``fcr`` and ``fra`` solutions; both steps never decrease the
+  objective, so ``crra >= max(fcr, fra)`` on every instance.
+
+Convexification of eq. (8) used by the SCA (a minorise-maximise scheme). With ``c_i = N0 /
+delta_i`` and ``kappa_i = ln 2 d0 (1 - o_i) / t0``, eq. (8) is ``2 Q(x_i)`` with
+``x_i = c_i B_i (exp(kappa_i / B_i) - 1) / P_i >= 0``. In log variables ``B = Bs e^beta``,
+``P = Ps e^pi``, ``x_i = C_i [exp(beta - pi + K_i e^-beta) - exp(beta - pi)]``, whose first term is
+convex (exp of a convex function). Two bounds, both tight at the current point ``(beta0, pi0)``:
+
+1. ``Q`` is convex on ``x >= 0``, so ``2 Q(x) >= 2 Q(x0) - 2 phi(x0) (x - x0)`` (tangent line;
+   ``phi`` the normal density);
+2. ``exp(beta - pi) >= exp(beta0 - pi0) (1 + (beta - beta0) - (pi - pi0))`` (tangent of a convex
+   function), hence ``x_i <= xhat_i = C_i [exp(beta - pi + K_i e^-beta) - e^(beta0 - pi0) (1 +
+   (beta - beta0) - (pi - pi0))]``, convex in (beta, pi).
+
+So ``sum_i w_i eta_i [2 Q(x0_i) - 2 phi(x0_i) (xhat_i - x0_i)]`` is a concave minorant of the
+objective, tight at the current point: maximising it (a DCP problem with convex constraints
+``sum Bs e^beta <= B_max``, ``sum Ps e^pi <= P_max`` and the log-bounds of (14b)/(14g)) can only
+increase the true objective. A trust region ``|beta - beta0|, |pi - pi0| <= ln 2`` keeps the
+exponents moderate for the conic solver; users whose delivery probability and gradient have
+underflowed (``phi(x0) ~ 0``: hopeless at the current point) are parked at ``(B_min, P_min)``,
+which frees resources for the others. A step is accepted only if the true objective (from
+:meth:`TaskOriented.success`) does not decrease, so the iterates' objective is non-decreasing
+even if the solver returns an inexact point; the SCA stops when the gain is below 1e-4.
+
+Batching: the cvxpy solvers are references, not hot paths; they loop over the copies of the
+batch in Python (one or more cvxpy solves per copy and SCA iteration). ``equal`` and ``fra`` are
+vectorised over the batch.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import cvxpy as cp
+import numpy as np
+
+from baselines.policy import ScenarioPolicy
+from semcom_envs.scenarios.task_oriented import TaskOriented
+
+FIXED_O = 0.8
+O_GRID = np.round(np.arange(0.0, 1.0, 0.01), 2)  # 0, 0.01, ..., 0.99 (Algorithm 4's enumeration)
+TOLERANCE = 1e-4  # stop when the objective changes by less than this (Algorithm 4)
+TRUST = math.log(2.0)
+_LOG_PHI_FLOOR = -60.0  # users whose 2 phi(x0) w eta is below e^-60 are parked at the minimums
+
+
+class _TaskOrientedPolicy(ScenarioPolicy):
+    """Common plumbing: decoding the global state, evaluation, acting through ``encode_allocation``."""
+
+    name = "task_oriented"
+    uses_global_state = True
+    scenario_class = TaskOriented
+    scenario: TaskOriented
+
+    def objective(self, o: np.ndarray, bandwidth_hz: np.ndarray, power_w: np.ndarray, delta2: np.ndarray,
+                  weight: np.ndarray, selected: np.ndarray | None = None) -> np.ndarray:
+        """``sum_i beta_i w_i Phi_i`` (eq. (13)) over the last axis, from the environment's model."""
+        phi = self.scenario.success(o, bandwidth_hz, power_w, delta2)["success_prob"]
+        if selected is not None:
+            phi = np.where(selected, phi, 0.0)
+        return (weight * phi).sum(axis=-1)
+
+    def equal_resources(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        c = self.scenario.config
+        return np.full(shape, c.bandwidth_max_hz / c.num_users), np.full(shape, c.power_max_w / c.num_users)
+
+    def best_o(self, bandwidth_hz: np.ndarray, power_w: np.ndarray, delta2: np.ndarray) -> np.ndarray:
+        """Per user, the ``o`` of :data:`O_GRID` maximising ``Phi_i`` given its resources (ties: smallest o)."""
+        grid = O_GRID.reshape((-1,) + (1,) * np.ndim(bandwidth_hz))
+        phi = self.scenario.success(grid, bandwidth_hz, power_w, delta2)["success_prob"]  # (K, ..., U)
+        return O_GRID[phi.argmax(axis=0)]
+
+    def solve(self, delta2: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(o, B, P)`` for a batch ``(B, U)`` of slots."""
+        raise NotImplementedError
+
+    def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
+        if global_state is None:
+            raise ValueError(f"{self.name} needs the global state (full information)")
+        slot = self.scenario.decode_global_state(global_state)
+        delta2, weight = np.asarray(slot["delta2"], dtype=np.float64), np.asarray(slot["weight"], dtype=np.float64)
+        o, bandwidth, power = self.solve(delta2, weight)
+        return self.scenario.encode_allocation(o, bandwidth, power, np.ones(delta2.shape, dtype=bool))
+
+
+class Equal(_TaskOrientedPolicy):
+    """``equal``: equal bandwidth and power, ``o = 0.8``."""
+
+    name = "equal"
+
+    def solve(self, delta2, weight):
+        bandwidth, power = self.equal_resources(delta2.shape)
+        return np.full(delta2.shape, FIXED_O), bandwidth, power
+
+
+class FRA(_TaskOrientedPolicy):
+    """``fra``: equal resources, ``o`` optimised per user by enumeration (exact: separable)."""
+
+    name = "fra"
+
+    def solve(self, delta2, weight):
+        bandwidth, power = self.equal_resources(delta2.shape)
+        return self.best_o(bandwidth, power, delta2), bandwidth, power
+
+
+class MSR(_TaskOrientedPolicy):
+    """``msr``: the sum-rate maximising (B, P) (convex, cvxpy; loops over copies), ``o = 0.8``."""
+
+    name = "msr"
+
+    def __init__(self, scenario: TaskOriented) -> None:
+        super().__init__(scenario)
+        c = scenario.config
+        u = c.num_users
+        self._gain = cp.Parameter(u, nonneg=True)  # |h| / (N0 * 1 MHz): SNR per W and per MHz^-1
+        self._b = cp.Variable(u)  # MHz
+        self._p = cp.Variable(u)  # W
+        rate = -cp.sum(cp.rel_entr(self._b, self._b + cp.multiply(self._gain, self._p)))  # nats/s per MHz
+        constraints = [cp.sum(self._b) <= c.bandwidth_max_hz / 1e6, self._b >= c.bandwidth_min_hz / 1e6,
+                       cp.sum(self._p) <= c.power_max_w, self._p >= c.power_min_w]
+        self._problem = cp.Problem(cp.Maximize(rate), constraints)
+
+    def sum_rate(self, bandwidth_hz: np.ndarray, power_w: np.ndarray, delta2: np.ndarray) -> np.ndarray:
+        """``sum_i B_i log2(1 + delta_i P_i / (N0 B_i))`` (bit/s) over the last axis."""
+        snr = np.sqrt(delta2) * power_w / (self.scenario.noise_psd_w * bandwidth_hz)
+        return (bandwidth_hz * np.log2(1.0 + snr)).sum(axis=-1)
+
+    def resources(self, delta2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sum-rate optimal ``(B, P)`` (Hz, W) of one slot ``(U,)``.
+
+        Candidates: the cvxpy solution, and the closed form "everything above the minimums to the
+        strongest user" (optimal without the minimums, since each user's rate is concave and
+        positively homogeneous in (B, P)); the one with the larger sum rate is returned.
+        """
+        c = self.scenario.config
+        u = c.num_users
+        best = int(np.argmax(delta2))
+        b_closed, p_closed = np.full(u, c.bandwidth_min_hz), np.full(u, c.power_min_w)
+        b_closed[best] = c.bandwidth_max_hz - (u - 1) * c.bandwidth_min_hz
+        p_closed[best] = c.power_max_w - (u - 1) * c.power_min_w
+        candidates = [(b_closed, p_closed)]
+        self._gain.value = np.sqrt(delta2) / (self.scenario.noise_psd_w * 1e6)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "may be inaccurate": the comparison below decides
+                self._problem.solve(solver=cp.CLARABEL)
+        except cp.SolverError:
+            pass
+        if self._b.value is not None and self._p.value is not None:
+            b = np.clip(np.asarray(self._b.value, dtype=np.float64) * 1e6, c.bandwidth_min_hz, None)
+            p = np.clip(np.asarray(self._p.value, dtype=np.float64), c.power_min_w, None)
+            candidates.append((_fit_budget(b, c.bandwidth_max_hz, c.bandwidth_min_hz), _fit_budget(p, c.power_max_w, c.power_min_w)))
+        return max(candidates, key=lambda bp: float(self.sum_rate(*bp, delta2)))
+
+    def solve(self, delta2, weight):
+        bandwidth, power = np.empty_like(delta2), np.empty_like(delta2)
+        for i in range(delta2.shape[0]):
+            bandwidth[i], power[i] = self.resources(delta2[i])
+        return np.full(delta2.shape, FIXED_O), bandwidth, power
+
+
+def _fit_budget(x: np.ndarray, total: float, minimum: float) -> np.ndarray:
+    """Scale the part above ``minimum`` so the sum is exactly ``total`` (solver round-off; keeps (14a)-(14g))."""
+    spare = np.maximum(x - minimum, 0.0)
+    room = total - minimum * x.size
+    return minimum + spare * (room / spare.sum()) if spare.sum() > 0 else np.full(x.shape, total / x.size)
+
+
+class _SCA(_TaskOrientedPolicy):
+    """The successive convex approximation of the resource problem given ``o`` (module docstring)."""
+
+    def __init__(self, scenario: TaskOriented, max_sca_iterations: int = 50, max_rounds: int = 20) -> None:
+        super().__init__(scenario)
+        self.max_sca_iterations = max_sca_iterations
+        self.max_rounds = max_rounds
+        c = scenario.config
+        self.b_scale = c.bandwidth_max_hz / c.num_users
+        self.p_scale = c.power_max_w / c.num_users
+        self.history: list[list[float]] = []  # per SCA run (last act), the objective after each iteration
+
+    def _log_x_terms(self, o: np.ndarray, delta2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(ln C_i, K_i)`` of ``x_i = C_i [exp(beta - pi + K_i e^-beta) - exp(beta - pi)]``."""
+        c = self.scenario.config
+        log_c = np.log(self.scenario.noise_psd_w) - 0.5 * np.log(delta2) + np.log(self.b_scale / self.p_scale)
+        k = math.log(2.0) * c.data_bits * (1.0 - o) / (c.deadline_s * self.b_scale)
+        return log_c, k
+
+    def x_value(self, o: np.ndarray, bandwidth_hz: np.ndarray, power_w: np.ndarray, delta2: np.ndarray) -> np.ndarray:
+        """The argument ``x`` of ``2 Q(x)`` in eq. (8), log-space (inf where it overflows)."""
+        log_c, k = self._log_x_terms(o, delta2)
+        beta, pi = np.log(bandwidth_hz / self.b_scale), np.log(power_w / self.p_scale)
+        z = k * np.exp(-beta)
+        log_em1 = np.where(z > 30.0, z + np.log1p(-np.exp(-np.minimum(z, 700.0))), np.log(np.expm1(np.clip(z, 1e-300, 30.0))))
+        with np.errstate(over="ignore"):
+            return np.exp(log_c + beta - pi + log_em1)
+
+    def sca(self, o: np.ndarray, bandwidth_hz: np.ndarray, power_w: np.ndarray, delta2: np.ndarray,
+            weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[float]]:
+        """Improve ``(B, P)`` of one slot ``(U,)`` given ``o``; returns them and the objective per iteration."""
+        c = self.scenario.config
+        u = c.num_users
+        eta = self.scenario.success(o, bandwidth_hz, power_w, delta2)["eta"]
+        value = float(self.objective(o, bandwidth_hz, power_w, delta2, weight))
+        trace = [value]
+        log_c, k = self._log_x_terms(o, delta2)
+        beta_min, pi_min = math.log(c.bandwidth_min_hz / self.b_scale), math.log(c.power_min_w / self.p_scale)
+        for _ in range(self.max_sca_iterations):
+            x0 = self.x_value(o, bandwidth_hz, power_w, delta2)
+            # log of the tangent slope 2 phi(x0) w eta (phi: normal density), in log space.
+            with np.errstate(divide="ignore"):
+                log_slope = math.log(2.0) - 0.5 * math.log(2 * math.pi) - 0.5 * x0**2 + np.log(weight * eta)
+            active = log_slope > _LOG_PHI_FLOOR
+            if not active.any():
+                break
+            idx = np.flatnonzero(active)
+            n = idx.size
+            beta0, pi0 = np.log(bandwidth_hz[idx] / self.b_scale), np.log(power_w[idx] / self.p_scale)
+            beta, pi = cp.Variable(n), cp.Variable(n)
+            # Normalise the slopes so the largest is 1 (a positive factor: same maximiser).
+            log_lam = log_slope[idx] - log_slope[idx].max()
+            lin = np.exp(log_lam + log_c[idx] + beta0 - pi0)  # lambda_i C_i e^(beta0 - pi0)
+            convex_part = cp.exp(beta - pi + cp.multiply(k[idx], cp.exp(-beta)) + (log_lam + log_c[idx]))
+            surrogate = cp.sum(convex_part) - lin @ (beta - pi)
+            parked = u - n
+            constraints = [
+                cp.sum(self.b_scale * cp.exp(beta)) <= c.bandwidth_max_hz - parked * c.bandwidth_min_hz,
+                cp.sum(self.p_scale * cp.exp(pi)) <= c.power_max_w - parked * c.power_min_w,
+                beta >= beta_min, pi >= pi_min,
+                cp.abs(beta - beta0) <= TRUST, cp.abs(pi - pi0) <= TRUST,
+            ]
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)  # "may be inaccurate": the acceptance test decides
+                    cp.Problem(cp.Minimize(surrogate), constraints).solve(solver=cp.CLARABEL)
+            except cp.SolverError:
+                break
+            if beta.value is None:
+                break
+            new_b = np.full(u, c.bandwidth_min_hz)
+            new_p = np.full(u, c.power_min_w)
+            new_b[idx] = self.b_scale * np.exp(beta.value)
+            new_p[idx] = self.p_scale * np.exp(pi.value)
+            new_b = _fit_budget(np.maximum(new_b, c.bandwidth_min_hz), c.bandwidth_max_hz, c.bandwidth_min_hz)
+            new_p = _fit_budget(np.maximum(new_p, c.power_min_w), c.power_max_w, c.power_min_w)
+            new_value = float(self.objective(o, new_b, new_p, delta2, weight))
+            if new_value < value:  # inexact solve: keep the monotone guarantee, stop here
+                break
+            bandwidth_hz, power_w = new_b, new_p
+            gain, value = new_value - value, new_value
+            trace.append(value)
+            if gain < TOLERANCE:
+                break
+        return bandwidth_hz, power_w, trace
+
+
+class FCR(_SCA):
+    """``fcr``: ``o = 0.8``, resources by the SCA from equal resources (cvxpy; loops over copies)."""
+
+    name = "fcr"
+
+    def solve_one(self, delta2: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        o = np.full(delta2.shape, FIXED_O)
+        bandwidth, power = self.equal_resources(delta2.shape)
+        bandwidth, power, trace = self.sca(o, bandwidth, power, delta2, weight)
+        self.history = [trace]
+        return o, bandwidth, power
+
+    def solve(self, delta2, weight):
+        out = [self.solve_one(d, w) for d, w in zip(delta2, weight)]
+        return tuple(np.stack(v) for v in zip(*out))
+
+
+class CRRA(FCR):
+    """``crra`` (Algorithm 4): alternate per-user o enumeration and the SCA (cvxpy; loops over copies)."""
+
+    name = "crra"
+
+    def solve_one(self, delta2, weight):
+        o_fcr, b_fcr, p_fcr = super().solve_one(delta2, weight)
+        b_eq, p_eq = self.equal_resources(delta2.shape)
+        o_fra = self.best_o(b_eq, p_eq, delta2)
+        starts = [(o_fcr, b_fcr, p_fcr), (o_fra, b_eq, p_eq)]
+        o, bandwidth, power = max(starts, key=lambda s: float(self.objective(*s, delta2, weight)))
+        value = float(self.objective(o, bandwidth, power, delta2, weight))
+        history = [[value]]
+        for _ in range(self.max_rounds):
+            o_new = self.best_o(bandwidth, power, delta2)
+            if float(self.objective(o_new, bandwidth, power, delta2, weight)) >= value:  # (a) never decreases
+                o = o_new
+            bandwidth, power, trace = self.sca(o, bandwidth, power, delta2, weight)  # (b) never decreases
+            history.append(trace)
+            new_value = trace[-1]
+            if abs(new_value - value) < TOLERANCE:
+                value = new_value
+                break
+            value = new_value
+        self.history = history
+        return o, bandwidth, power
+
+
+__all__ = ["CRRA", "FCR", "FRA", "MSR", "Equal"]
