@@ -58,6 +58,7 @@ REGISTRY: dict[str, dict[str, Factory]] = {
         "fcr": task_oriented.FCR,
         "fra": task_oriented.FRA,
         "crra": task_oriented.CRRA,
+        "crraus": task_oriented.CRRAUS,
     },
 }
 """Scenario-specific policies, per environment id."""

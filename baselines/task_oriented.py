@@ -13,13 +13,19 @@ the tests.
   jointly concave problem (perspective of the logarithm, ``-rel_entr``), solved with cvxpy and
   compared with the closed form (all spare resources to the strongest user; the better is kept).
   As expected of a sum-rate rule, it starves all but the strongest user.
-- ``fcr``: ``o_i = 0.8``, resources optimised for the objective by the SCA below.
+- ``fcr``: ``o_i = 0.8``, resources optimised for the objective by the SCA below, run from two
+  starts, equal resources and the best "the k strongest users share the budgets" allocation (at
+  tight budgets every gradient underflows at equal resources); the better result is kept.
 - ``fra``: equal resources, each ``o_i`` maximising ``w_i eta(o_i) P(t_i <= t0)`` over the grid
   ``0, 0.01, ..., 0.99`` (the objective is separable in ``o`` once resources are fixed: exact).
 - ``crra``: the paper's Algorithm 4: alternate (a) the per-user enumeration of ``o`` given (B, P)
   and (b) the SCA of the resource problem given ``o``, until the objective changes by < 1e-4.
   It starts from the better of the ``fcr`` and ``fra`` solutions; both steps never decrease the
   objective, so ``crra >= max(fcr, fra)`` on every instance.
+- ``crraus``: the paper's Algorithm 6: CRRA plus 0/1 user selection by branch and bound over
+  ``beta`` (leaves: CRRA on the selected users, who share the whole budgets; pruning by a
+  Lagrangian upper bound, see :class:`CRRAUS`); it starts from CRRA on every user, so
+  ``crraus >= crra``.
 
 Convexification of eq. (8) used by the SCA (a minorise-maximise scheme). With ``c_i = N0 /
 delta_i`` and ``kappa_i = ln 2 d0 (1 - o_i) / t0``, eq. (8) is ``2 Q(x_i)`` with
@@ -84,7 +90,8 @@ class _TaskOrientedPolicy(ScenarioPolicy):
 
     def equal_resources(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         c = self.scenario.config
-        return np.full(shape, c.bandwidth_max_hz / c.num_users), np.full(shape, c.power_max_w / c.num_users)
+        n = shape[-1]  # the users sharing the budgets (a subset for crraus)
+        return np.full(shape, c.bandwidth_max_hz / n), np.full(shape, c.power_max_w / n)
 
     def best_o(self, bandwidth_hz: np.ndarray, power_w: np.ndarray, delta2: np.ndarray) -> np.ndarray:
         """Per user, the ``o`` of :data:`O_GRID` maximising ``Phi_i`` given its resources (ties: smallest o)."""
@@ -101,8 +108,12 @@ class _TaskOrientedPolicy(ScenarioPolicy):
             raise ValueError(f"{self.name} needs the global state (full information)")
         slot = self.scenario.decode_global_state(global_state)
         delta2, weight = np.asarray(slot["delta2"], dtype=np.float64), np.asarray(slot["weight"], dtype=np.float64)
-        o, bandwidth, power = self.solve(delta2, weight)
-        return self.scenario.encode_allocation(o, bandwidth, power, np.ones(delta2.shape, dtype=bool))
+        o, bandwidth, power, selected = self.solve_selected(delta2, weight)
+        return self.scenario.encode_allocation(o, bandwidth, power, selected)
+
+    def solve_selected(self, delta2: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(o, B, P, beta)`` for a batch ``(B, U)``; every user is selected unless overridden (crraus)."""
+        return *self.solve(delta2, weight), np.ones(delta2.shape, dtype=bool)
 
 
 class Equal(_TaskOrientedPolicy):
@@ -220,7 +231,7 @@ class _SCA(_TaskOrientedPolicy):
             weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[float]]:
         """Improve ``(B, P)`` of one slot ``(U,)`` given ``o``; returns them and the objective per iteration."""
         c = self.scenario.config
-        u = c.num_users
+        u = delta2.shape[-1]  # the users sharing the budgets (a subset for crraus)
         eta = self.scenario.success(o, bandwidth_hz, power_w, delta2)["eta"]
         value = float(self.objective(o, bandwidth_hz, power_w, delta2, weight))
         trace = [value]
@@ -276,14 +287,39 @@ class _SCA(_TaskOrientedPolicy):
 
 
 class FCR(_SCA):
-    """``fcr``: ``o = 0.8``, resources by the SCA from equal resources (cvxpy; loops over copies)."""
+    """``fcr``: ``o = 0.8``, resources by the SCA from two starts, equal and concentrated resources
+    (the better result is kept; cvxpy; loops over copies)."""
 
     name = "fcr"
 
+    def concentrated_resources(self, o: np.ndarray, delta2: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The best of the ``U`` allocations "the ``k`` strongest users share the budgets above the minimums".
+
+        At tight budgets every user's delivery probability (and its gradient) underflows at equal
+        resources, so the SCA has nothing to climb from there; concentrating the resources on a few
+        strong users gives it a start with non-vanishing gradients.
+        """
+        c = self.scenario.config
+        n = delta2.shape[-1]
+        order = np.argsort(-delta2, kind="stable")
+        member = np.zeros((n, n), dtype=bool)  # row k-1: the k strongest users
+        for k in range(1, n + 1):
+            member[k - 1, order[:k]] = True
+        count = np.arange(1, n + 1)[:, None]
+        bandwidth = np.where(member, c.bandwidth_min_hz + (c.bandwidth_max_hz - n * c.bandwidth_min_hz) / count, c.bandwidth_min_hz)
+        power = np.where(member, c.power_min_w + (c.power_max_w - n * c.power_min_w) / count, c.power_min_w)
+        values = self.objective(np.broadcast_to(o, (n, n)), bandwidth, power, delta2, weight)
+        best = int(np.argmax(values))
+        return bandwidth[best], power[best]
+
     def solve_one(self, delta2: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         o = np.full(delta2.shape, FIXED_O)
-        bandwidth, power = self.equal_resources(delta2.shape)
-        bandwidth, power, trace = self.sca(o, bandwidth, power, delta2, weight)
+        runs = {}
+        for start, (bandwidth, power) in (("equal", self.equal_resources(delta2.shape)),
+                                          ("concentrated", self.concentrated_resources(o, delta2, weight))):
+            runs[start] = self.sca(o, bandwidth, power, delta2, weight)
+        self.start_traces = {start: run[2] for start, run in runs.items()}
+        bandwidth, power, trace = max(runs.values(), key=lambda run: run[2][-1])  # ties: the equal start
         self.history = [trace]
         return o, bandwidth, power
 
@@ -320,4 +356,117 @@ class CRRA(FCR):
         return o, bandwidth, power
 
 
-__all__ = ["CRRA", "FCR", "FRA", "MSR", "Equal"]
+class CRRAUS(CRRA):
+    """``crraus`` (Algorithm 6): CRRA plus 0/1 user selection by branch and bound (loops over copies).
+
+    Unselected users use no resources, so the selected set ``S`` shares the whole budgets; the value
+    of a leaf ``S`` is :class:`CRRA`'s objective on ``S`` alone. Nodes fix some users in (``F``)
+    and some out, the rest (``D``) open; a node is pruned when an upper bound on
+    ``max_{S: F <= S <= F+D} max_{o,B,P} sum_S w_i Phi_i`` (hence on every leaf below it) does not
+    exceed the incumbent, so the search returns the best CRRA value over all ``2^U`` selections
+    (brute force) unless ``max_evaluations`` leaves are evaluated first (then the best found; the
+    count of the last slot is in ``self.stats``).
+
+    Bound (Lagrangian relaxation of (14a)/(14c)): with ``g_i(B, P) = max_o w_i Phi_i`` and any
+    ``lam, mu >= 0``, the node value is at most ``lam B_max + mu P_max + sum_F h_i + sum_D
+    max(h_i, 0)`` with ``h_i = max_{B, P} g_i - lam B - mu P`` over ``[B_min, B_max] x [P_min,
+    P_max]``. ``g_i`` is non-decreasing in ``B`` and ``P``, so on a grid cell ``[B_k, B_k+1] x
+    [P_l, P_l+1]`` the cell's ``g_i(B_k+1, P_l+1) - lam B_k - mu P_l`` bounds it: ``h_i`` is
+    over-estimated on a log grid (exactly an upper bound, however coarse), and the node bound is
+    the smallest over a grid of ``(lam, mu)``. The starting incumbent is CRRA on all users (so
+    ``crraus >= crra``), then CRRA on the users it gives a success probability of at least 1e-3;
+    users are branched in decreasing order of ``max g_i``, "in" before "out", depth first.
+    """
+
+    name = "crraus"
+
+    def __init__(self, scenario: TaskOriented, max_evaluations: int = 256, grid_points: int = 24, dual_points: int = 31,
+                 **kwargs) -> None:
+        super().__init__(scenario, **kwargs)
+        c = scenario.config
+        self.max_evaluations = max_evaluations
+        self.b_grid = np.geomspace(c.bandwidth_min_hz, c.bandwidth_max_hz, grid_points)
+        self.p_grid = np.geomspace(c.power_min_w, c.power_max_w, grid_points)
+        t = np.concatenate([[0.0], np.geomspace(1e-3, float(c.num_users), dual_points - 1)])
+        self.lam = (t / c.bandwidth_max_hz)[:, None] * np.ones((1, dual_points))  # (L, M) grid of (lam, mu)
+        self.mu = np.ones((dual_points, 1)) * (t / c.power_max_w)[None, :]
+        self.stats: dict[str, int | bool] = {}
+
+    def reduced_values(self, delta2: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(h, gmax)``: ``h[i, l, m]`` the over-estimated ``h_i`` at ``(lam_l, mu_m)``, ``gmax[i]`` = ``max g_i``."""
+        nb, np_ = self.b_grid.size, self.p_grid.size
+        b, p = self.b_grid[:, None, None], self.p_grid[None, :, None]
+        g = np.stack([(w * self.scenario.success(O_GRID[:, None, None, None], b, p, d)["success_prob"]).max(axis=0)
+                      for d, w in zip(delta2, weight)])  # (U, nb, np, 1) -> g at the grid points
+        g = g[..., 0]
+        upper = g[:, np.minimum(np.arange(nb) + 1, nb - 1)][:, :, np.minimum(np.arange(np_) + 1, np_ - 1)]  # cell's top corner
+        cost = self.lam.reshape(-1, 1, 1) * self.b_grid[None, :, None] + self.mu.reshape(-1, 1, 1) * self.p_grid[None, None, :]
+        h = (upper[:, None] - cost[None]).reshape(delta2.size, -1, nb * np_).max(axis=-1).reshape((delta2.size,) + self.lam.shape)
+        return h, g.reshape(delta2.size, -1).max(axis=-1)
+
+    def _leaf(self, subset: tuple[int, ...], delta2: np.ndarray, weight: np.ndarray):
+        idx = np.asarray(subset, dtype=np.int64)
+        o, bandwidth, power = CRRA.solve_one(self, delta2[idx], weight[idx])
+        return float(self.objective(o, bandwidth, power, delta2[idx], weight[idx])), (idx, o, bandwidth, power)
+
+    def solve_one_selected(self, delta2: np.ndarray, weight: np.ndarray):
+        c = self.scenario.config
+        u = delta2.size
+        seen: dict[tuple[int, ...], float] = {}
+        best_value, best = -math.inf, None
+
+        def evaluate(subset: tuple[int, ...]) -> None:
+            nonlocal best_value, best
+            if not subset or subset in seen:
+                return
+            value, solution = self._leaf(subset, delta2, weight)
+            seen[subset] = value
+            if value > best_value + 1e-12:
+                best_value, best = value, solution
+
+        evaluate(tuple(range(u)))  # CRRA on every user: crraus >= crra
+        _, _, bw_all, pw_all = best
+        phi = self.scenario.success(best[1], bw_all, pw_all, delta2)["success_prob"]
+        evaluate(tuple(int(i) for i in np.flatnonzero(phi >= 1e-3)))
+        h, gmax = self.reduced_values(delta2, weight)
+        fixed = c.bandwidth_max_hz * self.lam + c.power_max_w * self.mu
+        order = [int(i) for i in np.argsort(-gmax, kind="stable")]
+        h_pos = np.maximum(h, 0.0)
+        exhausted = False
+
+        def bound(inside: list[int], depth: int) -> float:
+            total = fixed + h[inside].sum(axis=0) + h_pos[order[depth:]].sum(axis=0)
+            return float(total.min())
+
+        def branch(inside: list[int], depth: int) -> None:
+            nonlocal exhausted
+            if exhausted or bound(inside, depth) <= best_value + 1e-9:
+                return
+            if depth == u:
+                if len(seen) >= self.max_evaluations:
+                    exhausted = True
+                    return
+                evaluate(tuple(sorted(inside)))
+                return
+            branch(inside + [order[depth]], depth + 1)
+            branch(inside, depth + 1)
+
+        branch([], 0)
+        self.stats = {"evaluations": len(seen), "exhausted": exhausted}
+        idx, o_s, b_s, p_s = best
+        o, bandwidth, power = np.zeros(u), np.zeros(u), np.zeros(u)
+        o[idx], bandwidth[idx], power[idx] = o_s, b_s, p_s
+        selected = np.zeros(u, dtype=bool)
+        selected[idx] = True
+        return o, bandwidth, power, selected
+
+    def solve_selected(self, delta2, weight):
+        out = [self.solve_one_selected(d, w) for d, w in zip(delta2, weight)]
+        return tuple(np.stack(v) for v in zip(*out))
+
+    def solve(self, delta2, weight):
+        """``(o, B, P)`` with zeros for the unselected users (use :meth:`solve_selected` for ``beta``)."""
+        return self.solve_selected(delta2, weight)[:3]
+
+
+__all__ = ["CRRA", "CRRAUS", "FCR", "FRA", "MSR", "Equal"]

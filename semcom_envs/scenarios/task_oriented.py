@@ -38,6 +38,29 @@ Model (§1): rate ``R = B log2(1 + |h| P / (N0 B))`` (6); data ``d = d0 (1 - o)`
 huge exponent gives 0, never an overflow; ``eta(o)`` is the ASC fit of ``semantics.md`` §2 at
 ``asc_snr_db`` for the ``backbone``.
 
+Codec (``codec``, ``semantics.md`` §3): ``"asc"`` (default) is the paper's adaptable semantic
+compression above. ``"se-sc"`` swaps in the scalable-extraction codec at *equal symbols*: the
+compression ratio ``o`` sends ``L = L_tot (1 - o)`` of the ``L_tot = sesc_l_tot`` extracted features,
+i.e. the same ``d0 (1 - o)`` bits as ASC, so the delivery probability, delays and the allocation
+are unchanged; only the task success given delivery becomes
+``eta = sesc_similarity(L, asc_snr_db, l_opt=sesc_l_opt, l_tot=sesc_l_tot)`` (``p = 0.5``): flat at
+``s_max(asc_snr_db)`` for ``o <= 1 - L_opt / L_tot`` (semantic explicit region) and a concave fall
+``sqrt(L / L_opt)`` beyond (semantic parsing region); ``backbone`` is then unused. Only the ratio
+``L_opt / L_tot`` matters. Its default 0.51 (``L_tot = 100``, ``L_opt = 51``) reproduces the spec's
+reference pair: with Beta(2, 5) importances, raising the threshold mu from 0.2 to 0.3 cuts the
+features sent from 0.655 to 0.420 ``L_tot`` (``features_for_threshold``, 23.5 % of the symbols;
+spec: about 23.7 %); the first lies in the explicit region, the second in the parsing region, and
+the accuracy cost is ``1 - sqrt(0.420 / 0.51) = 9.3 %`` (spec: about 9.5 %). So the explicit
+region ends at ``o = 0.49``, inside the range the agents use, rather than at an arbitrary point.
+
+Arguments (``gym.make("SemCom-TaskOriented-v0", **kwargs)``, SI units): ``preset`` (``"crra"``,
+``"crraus"``), ``num_users`` (1..64), ``bandwidth_max_hz``, ``bandwidth_min_hz``, ``power_max_w``,
+``power_min_dbm``, ``deadline_s``, ``data_bits`` (``d0``), ``distance_range_m``,
+``path_loss_intercept_db``, ``path_loss_slope_db``, ``noise_dbm_per_hz``, ``backbone``
+(``"resnet"``/``"vgg"``, ASC only), ``asc_snr_db``, ``service_levels``, ``action_type``,
+``select_threshold``, ``max_steps``, ``codec`` (``"asc"``/``"se-sc"``), ``sesc_l_tot`` (``L_tot`` > 0,
+default 100) and ``sesc_l_opt`` (``L_opt`` in (0, ``L_tot``], default 51; both SE-SC only).
+
 Calibration (§1, ``python -m semcom_envs.scenarios.task_oriented_calibration``): the printed
 24.5 MB cannot meet a millisecond deadline, so ``d0`` and the distances are chosen so that, with
 U = 10, ``P_max = 1 W``, ``t0 = 5 ms``, equal allocation and ``o = 0.8``, the mean delivery
@@ -107,6 +130,9 @@ class TaskOrientedConfig:
     action_type: str = "continuous"
     select_threshold: float = 0.0
     max_steps: int = 20
+    codec: str = "asc"
+    sesc_l_tot: float = 100.0
+    sesc_l_opt: float = 51.0
 
     def __post_init__(self) -> None:
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
@@ -129,6 +155,9 @@ class TaskOrientedConfig:
         check_choice("action_type", self.action_type, ("continuous", "discrete"))
         set_("select_threshold", check_real("select_threshold", self.select_threshold, 0.0, 1.0, high_open=True))
         set_("max_steps", check_int("max_steps", self.max_steps, 1))
+        check_choice("codec", self.codec, ("asc", "se-sc"))
+        set_("sesc_l_tot", check_real("sesc_l_tot", self.sesc_l_tot, 0, 1e9, low_open=True))
+        set_("sesc_l_opt", check_real("sesc_l_opt", self.sesc_l_opt, 0, self.sesc_l_tot, low_open=True))
 
     @property
     def power_min_w(self) -> float:
@@ -190,11 +219,20 @@ class TaskOriented(BatchedScenario):
         x = np.exp(np.minimum(log_x, _LOG_X_MAX))
         return np.minimum(2.0 * np.exp(log_ndtr(-x)), 1.0)
 
+    def task_success(self, o: np.ndarray) -> np.ndarray:
+        """Task success given delivery at compression ``o``: ASC ``eta(o)`` or SE-SC at ``L = L_tot (1 - o)``."""
+        c = self.config
+        o = np.asarray(o, dtype=np.float64)
+        if c.codec == "se-sc":  # semantics §3 at equal symbols: the same d0 (1 - o) bits as ASC
+            features = np.clip(c.sesc_l_tot * (1.0 - o), 0.0, c.sesc_l_tot)
+            return semantics.sesc_similarity(features, c.asc_snr_db, l_opt=c.sesc_l_opt, l_tot=c.sesc_l_tot)
+        return semantics.asc_task_success(o, c.asc_snr_db, c.backbone)
+
     def success(self, o: np.ndarray, bandwidth_hz: np.ndarray, power_w: np.ndarray, delta2: np.ndarray) -> dict[str, np.ndarray]:
         """``eta``, ``delivery_prob``, ``success_prob``, ``data_bits`` and the delay at ``|h| = delta`` (§1)."""
         c = self.config
         o = np.asarray(o, dtype=np.float64)
-        eta = semantics.asc_task_success(o, c.asc_snr_db, c.backbone)
+        eta = self.task_success(o)
         delivery = self.delivery_probability(o, bandwidth_hz, power_w, delta2)
         data = c.data_bits * (1.0 - o)
         rate = radio.shannon_rate(bandwidth_hz, np.sqrt(delta2) * power_w / (self.noise_psd_w * bandwidth_hz))

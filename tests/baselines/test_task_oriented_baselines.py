@@ -1,6 +1,7 @@
 """SemCom-TaskOriented-v0 solvers (spec task_oriented §3): feasibility of the applied allocation,
-the SCA's monotonicity, CRRA against FCR/FRA, FRA's enumeration against brute force, and the
-analytic eq. (8) used by the SCA against the environment's own model."""
+the SCA's monotonicity, CRRA against FCR/FRA, FRA's enumeration against brute force, CRRAUS's
+branch and bound against brute force over the selections, and the analytic eq. (8) used by the
+SCA against the environment's own model."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import pytest
 from scipy.special import ndtr
 
 from baselines import make_policy, policies_for
-from baselines.task_oriented import O_GRID, FCR
+import itertools
+
+from baselines.task_oriented import CRRA, O_GRID, FCR
 from semcom_envs import streams
 from semcom_envs.scenarios import TaskOriented
 
-SOLVERS = ("equal", "msr", "fcr", "fra", "crra")
+SOLVERS = ("equal", "msr", "fcr", "fra", "crra", "crraus")
 # Small, tight and loose instances: default (20 MHz), scarce bandwidth, scarce power, few users, weights.
 CONFIGS = {
     "default": {},
@@ -47,7 +50,9 @@ def test_applied_allocation_respects_the_constraints(name, config, action_type):
     policy.reset(0)
     infos = sc.step(state, policy.act(obs, gs)).infos
     sel, bw, pw = infos["selected"], infos["bandwidth_hz"], infos["power_w"]
-    assert sel.all()  # none of these solvers drops users
+    if name != "crraus":
+        assert sel.all()  # none of these solvers drops users
+    assert sel.any(axis=1).all()
     assert np.all((bw * sel).sum(axis=1) <= c.bandwidth_max_hz * (1 + 1e-9))  # (14a)
     assert np.all(bw[sel] >= c.bandwidth_min_hz * (1 - 1e-9))  # (14b)
     assert np.all((pw * sel).sum(axis=1) <= c.power_max_w * (1 + 1e-9))  # (14c)
@@ -97,8 +102,9 @@ def test_sca_objective_is_non_decreasing(config):
     # (in "tight_bw" every user's delivery probability underflows at equal resources: nothing to climb).
     fcr = make_policy("fcr", sc)
     fcr.solve_one(delta2[0], weight[0])
-    if fcr.history[0][0] > 1e-3:
-        assert fcr.history[0][-1] > fcr.history[0][0]
+    from_equal = fcr.start_traces["equal"]
+    if from_equal[0] > 1e-3:
+        assert from_equal[-1] > from_equal[0]
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -144,3 +150,48 @@ def test_solvers_need_the_global_state():
     _, obs, *_ = _slots(sc, 1, seed=0)
     with pytest.raises(ValueError, match="global state"):
         make_policy("crra", sc).act(obs, None)
+
+
+def _crraus_objective(policy, delta2, weight):
+    o, bw, pw, sel = policy.solve_selected(delta2, weight)
+    assert np.all(bw[~sel] == 0) and np.all(pw[~sel] == 0)
+    return policy.objective(o, np.where(sel, bw, 1.0), np.where(sel, pw, 1.0), delta2, weight, sel)
+
+
+@pytest.mark.parametrize("config", ["weighted", "tight_bw"])
+def test_crraus_beats_crra_fcr_and_fra(config):
+    sc = TaskOriented(**{**CONFIGS[config], "preset": "crraus"})
+    _, _, _, delta2, weight = _slots(sc, 2, seed=5)
+    value = {name: make_policy(name, sc).objective(*make_policy(name, sc).solve(delta2, weight), delta2, weight)
+             for name in ("fcr", "fra", "crra")}
+    crraus = _crraus_objective(make_policy("crraus", sc), delta2, weight)
+    for name in ("fcr", "fra", "crra"):
+        assert np.all(crraus >= value[name] - 1e-6), (name, crraus, value[name])
+
+
+@pytest.mark.parametrize(("num_users", "bandwidth_max_hz"), [(3, 1e6), (3, 3e6), (5, 1e6)])
+def test_crraus_equals_brute_force_over_selections(num_users, bandwidth_max_hz):
+    sc = TaskOriented(preset="crraus", num_users=num_users, bandwidth_max_hz=bandwidth_max_hz)
+    _, _, _, delta2, weight = _slots(sc, 2, seed=13)
+    crraus = make_policy("crraus", sc)
+    got = _crraus_objective(crraus, delta2, weight)
+    crra = CRRA(sc)
+    for b in range(delta2.shape[0]):
+        brute = 0.0
+        for size in range(1, num_users + 1):
+            for subset in itertools.combinations(range(num_users), size):
+                idx = list(subset)
+                o, bw, pw = crra.solve_one(delta2[b, idx], weight[b, idx])
+                brute = max(brute, float(crra.objective(o, bw, pw, delta2[b, idx], weight[b, idx])))
+        assert got[b] == pytest.approx(brute, abs=1e-9)
+    assert not crraus.stats["exhausted"]
+
+
+def test_fcr_escapes_the_underflowed_equal_start():
+    # At 10 MHz every user's delivery probability underflows at equal resources (equal = 0); the
+    # concentrated start lets the SCA find a positive objective.
+    sc = TaskOriented(bandwidth_max_hz=10e6)
+    _, _, _, delta2, weight = _slots(sc, 2, seed=0)
+    value = {name: make_policy(name, sc).objective(*make_policy(name, sc).solve(delta2, weight), delta2, weight)
+             for name in ("equal", "fcr")}
+    assert np.all(value["fcr"] > value["equal"] + 1.0), value

@@ -146,3 +146,48 @@ def test_out_of_space_action_raises_naming_agent_and_component():
     actions["user_2"] = np.array([0.0, 1.5, 0.0], dtype=np.float32)
     with pytest.raises(ActionError, match=r"user_2.*bandwidth share=1.5"):
         env.step(actions)
+
+
+# ---------------------------------------------------------------- SE-SC codec (semantics §3)
+def test_sesc_success_given_delivery_is_the_sesc_similarity_at_equal_symbols():
+    sc = make_scenario(ENV, codec="se-sc")
+    c = sc.config
+    o = np.linspace(0.0, 0.99, 100)
+    expected = semantics.sesc_similarity(c.sesc_l_tot * (1 - o), c.asc_snr_db, l_opt=c.sesc_l_opt, l_tot=c.sesc_l_tot)
+    out = sc.success(o, 2e6, 0.1, 1e-12)
+    np.testing.assert_allclose(out["eta"], expected, rtol=1e-12)
+    np.testing.assert_allclose(out["success_prob"], expected * out["delivery_prob"], rtol=1e-12)
+
+
+def test_sesc_is_flat_in_the_explicit_region_and_rises_concavely_before():
+    sc = make_scenario(ENV, codec="se-sc", sesc_l_tot=200.0, sesc_l_opt=60.0, asc_snr_db=0.0)
+    edge = 1 - 60.0 / 200.0  # o at which L = L_opt
+    flat = sc.task_success(np.linspace(0.0, edge, 30))
+    np.testing.assert_allclose(flat, flat[0], rtol=1e-12)  # semantic explicit region
+    features = np.linspace(2.0, 60.0, 60)  # semantic parsing region, as a function of L = L_tot (1 - o)
+    rising = sc.task_success(1 - features / 200.0)
+    assert np.all(np.diff(rising) > 0) and rising[-1] == pytest.approx(flat[0])
+    assert np.all(np.diff(rising, 2) < 0)  # concave in L (p = 0.5)
+    np.testing.assert_allclose(rising, flat[0] * np.sqrt(features / 60.0), rtol=1e-12)
+
+
+def test_sesc_changes_only_the_task_success_not_the_delivery():
+    asc, sesc = BatchRunner(make_scenario(ENV), 3), BatchRunner(make_scenario(ENV, codec="se-sc"), 3)
+    asc.reset(7)
+    sesc.reset(7)
+    actions = _random_actions(asc.scenario, 3, np.random.default_rng(1))
+    ta, ts = asc.step(actions), sesc.step(actions)
+    for name in ("delivery_prob", "data_bits", "delay_s", "delivered", "bandwidth_hz", "power_w", "selected", "compression"):
+        np.testing.assert_array_equal(ta.infos[name], ts.infos[name], err_msg=name)
+    sel = ts.infos["selected"]
+    expected = make_scenario(ENV, codec="se-sc").task_success(ts.infos["compression"])
+    np.testing.assert_allclose(ts.infos["eta"], np.where(sel, expected, 0.0), rtol=1e-12)
+    assert not np.allclose(ta.infos["eta"][sel], ts.infos["eta"][sel])
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [({"codec": "jscc"}, "codec"), ({"codec": "se-sc", "sesc_l_tot": 0.0}, "sesc_l_tot"),
+                                               ({"sesc_l_tot": 50.0, "sesc_l_opt": 60.0}, "sesc_l_opt"),
+                                               ({"sesc_l_opt": -1.0}, "sesc_l_opt")])
+def test_invalid_codec_config_raises_naming_the_field(kwargs, field):
+    with pytest.raises(ConfigError, match=field):
+        gym.make(ENV, **kwargs)
