@@ -156,6 +156,17 @@ def cmd_reproduce_cdrl(args: argparse.Namespace) -> int:
     return _print_tables(tables)
 
 
+def cmd_reproduce_task_oriented(args: argparse.Namespace) -> int:
+    from agents.task_oriented_experiment import reproduce_task_oriented
+
+    tables = reproduce_task_oriented(Path(args.out), eval_seeds=args.eval_seeds, episodes=args.episodes,
+                                     weighted_seeds=args.weighted_seeds, weighted_episodes=args.weighted_episodes,
+                                     compression_samples=args.compression_samples, seeds=args.seeds,
+                                     mappo_steps=args.mappo_steps, mappo_hyperparameters=_parse_set(args.hp),
+                                     progress=not args.no_progress)
+    return _print_tables(tables)
+
+
 def cmd_throughput(args: argparse.Namespace) -> int:
     from semcom_envs import throughput
 
@@ -209,6 +220,14 @@ def cmd_train_auction(args: argparse.Namespace) -> int:
                   f"{meta['config']['test_profiles']} profiles ({meta['test_revenue'] / ref['myerson']:.2%} of Myerson's "
                   f"{ref['myerson']:.5f}; second price {ref['second_price']:.5f}); saved {path}")
     return 0
+
+
+def _add_mappo_arguments(p: argparse.ArgumentParser, steps: int, base: str, seeds_help: str = "", steps_unit: str = "") -> None:
+    """The MAPPO training options shared by the reproduction commands."""
+    p.add_argument("--seeds", type=int, default=3, help=f"MAPPO training seeds 0 .. seeds-1{seeds_help}")
+    p.add_argument("--mappo-steps", type=int, default=steps, help=f"environment steps{steps_unit} per MAPPO run")
+    p.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE",
+                   help=f"MAPPO hyperparameter on top of {base} (repeatable)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -281,6 +300,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_reproduce_offloading)
 
+    p = sub.add_parser("reproduce-task-oriented",
+                       help="the task-oriented source: success vs o, B_max, P_max, U (CRRA, FCR, FRA, MSR, equal), "
+                            "CRRAUS's weighted success and MAPPO")
+    p.add_argument("--out", default="results/reproduce-task-oriented")
+    p.add_argument("--eval-seeds", type=int, nargs="+", default=[1000, 1001, 1002])
+    p.add_argument("--episodes", type=int, default=16, help="one-slot episodes (fresh user draws) per evaluation seed")
+    p.add_argument("--weighted-seeds", type=int, default=3, help="the first evaluation seeds used for the crraus experiment")
+    p.add_argument("--weighted-episodes", type=int, default=8, help="episodes per seed of the crraus experiment (slow solver)")
+    p.add_argument("--compression-samples", type=int, default=2000, help="user sets per seed of the compression sweep")
+    _add_mappo_arguments(p, 200_000, "the experiment's", seeds_help=" (0: no MAPPO)")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_reproduce_task_oriented)
+
     p = sub.add_parser("reproduce-iot-auction",
                        help="the IoT-auction source's revenue vs N (second price, Myerson, MyersonNet) and MAPPO bidders' bids")
     p.add_argument("--out", default="results/reproduce-iot-auction")
@@ -299,20 +331,14 @@ def build_parser() -> argparse.ArgumentParser:
                    choices=("second_price", "first_price", "myerson", "neural"), help="mechanisms MAPPO bidders learn under")
     p.add_argument("--bidder-devices", type=int, default=3, help="N of the learned-bidder experiment")
     p.add_argument("--bidder-valuation", default="uniform", choices=("semantic", "uniform", "exponential"))
-    p.add_argument("--seeds", type=int, default=3, help="MAPPO training seeds 0 .. seeds-1")
-    p.add_argument("--mappo-steps", type=int, default=100_000, help="environment steps per MAPPO run")
-    p.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE",
-                   help="MAPPO hyperparameter on top of the bidder settings (repeatable)")
+    _add_mappo_arguments(p, 100_000, "the bidder settings")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_reproduce_iot_auction)
 
     p = sub.add_parser("reproduce-cdrl",
                        help="the collaborative-DRL source selection: final return of the baselines and MAPPO at equal bandwidth")
     p.add_argument("--out", default="results/reproduce-cdrl")
-    p.add_argument("--seeds", type=int, default=3, help="MAPPO training seeds 0 .. seeds-1")
-    p.add_argument("--mappo-steps", type=int, default=100_000, help="environment steps (rounds) per MAPPO run")
-    p.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE",
-                   help="MAPPO hyperparameter on top of the CDRL settings (repeatable)")
+    _add_mappo_arguments(p, 100_000, "the CDRL settings", steps_unit=" (rounds)")
     p.add_argument("--eval-seeds", type=int, nargs="+", default=[1000, 1001, 1002, 1003, 1004])
     p.add_argument("--episodes", type=int, default=16, help="evaluation episodes per evaluation seed")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="env config field (repeatable)")
