@@ -126,29 +126,52 @@ class Myerson:
     """
 
     def __init__(self, distributions: Sequence[ValueDistribution]) -> None:
-        self.tables = [d.ironed_virtual_values() for d in distributions]
+        tables = [d.ironed_virtual_values() for d in distributions]
+        # All bidders' tables in one flat, strictly ordered array, so that every bidder is served by one
+        # np.interp / np.searchsorted call (no loop over bidders): each table is padded to a common length
+        # by repeating its last point, then shifted by ``bidder * span`` so the tables do not overlap.
+        size = max(len(v) for v, _ in tables)
+        v = np.stack([np.pad(v, (0, size - len(v)), mode="edge") for v, _ in tables])
+        phi = np.stack([np.pad(p, (0, size - len(p)), mode="edge") for _, p in tables])
+        self.size = size
+        self.v_low, self.v_high = v[:, 0], v[:, -1]
+        self.v_span = float(v.max() - v.min()) + 1.0
+        self.phi_span = float(phi.max() - phi.min()) + 1.0
+        shift = np.arange(len(tables))[:, None]
+        self.v_flat, self.phi_flat = (v + shift * self.v_span).ravel(), (phi + shift * self.phi_span).ravel()
+        self.phi_raw = phi.ravel()
 
     def virtual_values(self, bids: np.ndarray) -> FloatArray:
-        """``(B, N)`` ironed virtual values of the bids."""
-        bids = np.asarray(bids, dtype=np.float64)
-        return np.stack([np.interp(bids[:, i], v, phi) for i, (v, phi) in enumerate(self.tables)], axis=1)
+        """``(B, N)`` ironed virtual values of the bids (clamped to each table's range, as ``np.interp``).
+
+        Interpolated from the unshifted table values, so a bid inside an ironed (flat) piece gets that
+        piece's value exactly: ties between bidders, and the threshold payment, depend on it.
+        """
+        bids = np.clip(np.asarray(bids, dtype=np.float64), self.v_low, self.v_high)
+        base = np.arange(bids.shape[1]) * self.size
+        shifted = bids + np.arange(bids.shape[1]) * self.v_span
+        k = base + np.clip(np.searchsorted(self.v_flat, shifted, side="right") - base, 1, self.size - 1)
+        left, right = self.v_flat[k - 1], self.v_flat[k]
+        width = right - left
+        frac = np.where(width > 0, np.clip((shifted - left) / np.where(width > 0, width, 1.0), 0.0, 1.0), 1.0)
+        lo, hi = self.phi_raw[k - 1], self.phi_raw[k]
+        return np.where(hi > lo, lo + frac * (hi - lo), hi)
 
     def threshold(self, bidder: NDArray[np.int64], level: FloatArray, strict: NDArray[np.bool_]) -> FloatArray:
         """Smallest bid of ``bidder`` whose ironed virtual value reaches ``level`` (exceeds it where ``strict``)."""
-        out = np.empty(len(bidder))
-        for i, (v, phi) in enumerate(self.tables):
-            mask = bidder == i
-            if mask.any():
-                lv = level[mask]
-                # First grid point with phi >= level (> level if strict), then back along the linear piece
-                # before it; inside a flat (ironed) piece this is its lower (upper if strict) end.
-                k = np.where(strict[mask], np.searchsorted(phi, lv, side="right"), np.searchsorted(phi, lv, side="left"))
-                k = np.clip(k, 1, len(phi) - 1)
-                lo, hi = phi[k - 1], phi[k]
-                rising = hi > lo
-                frac = np.where(rising, (lv - lo) / np.where(rising, hi - lo, 1.0), 0.0)
-                out[mask] = np.where(lv < phi[0], v[0], v[k - 1] + np.clip(frac, 0.0, 1.0) * (v[k] - v[k - 1]))
-        return out
+        base = bidder * self.size  # start of each copy's winner's table in the flat arrays
+        target = level + bidder * self.phi_span
+        # First grid point with phi >= level (> level if strict), then back along the linear piece before
+        # it; inside a flat (ironed) piece this is its lower (upper if strict) end.
+        k = np.where(strict, np.searchsorted(self.phi_flat, target, side="right"),
+                     np.searchsorted(self.phi_flat, target, side="left"))
+        k = base + np.clip(k - base, 1, self.size - 1)
+        lo, hi = self.phi_flat[k - 1], self.phi_flat[k]
+        rising = hi > lo
+        frac = np.where(rising, (target - lo) / np.where(rising, hi - lo, 1.0), 0.0)
+        v_shift = bidder * self.v_span
+        price = self.v_flat[k - 1] + np.clip(frac, 0.0, 1.0) * (self.v_flat[k] - self.v_flat[k - 1]) - v_shift
+        return np.where(target < self.phi_flat[base], self.v_flat[base] - v_shift, price)
 
     def __call__(self, bids: np.ndarray) -> Outcome:
         phi = self.virtual_values(bids)

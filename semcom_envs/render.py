@@ -6,6 +6,7 @@ Figures use matplotlib's Agg backend, so rendering never needs a display.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +32,17 @@ def _fmt(x: object) -> str:
     return f"{v:.4g}" if v == 0 or 1e-3 <= abs(v) < 1e5 else f"{v:.3e}"
 
 
+def _figure(figsize: tuple[float, float]) -> tuple["matplotlib.figure.Figure", "matplotlib.axes.Axes", Any]:  # noqa: F821
+    """A new figure and axes on the display-free Agg backend, and pyplot (for colour maps)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=figsize, dpi=80)
+    return fig, ax, plt
+
+
 def figure_to_rgb(fig: "matplotlib.figure.Figure") -> np.ndarray:  # noqa: F821
     """(H, W, 3) uint8 pixels of a matplotlib figure, which is then closed."""
     import matplotlib.pyplot as plt
@@ -48,13 +60,8 @@ def cell_map(sites: np.ndarray, users: np.ndarray, power: np.ndarray, k: np.ndar
     ``sites`` and ``users`` are (M, 2) coordinates in metres; ``power`` is in [0, 1] (fraction of
     p_max) and ``k`` in 1..k_max.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
     from matplotlib.patches import RegularPolygon
-
-    fig, ax = plt.subplots(figsize=(5, 5), dpi=80)
+    fig, ax, plt = _figure((5, 5))
     power_cmap, k_cmap = plt.get_cmap("Reds"), plt.get_cmap("viridis")
     for m, (x, y) in enumerate(sites):
         ax.add_patch(RegularPolygon((x, y), 6, radius=radius_m * 1.05, orientation=np.pi / 6,
@@ -78,12 +85,7 @@ def star_map(users: np.ndarray, linked: np.ndarray, level: np.ndarray, labels: S
     ``users`` is (N, 2) in metres; a user with ``linked`` True is joined to the base station (it
     offloads); ``level`` in [0, 1] colours each user (e.g. its GPU frequency within its range).
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 5), dpi=80)
+    fig, ax, plt = _figure((5, 5))
     cmap = plt.get_cmap("viridis")
     for i, (x, y) in enumerate(users):
         if linked[i]:
@@ -103,12 +105,7 @@ def star_map(users: np.ndarray, linked: np.ndarray, level: np.ndarray, labels: S
 def bid_chart(labels: Sequence[str], values: np.ndarray, bids: np.ndarray | None, winner: int, price: float,
               title: str) -> np.ndarray:
     """RGB picture of one auction: each bidder's value and bid as bars, the winner marked, the price as a line."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 3.5), dpi=80)
+    fig, ax, _ = _figure((5, 3.5))
     x = np.arange(len(labels))
     ax.bar(x - 0.2, values, width=0.4, label="value", color="tab:blue")
     if bids is not None:
@@ -124,12 +121,7 @@ def bid_chart(labels: Sequence[str], values: np.ndarray, bids: np.ndarray | None
 def grid_tasks(size: int, walls: np.ndarray, target_goals: np.ndarray, source_goals: np.ndarray, source_kind: np.ndarray,
                title: str) -> np.ndarray:
     """RGB picture of a gridworld episode: walls, the targets' goals (stars) and the sources' goals by kind."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=80)
+    fig, ax, _ = _figure((4.5, 4.5))
     ax.imshow(walls.reshape(size, size), cmap="Greys", vmin=0, vmax=1.5)
     for cell, label in ((g, f"T{k}") for k, g in enumerate(target_goals)):
         r, c = divmod(int(cell), size)
@@ -148,12 +140,7 @@ def grid_tasks(size: int, walls: np.ndarray, target_goals: np.ndarray, source_go
 
 def grouped_bars(labels: Sequence[str], series: Mapping[str, np.ndarray], title: str) -> np.ndarray:
     """RGB picture of per-agent quantities in [0, 1] as grouped bars (one group per agent)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.5, 3.5), dpi=80)
+    fig, ax, _ = _figure((5.5, 3.5))
     x = np.arange(len(labels))
     width = 0.8 / max(len(series), 1)
     for i, (name, values) in enumerate(series.items()):

@@ -7,6 +7,7 @@ decibels exist only at the configuration boundary (DESIGN.md, "Units").
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
@@ -105,3 +106,30 @@ def _off_diagonal(m: int, dtype: np.dtype) -> FloatArray:
 def shannon_rate(bandwidth_hz: float | ArrayLike, sinr: ArrayLike) -> FloatArray:
     """Shannon capacity ``W log2(1 + sinr)`` in bit/s."""
     return np.asarray(bandwidth_hz) * np.log2(1.0 + np.asarray(sinr))
+
+
+@dataclasses.dataclass(frozen=True)
+class DbFeature:
+    """A linear gain as a network input of order one: ``(clip(10 log10 g, low_db, high_db) + offset_db) / scale_db``.
+
+    Scenarios observe channel gains in dB; one object per scenario holds the clip range and the
+    affine scaling, and gives the exact observation bounds and the inverse (inside the clip range).
+    """
+
+    low_db: float
+    high_db: float
+    offset_db: float
+    scale_db: float
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """Smallest and largest feature value."""
+        return ((self.low_db + self.offset_db) / self.scale_db, (self.high_db + self.offset_db) / self.scale_db)
+
+    def encode(self, gain: ArrayLike) -> FloatArray:
+        """The feature of linear gains."""
+        return (np.clip(10.0 * np.log10(gain), self.low_db, self.high_db) + self.offset_db) / self.scale_db
+
+    def decode(self, feature: ArrayLike) -> FloatArray:
+        """Linear gains of features (exact inside the clip range, up to the features' rounding)."""
+        return 10.0 ** ((np.asarray(feature, dtype=np.float64) * self.scale_db - self.offset_db) / 10.0)

@@ -277,7 +277,7 @@ class CDRL(BatchedScenario):
         dist = lambda g: np.maximum(np.abs(grow - np.divmod(g, s)[0][..., None]), np.abs(gcol - np.divmod(g, s)[1][..., None]))  # noqa: E731
         free = ~walls[:, None, :]
         near_mask = free & (dist(goal_b) >= 1) & (dist(goal_b) <= 2)
-        far_mask = free & np.all(np.stack([dist(target_goal[:, i:i + 1]) >= 3 for i in range(k)]), axis=0)
+        far_mask = free & np.all(dist(target_goal) >= 3, axis=1)[:, None, :]  # at least 3 cells from every target
         far_mask = np.where(far_mask.any(axis=-1, keepdims=True), far_mask, free & (dist(goal_b) >= 1))
         pick_u = u[:, 2 * k + n:2 * k + 2 * n]
         source_goal = np.where(kind == 0, _pick(near_mask, pick_u), np.where(kind == 1, goal_b, _pick(far_mask, pick_u)))

@@ -86,8 +86,7 @@ from semcom_envs.config import ConfigError, check_accuracy_model, check_choice, 
 from semcom_envs.physics import radio, semantics
 
 MAX_DEVICES = 64
-GAIN_DB_RANGE = (-175.0, 25.0)
-GAIN_DB_OFFSET, GAIN_DB_SCALE = 75.0, 25.0
+GAIN_FEATURE = radio.DbFeature(low_db=-175.0, high_db=25.0, offset_db=75.0, scale_db=25.0)
 EXP_MAX_MEANS = 24.0 * math.log(2.0)
 """Largest exponential value in means: the streams' smallest uniform is 2^-24."""
 
@@ -197,7 +196,7 @@ class IoTAuction(BatchedScenario):
         self.bits_per_dim = c.words_per_sentence * c.bits_per_feature * c.sentences
         self._similarity = semantics.deepsc_kernel(c.accuracy_model, c.accuracy_interp)
         self._act_space = gymnasium.spaces.Box(-1.0, 1.0, (1,), dtype=np.float32)
-        gain_lo, gain_hi = ((g + GAIN_DB_OFFSET) / GAIN_DB_SCALE for g in GAIN_DB_RANGE)
+        gain_lo, gain_hi = GAIN_FEATURE.bounds
         self._obs_space = gymnasium.spaces.Box(
             np.array([0, gain_lo, 0, 0, 0], dtype=np.float32),
             np.array([c.value_max, gain_hi, 1, c.bid_max, 1], dtype=np.float32), dtype=np.float32)
@@ -328,14 +327,11 @@ class IoTAuction(BatchedScenario):
                 "winner_value": infos["winner_value"], "similarity": infos["similarity"], "bleu": infos["bleu"],
                 "bits_sent": infos["bits_sent"], "no_sale": (infos["winner"] < 0).astype(np.float64)}
 
-    def _gain_feature(self, gain: np.ndarray) -> np.ndarray:
-        return (np.clip(10.0 * np.log10(gain), *GAIN_DB_RANGE) + GAIN_DB_OFFSET) / GAIN_DB_SCALE
-
     def _observe(self, state: State) -> AgentArrays:
         c, n = self.config, self.num_agents
         obs = np.empty((state["t"].shape[0], n, 5), dtype=np.float32)
         obs[..., 0] = state["value"]
-        obs[..., 1] = self._gain_feature(state["gain"])
+        obs[..., 1] = GAIN_FEATURE.encode(state["gain"])
         obs[..., 2] = state["link_feature_dim"] / c.max_feature_dim
         obs[..., 3] = state["last_price"][:, None]
         obs[..., 4] = np.arange(n) == state["last_winner"][:, None]
@@ -344,7 +340,7 @@ class IoTAuction(BatchedScenario):
     def global_state(self, state: State) -> np.ndarray:
         n = self.num_agents
         last = (np.arange(n) == state["last_winner"][:, None]).astype(np.float64)
-        return np.concatenate([state["value"], self._gain_feature(state["gain"]),
+        return np.concatenate([state["value"], GAIN_FEATURE.encode(state["gain"]),
                                state["link_feature_dim"] / self.config.max_feature_dim,
                                state["last_price"][:, None], last], axis=1).astype(np.float32)
 

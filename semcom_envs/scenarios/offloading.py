@@ -120,8 +120,7 @@ from semcom_envs.config import (
 from semcom_envs.physics import energy, radio, semantics
 
 MAX_DEVICES = 16
-GAIN_DB_RANGE = (-240.0, 0.0)
-GAIN_DB_OFFSET, GAIN_DB_SCALE = 120.0, 30.0
+GAIN_FEATURE = radio.DbFeature(low_db=-240.0, high_db=0.0, offset_db=120.0, scale_db=30.0)
 OBS_LAST_CLIP = 10.0
 ACTION_LABELS = ("offload x", "frequency", "power")
 
@@ -258,7 +257,7 @@ class Offloading(BatchedScenario):
         else:
             self._act_space = gymnasium.spaces.Box(-1.0, 1.0, (3,), dtype=np.float32)
             self._box_low, self._box_high = -np.ones(3), np.ones(3)
-        gain_lo, gain_hi = ((g + GAIN_DB_OFFSET) / GAIN_DB_SCALE for g in GAIN_DB_RANGE)
+        gain_lo, gain_hi = GAIN_FEATURE.bounds
         obs_low = np.array([0, 0, gain_lo, 0, 0, 0], dtype=np.float32)
         obs_high = np.array([1, 1, gain_hi, OBS_LAST_CLIP, OBS_LAST_CLIP, 1], dtype=np.float32)
         self._obs_space = gymnasium.spaces.Box(obs_low, obs_high, dtype=np.float32)
@@ -415,17 +414,13 @@ class Offloading(BatchedScenario):
             "accuracy_violation": infos["accuracy_violation"].mean(axis=1),
         }
 
-    def _gain_feature(self, gain: np.ndarray) -> np.ndarray:
-        """``(clip(g_dB, -240, 0) + 120) / 30``, in [-4, 4]."""
-        return (np.clip(10.0 * np.log10(gain), *GAIN_DB_RANGE) + GAIN_DB_OFFSET) / GAIN_DB_SCALE
-
     def _observe(self, state: State) -> AgentArrays:
         """Each device's local observation (§4)."""
         c, n = self.config, self.num_agents
         obs = np.empty((state["t"].shape[0], n, 6), dtype=np.float32)
         obs[..., 0] = state["n_sent"] / c.sentences_range[1]
         obs[..., 1] = state["length"] / c.words_range[1]
-        obs[..., 2] = self._gain_feature(state["gain"])
+        obs[..., 2] = GAIN_FEATURE.encode(state["gain"])
         obs[..., 3] = np.minimum(state["last_energy_ratio"], OBS_LAST_CLIP)
         obs[..., 4] = np.minimum(state["last_latency_s"] / c.deadline_s, OBS_LAST_CLIP)
         obs[..., 5] = (state["last_offloaders"] / n)[:, None]
@@ -434,7 +429,7 @@ class Offloading(BatchedScenario):
     # ----------------------------------------------------------- global view
     def global_state(self, state: State) -> np.ndarray:
         c = self.config
-        parts = [self._gain_feature(state["gain"]), state["n_sent"] / c.sentences_range[1],
+        parts = [GAIN_FEATURE.encode(state["gain"]), state["n_sent"] / c.sentences_range[1],
                  state["length"] / c.words_range[1], *np.moveaxis(state["last_action"], 1, 0)]
         return np.concatenate(parts, axis=1).astype(np.float32)
 
@@ -445,12 +440,7 @@ class Offloading(BatchedScenario):
         c, n = self.config, self.num_agents
         obs = np.stack([np.asarray(observations[a], dtype=np.float64) for a in self.agents], axis=1)
         return {"n_sent": np.rint(obs[..., 0] * c.sentences_range[1]), "length": np.rint(obs[..., 1] * c.words_range[1]),
-                "gain": self._gain_from_feature(obs[..., 2]), "last_offloaders": np.rint(obs[..., 5] * n)}
-
-    @staticmethod
-    def _gain_from_feature(feature: np.ndarray) -> np.ndarray:
-        """Inverse of :meth:`_gain_feature` (inside the clip range)."""
-        return 10.0 ** ((feature * GAIN_DB_SCALE - GAIN_DB_OFFSET) / 10.0)
+                "gain": GAIN_FEATURE.decode(obs[..., 2]), "last_offloaders": np.rint(obs[..., 5] * n)}
 
     def decode_global_state(self, global_state: np.ndarray) -> dict[str, np.ndarray]:
         """(B, N) ``gain`` (linear), ``n_sent`` and ``length`` (integers as float64) of a global state.
@@ -459,7 +449,7 @@ class Offloading(BatchedScenario):
         """
         c, n = self.config, self.num_agents
         gs = np.asarray(global_state, dtype=np.float64)
-        return {"gain": self._gain_from_feature(gs[:, :n]), "n_sent": np.rint(gs[:, n:2 * n] * c.sentences_range[1]),
+        return {"gain": GAIN_FEATURE.decode(gs[:, :n]), "n_sent": np.rint(gs[:, n:2 * n] * c.sentences_range[1]),
                 "length": np.rint(gs[:, 2 * n:3 * n] * c.words_range[1])}
 
     def render_rgb(self, state: State, infos: Mapping[str, np.ndarray] | None, index: int) -> np.ndarray:

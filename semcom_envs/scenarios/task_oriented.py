@@ -100,7 +100,7 @@ from semcom_envs.physics import radio, semantics
 MAX_USERS = 64
 O_MAX = 0.99
 SERVICE_LEVELS = np.array([0.2, 0.4, 0.6, 0.8])
-GAIN_DB_OFFSET, GAIN_DB_SCALE, GAIN_DB_RANGE = 120.0, 40.0, (-280.0, 40.0)
+GAIN_FEATURE = radio.DbFeature(low_db=-280.0, high_db=40.0, offset_db=120.0, scale_db=40.0)
 DISCRETE_O_LEVELS, DISCRETE_SHARE_LEVELS = 20, 5
 _LOG_X_MAX = 700.0
 """exp() of larger values overflows: the delivery probability there is 0 anyway."""
@@ -198,7 +198,7 @@ class TaskOriented(BatchedScenario):
         else:
             self.action_nvec = np.array([DISCRETE_O_LEVELS, DISCRETE_SHARE_LEVELS, DISCRETE_SHARE_LEVELS], dtype=np.int64)
             self._act_space = gymnasium.spaces.MultiDiscrete(self.action_nvec)
-        g_lo, g_hi = ((g + GAIN_DB_OFFSET) / GAIN_DB_SCALE for g in GAIN_DB_RANGE)
+        g_lo, g_hi = GAIN_FEATURE.bounds
         self._obs_space = gymnasium.spaces.Box(np.array([g_lo, 0, 0, 0, 0, 0, 0], dtype=np.float32),
                                                np.array([g_hi, 1, 1, 1e4, 1e4, 1e6, 1], dtype=np.float32), dtype=np.float32)
         self.state_space = gymnasium.spaces.Box(np.concatenate([np.full(u, g_lo), np.zeros(u)]).astype(np.float32),
@@ -346,13 +346,10 @@ class TaskOriented(BatchedScenario):
                 "selected": sel.mean(axis=1)}
 
     # ------------------------------------------------------------ observation
-    def _gain_feature(self, delta2: np.ndarray) -> np.ndarray:
-        return (np.clip(10.0 * np.log10(delta2), *GAIN_DB_RANGE) + GAIN_DB_OFFSET) / GAIN_DB_SCALE
-
     def _observe(self, state: State) -> AgentArrays:
         c, u = self.config, self.num_agents
         obs = np.empty((state["t"].shape[0], u, 7), dtype=np.float32)
-        obs[..., 0] = self._gain_feature(state["delta2"])
+        obs[..., 0] = GAIN_FEATURE.encode(state["delta2"])
         obs[..., 1] = state["weight"]
         obs[..., 2] = u / MAX_USERS
         obs[..., 3] = c.bandwidth_max_hz / 30e6
@@ -376,10 +373,10 @@ class TaskOriented(BatchedScenario):
         }, title)
 
     def global_state(self, state: State) -> np.ndarray:
-        return np.concatenate([self._gain_feature(state["delta2"]), state["weight"]], axis=1).astype(np.float32)
+        return np.concatenate([GAIN_FEATURE.encode(state["delta2"]), state["weight"]], axis=1).astype(np.float32)
 
     def decode_global_state(self, global_state: np.ndarray) -> dict[str, np.ndarray]:
         """``delta2`` (linear large-scale gains, float32 rounding) and ``weight`` of a ``(B, 2U)`` global state."""
         gs = np.asarray(global_state, dtype=np.float64)
         u = self.num_agents
-        return {"delta2": 10.0 ** ((gs[:, :u] * GAIN_DB_SCALE - GAIN_DB_OFFSET) / 10.0), "weight": gs[:, u:]}
+        return {"delta2": GAIN_FEATURE.decode(gs[:, :u]), "weight": gs[:, u:]}
