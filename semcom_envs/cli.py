@@ -1,4 +1,5 @@
-"""The ``semcom`` command: list scenarios, train agents, evaluate policies, reproduce figures, measure throughput."""
+"""The ``semcom`` command: list scenarios, train agents, evaluate policies, reproduce figures, measure throughput,
+run the benchmark leaderboard."""
 
 from __future__ import annotations
 
@@ -367,6 +368,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="checkpoint path (.npz)")
     p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     p.set_defaults(func=cmd_train_auction)
+
+    from semcom_envs.leaderboard.cli import add_parser as add_leaderboard_parser
+
+    add_leaderboard_parser(sub)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Benchmark leaderboard: protocol, store, statistics, reports."""

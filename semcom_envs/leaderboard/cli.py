@@ -1,0 +1,125 @@
+"""``semcom leaderboard run|show|export|html|protocol``: the benchmark from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+DEFAULT_STORE = "results/leaderboard/leaderboard.db"
+
+
+def _protocol_and_rows(args: argparse.Namespace) -> tuple[dict, list[dict]]:
+    from semcom_envs.leaderboard.protocol import load_protocol
+    from semcom_envs.leaderboard.store import Store
+
+    store = Store(args.store)
+    protocol = load_protocol(args.protocol)
+    rows = store.rows(protocol.name, protocol.version)
+    if not rows:
+        stored = ", ".join(f"{n} v{v}" for n, v in store.protocols()) or "none"
+        raise ValueError(f"{args.store} holds no results of protocol {protocol.name} v{protocol.version} "
+                         f"(stored: {stored}); run `semcom leaderboard run --protocol {args.protocol}` first")
+    return protocol.to_dict(), rows
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from semcom_envs.leaderboard.protocol import load_protocol
+    from semcom_envs.leaderboard.run import run
+    from semcom_envs.leaderboard.store import Store
+
+    protocol = load_protocol(args.protocol)
+    store = Store(args.store)
+    work_dir = args.work_dir or str(Path(args.store).parent / "runs")
+    start = time.perf_counter()
+    summary = run(protocol, store, work_dir, env_ids=args.env or None, policies=args.policy or None, backend=args.backend,
+                  workers=args.workers, address=args.address, progress=not args.no_progress)
+    print(f"protocol {protocol.name} v{protocol.version}: {summary.stored} results stored, {summary.already_stored} already "
+          f"stored, of {summary.total}; {time.perf_counter() - start:.1f} s wall-clock; store {args.store}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from semcom_envs.leaderboard import report
+
+    protocol, rows = _protocol_and_rows(args)
+    page = report.report(rows, protocol, figures=False)
+    print(f"# {page['title']}\n\n{page['subtitle']}\n")
+    for section in page["sections"]:
+        print(report.markdown(section) + "\n")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from semcom_envs.leaderboard import report
+
+    protocol, rows = _protocol_and_rows(args)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if args.format == "csv":
+        report.write_csv(rows, out)
+    elif args.format == "marl-eval":
+        out.write_text(json.dumps(report.marl_eval(rows)))
+    else:
+        page = report.report(rows, protocol, figures=False)
+        out.write_text("\n\n".join([page["subtitle"], *(report.markdown(s) for s in page["sections"])]) + "\n")
+    print(f"wrote {out} ({len(rows)} runs)")
+    return 0
+
+
+def cmd_html(args: argparse.Namespace) -> int:
+    from semcom_envs.leaderboard import report
+    from semcom_envs.leaderboard.html import write_page
+
+    protocol, rows = _protocol_and_rows(args)
+    path = write_page(report.report(rows, protocol), args.out)
+    print(f"wrote {path} ({len(rows)} runs); open it in a browser")
+    return 0
+
+
+def cmd_protocol(args: argparse.Namespace) -> int:
+    from semcom_envs.leaderboard.protocol import load_protocol
+
+    print(json.dumps(load_protocol(args.protocol).to_dict(), indent=1))
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``semcom leaderboard ...`` on the top-level subparsers."""
+    lb = sub.add_parser("leaderboard", help="the benchmark: run a protocol, show tables, export, write the HTML page")
+    cmds = lb.add_subparsers(dest="leaderboard_command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--protocol", default="default", help="a shipped protocol (default, demo) or a protocol JSON file")
+        p.add_argument("--store", default=DEFAULT_STORE, help="SQLite result store (created if missing)")
+
+    p = cmds.add_parser("run", help="run every job of the protocol the store lacks (resumable: rerun after an interruption)")
+    common(p)
+    p.add_argument("--work-dir", help="training checkpoints (default: runs/ beside the store)")
+    p.add_argument("--env", action="append", default=[], help="only this scenario (repeatable)")
+    p.add_argument("--policy", action="append", default=[], help="only this policy (repeatable)")
+    p.add_argument("--backend", default="local", choices=("local", "ray"), help="local processes or a Ray cluster")
+    p.add_argument("--workers", type=int, default=1, help="parallel jobs (local processes, or the CPUs of a local Ray instance)")
+    p.add_argument("--address", help="Ray cluster address (auto, host:port, ray://host:port); default: a local instance")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_run)
+
+    p = cmds.add_parser("show", help="Markdown tables of the stored results, one per scenario")
+    common(p)
+    p.set_defaults(func=cmd_show)
+
+    p = cmds.add_parser("export", help="CSV (one line per run), marl-eval JSON (raw per-episode values) or Markdown")
+    common(p)
+    p.add_argument("--format", required=True, choices=("csv", "marl-eval", "markdown"))
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_export)
+
+    p = cmds.add_parser("html", help="a self-contained sortable HTML page with the tables and figures")
+    common(p)
+    p.add_argument("--out", default="results/leaderboard/leaderboard.html")
+    p.set_defaults(func=cmd_html)
+
+    p = cmds.add_parser("protocol", help="print a protocol as JSON (edit it and pass the file as --protocol)")
+    p.add_argument("--protocol", default="default")
+    p.set_defaults(func=cmd_protocol)

@@ -1,0 +1,241 @@
+"""The benchmark protocol: which policies run on which scenario configuration, for how long, how they are scored.
+
+A :class:`Protocol` is named and versioned; its results are stored under ``(name, version)`` so a
+changed protocol never mixes with results of an earlier one (bump ``version`` whenever a number in
+it changes). Per scenario a :class:`Benchmark` fixes the environment config, the training budget of
+every learning agent (env steps per run), its hyperparameters and the evaluation episodes.
+
+Runs and seeds. Every policy runs once per protocol seed ``s``:
+
+- a baseline is evaluated directly (``policy.reset`` receives the evaluation seed, so a stochastic
+  baseline such as ``random`` draws differently per run);
+- a learning agent is trained with seed ``s`` for its budget, and the **last checkpoint** is
+  evaluated with **deterministic actions** (greedy Q-values; the MAPPO mode).
+
+Run ``s`` of every policy is evaluated on the same fixed episodes, those of evaluation seed
+``eval_seed_base + s`` (:func:`semcom_envs.evaluation.evaluate`: ``episodes`` episodes, episode ``i``
+reset with seed ``(eval_seed_base + s) * 2**32 + i``). No training run ever resets an environment with
+those seeds, and every policy meets the same users, channels and requests in run ``s`` (common random
+numbers), which makes per-run normalisation and paired comparison meaningful.
+
+The score of a run is the mean of the scenario's primary metric (:attr:`BatchedScenario.primary_metric`,
+direction :attr:`BatchedScenario.higher_is_better`) over those episodes and their slots.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from semcom_envs.config import ConfigError, check_int
+
+AGENT_KIND, BASELINE_KIND = "agent", "baseline"
+
+
+@dataclasses.dataclass(frozen=True)
+class Benchmark:
+    """One scenario's part of a protocol."""
+
+    env_id: str
+    env_kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """Environment config (the scenario's config fields, as ``gym.make`` keywords)."""
+    train_steps: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    """Training budget per learning agent, in env steps per run; agents not listed are not run."""
+    hyperparameters: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
+    """Per-agent hyperparameter overrides (``semcom train --hp``)."""
+    episodes: int = 16
+    """Evaluation episodes per run."""
+    baselines: tuple[str, ...] | None = None
+    """Baselines to evaluate; ``None``: every baseline registered for the scenario."""
+
+    def __post_init__(self) -> None:
+        from semcom_envs.scenarios import SCENARIOS
+
+        if self.env_id not in SCENARIOS:
+            raise ConfigError(f"benchmark env_id {self.env_id!r} is not a scenario: known ids are {', '.join(SCENARIOS)}")
+        check_int("episodes", self.episodes, low=1)
+        for agent, steps in self.train_steps.items():
+            check_int(f"train_steps[{agent!r}]", steps, low=1)
+        unknown = set(self.hyperparameters) - set(self.train_steps)
+        if unknown:
+            raise ConfigError(f"{self.env_id}: hyperparameters given for agents without a training budget: {sorted(unknown)}")
+        if self.baselines is not None:
+            object.__setattr__(self, "baselines", tuple(self.baselines))
+
+    def policies(self) -> dict[str, str]:
+        """Every policy this benchmark runs, mapped to its kind (baseline or agent), baselines first."""
+        from baselines import policies_for
+
+        names = policies_for(self.env_id) if self.baselines is None else self.baselines
+        return {**{name: BASELINE_KIND for name in names}, **{agent: AGENT_KIND for agent in self.train_steps}}
+
+    def check(self) -> None:
+        """Raise unless the scenario accepts the config and every listed policy acts in it."""
+        from agents import AGENTS
+        from baselines import policies_for
+        from semcom_envs.registration import make_scenario
+
+        scenario = make_scenario(self.env_id, **dict(self.env_kwargs))
+        known = policies_for(self.env_id)
+        for name in self.baselines or ():
+            if name not in known:
+                raise ConfigError(f"{self.env_id}: baseline {name!r} is not registered for it; registered: {', '.join(known)}")
+        for agent in self.train_steps:
+            if agent not in AGENTS:
+                raise ConfigError(f"{self.env_id}: unknown agent {agent!r}; known agents: {', '.join(AGENTS)}")
+            if not supports_agent(agent, scenario):
+                raise ConfigError(f"{self.env_id}: agent {agent!r} does not support this scenario's action spaces")
+
+
+def supports_agent(agent: str, scenario: Any) -> bool:
+    """Whether the learning agent ``agent`` can act in ``scenario`` (its action spaces)."""
+    from agents.mappo import supports_mappo
+    from agents.qlearning import supports_q_learning
+
+    return supports_mappo(scenario) if agent == "mappo" else supports_q_learning(scenario)
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """One (scenario, policy, seed) unit of work: everything a worker needs, picklable for Ray."""
+
+    protocol: str
+    version: int
+    benchmark: Benchmark
+    policy: str
+    kind: str
+    seed: int
+    eval_seed: int
+    work_dir: str
+    """Folder of the training runs' checkpoints (agents); a rerun resumes from them."""
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return self.benchmark.env_id, self.policy, self.seed
+
+
+@dataclasses.dataclass(frozen=True)
+class Protocol:
+    """A named, versioned benchmark: its seeds and one :class:`Benchmark` per scenario."""
+
+    name: str
+    version: int
+    seeds: tuple[int, ...]
+    benchmarks: tuple[Benchmark, ...]
+    eval_seed_base: int = 10_000
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        check_int("version", self.version, low=1)
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise ConfigError(f"seeds must be a non-empty list of distinct integers, got {list(self.seeds)}")
+        for s in self.seeds:
+            check_int("seeds", s, low=0, high=self.eval_seed_base - 1)
+        ids = [b.env_id for b in self.benchmarks]
+        if len(set(ids)) != len(ids):
+            raise ConfigError(f"protocol {self.name!r} lists a scenario twice: {ids}")
+        object.__setattr__(self, "seeds", tuple(self.seeds))
+        object.__setattr__(self, "benchmarks", tuple(self.benchmarks))
+
+    def benchmark(self, env_id: str) -> Benchmark:
+        for b in self.benchmarks:
+            if b.env_id == env_id:
+                return b
+        raise ConfigError(f"protocol {self.name!r} has no benchmark for {env_id!r}: it covers {', '.join(self.env_ids)}")
+
+    @property
+    def env_ids(self) -> tuple[str, ...]:
+        return tuple(b.env_id for b in self.benchmarks)
+
+    def jobs(self, work_dir: str | Path, env_ids: Iterable[str] | None = None,
+             policies: Iterable[str] | None = None) -> list[Job]:
+        """Every job of the protocol (optionally only some scenarios or policies), agents first (longest)."""
+        selected = self.env_ids if env_ids is None else tuple(env_ids)
+        for env_id in selected:
+            self.benchmark(env_id)
+        wanted = None if policies is None else set(policies)
+        jobs = [Job(self.name, self.version, b, name, kind, s, self.eval_seed_base + s, str(work_dir))
+                for b in self.benchmarks if b.env_id in selected
+                for name, kind in b.policies().items() if wanted is None or name in wanted
+                for s in self.seeds]
+        if wanted is not None and not jobs:
+            raise ConfigError(f"no policy of {sorted(wanted)} runs in protocol {self.name!r} on {', '.join(selected)}")
+        return sorted(jobs, key=lambda j: j.kind != AGENT_KIND)
+
+    def check(self) -> None:
+        """Raise unless every benchmark's config and policies are valid."""
+        for b in self.benchmarks:
+            b.check()
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Protocol:
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - fields
+        if unknown:
+            raise ConfigError(f"unknown protocol fields {sorted(unknown)}; accepted: {sorted(fields)}")
+        benchmarks = tuple(Benchmark(**{**b, "baselines": None if b.get("baselines") is None else tuple(b["baselines"])})
+                           for b in data.get("benchmarks", ()))
+        return cls(**{**data, "seeds": tuple(data.get("seeds", ())), "benchmarks": benchmarks})
+
+
+MULTICELL, OFFLOADING, IOT_AUCTION, CDRL, TASK_ORIENTED = (
+    "SemCom-MultiCell-v0", "SemCom-Offloading-v0", "SemCom-IoTAuction-v0", "SemCom-CDRL-v0", "SemCom-TaskOriented-v0")
+
+_DRQN_BUDGET = {"train_frequency": 4, "epsilon_decay": 4e-4, "bf16_matmul": True}
+"""DRQN on the CPU budget of the multi-cell reproduction (docs/reproduce-multicell.md)."""
+_ONE_SHOT = {"gamma": 0.0, "box_distribution": "beta"}
+"""MAPPO for scenarios whose slots are independent one-shot games (the auction's bids, TaskOriented's
+allocations): no discount, Beta head on the bounded Box, as in their reproductions."""
+
+DEFAULT = Protocol(
+    name="default",
+    version=1,
+    seeds=(0, 1, 2, 3, 4),
+    description="Every scenario at its default config; agents trained on a 2-core CPU budget, 5 seeds; "
+                "16 evaluation episodes per run.",
+    benchmarks=(
+        Benchmark(MULTICELL, {}, {"dqn": 50_000, "drqn": 20_000, "mappo": 300_000}, {"drqn": _DRQN_BUDGET}),
+        Benchmark(OFFLOADING, {}, {"dqn": 50_000, "drqn": 20_000, "mappo": 300_000}, {"drqn": _DRQN_BUDGET}),
+        Benchmark(IOT_AUCTION, {}, {"mappo": 300_000}, {"mappo": _ONE_SHOT}),
+        Benchmark(CDRL, {}, {"dqn": 2_000, "drqn": 2_000, "mappo": 100_000},
+                  {"drqn": _DRQN_BUDGET, "mappo": {"num_envs": 16, "rollout_length": 20}}),
+        Benchmark(TASK_ORIENTED, {}, {"mappo": 300_000},
+                  {"mappo": {**_ONE_SHOT, "num_envs": 16, "rollout_length": 16}}),
+    ),
+)
+"""The leaderboard's protocol (README "Results")."""
+
+DEMO = Protocol(
+    name="demo",
+    version=1,
+    seeds=(0, 1, 2),
+    description="Baselines only, small configs, 3 seeds x 8 episodes: the quick leaderboard of `make demo`.",
+    benchmarks=(
+        Benchmark(MULTICELL, {"num_cells": 3}, episodes=8),
+        Benchmark(OFFLOADING, {"access": "shared"}, episodes=8),
+        Benchmark(IOT_AUCTION, {}, episodes=8),
+        Benchmark(CDRL, {}, episodes=8),
+        Benchmark(TASK_ORIENTED, {"max_steps": 3}, episodes=8),
+    ),
+)
+"""Baselines only, seconds per scenario."""
+
+PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (DEFAULT, DEMO)}
+
+
+def load_protocol(name_or_path: str) -> Protocol:
+    """A shipped protocol by name, or one from a JSON file (the layout of :meth:`Protocol.to_dict`)."""
+    if name_or_path in PROTOCOLS:
+        return PROTOCOLS[name_or_path]
+    path = Path(name_or_path)
+    if path.suffix == ".json" and path.is_file():
+        return Protocol.from_dict(json.loads(path.read_text()))
+    raise ConfigError(f"protocol {name_or_path!r} is neither a shipped protocol ({', '.join(PROTOCOLS)}) "
+                      "nor an existing .json file")
+

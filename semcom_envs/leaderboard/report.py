@@ -1,0 +1,226 @@
+"""Leaderboard reports from stored rows: the tables (Markdown, and the HTML page's data), the figures,
+and the CSV and marl-eval exports.
+
+One table per scenario, best policy first; each column of the tables is defined once here and shared
+by the Markdown and the HTML page, so both always show the same numbers.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from semcom_envs.leaderboard.stats import Interval, PolicyResult, ScenarioResult, aggregate, iqm_curve, summarise
+
+EVALUATED = ("Evaluated policy: baselines as registered; learning agents at their last checkpoint (the end of the "
+             "training budget) with deterministic actions (greedy Q-values, the MAPPO mode). Run s of every policy "
+             "is evaluated on the same fixed episodes (evaluation seed eval_seed_base + s); agents are trained with seed s.")
+STATISTICS = ("Statistics: IQM over runs with 95% percentile stratified-bootstrap intervals (2,000 resamples; "
+              "scipy.stats.bootstrap); normalised score per run between random (0) and the best full-information "
+              "baseline (1) on the same episodes; P(improvement) = P(a run beats a run of the best classical "
+              "baseline) + ties/2, with its bootstrap interval. 'global' marks policies that read the global state. "
+              "ms / decision: one policy call for all of a run's episodes at once (the batch is the episode count).")
+
+
+def _cell(text: str, value: float | None = None) -> dict[str, Any]:
+    return {"text": text, "value": None if value is None or not math.isfinite(value) else float(value)}
+
+
+def _interval_cell(interval: Interval) -> dict[str, Any]:
+    return _cell(interval.text(), interval.point)
+
+
+def columns(scenario: ScenarioResult) -> list[dict[str, Any]]:
+    """The table columns of a scenario: key, label, numeric."""
+    direction = "↑" if scenario.higher_is_better else "↓"
+    cols = [("policy", "policy", False), ("kind", "type", False), ("information", "information", False),
+            ("train_steps", "train steps", True), ("runs", "runs", True),
+            ("score", f"{scenario.primary_metric} {direction} IQM [95% CI]", True)]
+    if scenario.reference:
+        cols.append(("normalised", f"normalised (random 0, {scenario.reference} 1) IQM [95% CI]", True))
+    if scenario.best_classical:
+        cols.append(("improvement", f"P(better than {scenario.best_classical}) [95% CI]", True))
+    cols += [("ms_per_decision", "ms / decision", True), ("wall_clock_s", "wall-clock s / run", True)]
+    return [{"key": k, "label": label, "numeric": numeric} for k, label, numeric in cols]
+
+
+def _row(p: PolicyResult) -> dict[str, dict[str, Any]]:
+    return {
+        "policy": _cell(p.policy), "kind": _cell(p.kind), "information": _cell("global" if p.uses_global_state else "local"),
+        "train_steps": _cell(f"{p.train_steps:,}" if p.train_steps else "—", p.train_steps or None),
+        "runs": _cell(str(len(p.seeds)), len(p.seeds)), "score": _interval_cell(p.score),
+        "normalised": _interval_cell(p.normalised), "improvement": _interval_cell(p.improvement),
+        "ms_per_decision": _cell(f"{p.ms_per_decision:.3g}", p.ms_per_decision),
+        "wall_clock_s": _cell(f"{p.wall_clock_s:.3g}", p.wall_clock_s),
+    }
+
+
+def aggregate_section(scenarios: Sequence[ScenarioResult]) -> dict[str, Any] | None:
+    """Normalised-score IQM across scenarios (stratified by scenario) for policies run on all of them."""
+    agg = aggregate(scenarios)
+    if len(agg) < 2 or sum(s.reference is not None for s in scenarios) < 2:
+        return None
+    names = [s.env_id for s in scenarios if s.reference]
+    return {
+        "id": "aggregate", "title": "All scenarios with a reference",
+        "description": f"normalised score IQM over every run of {', '.join(names)}, stratified by scenario, for the "
+                       "policies run on all of them",
+        "columns": [{"key": "policy", "label": "policy", "numeric": False},
+                    {"key": "scenarios", "label": "scenarios", "numeric": True},
+                    {"key": "normalised", "label": "normalised IQM [95% CI]", "numeric": True}],
+        "rows": [{"policy": _cell(p), "scenarios": _cell(str(n), n), "normalised": _interval_cell(i)} for p, (i, n) in agg.items()],
+        "figures": [],
+    }
+
+
+def sections(scenarios: Sequence[ScenarioResult], curves: Mapping[str, Mapping[str, np.ndarray]] | None = None
+             ) -> list[dict[str, Any]]:
+    """The report sections (the HTML page's layout): one per scenario, then the aggregate, if any; with
+    ``curves`` (:func:`learning_curves`) the figures too."""
+    out = []
+    for s in scenarios:
+        cols = columns(s)
+        keys = [c["key"] for c in cols]
+        description = f"primary metric {s.primary_metric} ({'higher' if s.higher_is_better else 'lower'} is better)"
+        if s.reference:
+            description += f"; normalised: random = 0, {s.reference} (best full-information baseline) = 1"
+        else:
+            description += "; no full-information baseline, so no normalised score"
+        if s.best_classical:
+            description += f"; best classical baseline: {s.best_classical}"
+        out.append({"id": s.env_id, "title": s.env_id, "description": description, "columns": cols,
+                    "rows": [{k: v for k, v in _row(p).items() if k in keys} for p in s.policies],
+                    "figures": [] if curves is None else [interval_figure(s)] + (
+                        [curve_figure(s.env_id, curves[s.env_id])] if s.env_id in curves else [])})
+    agg = aggregate_section(scenarios)
+    return out + ([agg] if agg else [])
+
+
+def markdown(section: Mapping[str, Any]) -> str:
+    """A section's table in Markdown (cells as displayed)."""
+    cols = section["columns"]
+    lines = [f"### {section['title']}", "", section["description"], "",
+             "| " + " | ".join(c["label"] for c in cols) + " |", "|" + " --- |" * len(cols)]
+    lines += ["| " + " | ".join(row[c["key"]]["text"] for c in cols) + " |" for row in section["rows"]]
+    return "\n".join(lines)
+
+
+def report(rows: Sequence[Mapping[str, Any]], protocol: Mapping[str, Any], figures: bool = True) -> dict[str, Any]:
+    """The whole report of one protocol version's rows (the HTML page's input; see :mod:`.html`)."""
+    scenarios = summarise(rows)
+    commits = sorted({r["commit"] or "unknown" for r in rows})
+    hardware = sorted({f"{r['hardware']['cpu']} ({r['hardware']['cpus']} CPUs)" for r in rows})
+    total = sum(r["wall_clock_s"] for r in rows)
+    seeds = sorted({r["seed"] for r in rows})
+    return {
+        "title": "semcom-envs leaderboard",
+        "subtitle": f"protocol {protocol['name']} v{protocol['version']} · {len(rows)} runs · seeds {seeds} · "
+                    f"{total / 60:.1f} CPU-minutes of jobs · commit {', '.join(commits)} · {', '.join(hardware)}",
+        "notes": [protocol.get("description", ""), EVALUATED, STATISTICS],
+        "sections": sections(scenarios, learning_curves(rows) if figures else None),
+    }
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _figure(height: float) -> tuple[Any, Any]:
+    """A figure of the object-oriented API (no pyplot state, no display backend)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, height), layout="tight")
+    return fig, fig.subplots()
+
+
+def interval_figure(s: ScenarioResult) -> dict[str, str]:
+    """Every policy's IQM and 95% interval: normalised where the scenario has a reference."""
+    fig, ax = _figure(0.35 * len(s.policies) + 1.2)
+    normalise = s.reference is not None
+    for i, p in enumerate(reversed(s.policies)):
+        iv = p.normalised if normalise else p.score
+        color = "tab:orange" if p.kind == "agent" else ("tab:gray" if p.uses_global_state else "tab:blue")
+        if math.isfinite(iv.low):
+            ax.plot([iv.low, iv.high], [i, i], color=color, lw=6, alpha=0.6, solid_capstyle="butt")
+        ax.plot([iv.point], [i], "|", color="black", ms=12)
+    ax.set_yticks(range(len(s.policies)), [p.policy for p in reversed(s.policies)], fontsize=8)
+    ax.set_xlabel(f"normalised {s.primary_metric} (random 0, {s.reference} 1)" if normalise else s.primary_metric)
+    ax.set_title(f"{s.env_id}: IQM and 95% CI (orange: agents, gray: full-information baselines)", fontsize=9)
+    return {"title": "Interval estimates", "png": _png(fig)}
+
+
+def curve_figure(env_id: str, curves: Mapping[str, np.ndarray]) -> dict[str, str]:
+    """Learning curves: IQM over runs of the training reward per log window, with 95% bootstrap bands."""
+    fig, ax = _figure(3.6)
+    for agent, data in curves.items():
+        steps, values = data[0], data[1:]
+        point, low, high = iqm_curve(values)
+        ax.plot(steps, point, label=f"{agent} ({values.shape[0]} runs)")
+        ax.fill_between(steps, low, high, alpha=0.25)
+    ax.set_xscale("log")
+    ax.set_xlabel("env steps per run")
+    ax.set_ylabel("training team reward (window mean)")
+    ax.set_title(f"{env_id}: learning curves, IQM over runs and 95% CI", fontsize=9)
+    ax.legend(fontsize=8)
+    return {"title": "Learning curves", "png": _png(fig)}
+
+
+def learning_curves(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, np.ndarray]]:
+    """Per scenario and agent: an array ``(1 + runs, points)`` of the steps then each run's curve
+    (runs truncated to the shortest curve, so every point has every run)."""
+    out: dict[str, dict[str, list[list[dict[str, float]]]]] = {}
+    for r in rows:
+        if r["curve"]:
+            out.setdefault(r["env_id"], {}).setdefault(r["policy"], []).append(r["curve"])
+    arrays: dict[str, dict[str, np.ndarray]] = {}
+    for env_id, agents in out.items():
+        for agent, runs in agents.items():
+            n = min(len(c) for c in runs)
+            steps = [pt["step"] for pt in runs[0][:n]]
+            arrays.setdefault(env_id, {})[agent] = np.array([steps, *([pt["reward"] for pt in c[:n]] for c in runs)])
+    return arrays
+
+
+def write_csv(rows: Sequence[Mapping[str, Any]], path: str | Path) -> Path:
+    """One line per stored run: keys, scalars and every metric's mean (raw values stay in the store)."""
+    metrics = sorted({m for r in rows for m in r["metrics"]})
+    fields = ["protocol", "version", "env_id", "policy", "seed", "kind", "uses_global_state", "primary_metric",
+              "higher_is_better", "primary_value", "eval_seed", "episodes", "train_steps", "seconds_per_decision",
+              "wall_clock_s", "train_wall_clock_s", "eval_wall_clock_s", "commit", "created_at"]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(fields + [f"metric:{m}" for m in metrics])
+        for r in rows:
+            writer.writerow([r[k] for k in fields] + [r["metrics"].get(m, "") for m in metrics])
+    return path
+
+
+def marl_eval(rows: Sequence[Mapping[str, Any]], environment: str = "semcom") -> dict[str, Any]:
+    """The raw-data layout of marl-eval (InstaDeep) / rliable tooling:
+    ``{environment: {task (env id): {algorithm (policy): {"run_<seed>": {...}}}}}``.
+
+    Each run holds ``absolute_metrics`` (the per-episode values of every metric on the evaluation
+    episodes, including ``return`` = the primary metric) and, for agents, one ``step_<k>`` entry per
+    learning-curve point with its ``step_count`` and the window's mean training reward.
+    """
+    out: dict[str, Any] = {environment: {}}
+    for r in rows:
+        run: dict[str, Any] = {}
+        for k, pt in enumerate(r["curve"]):
+            run[f"step_{k}"] = {"step_count": int(pt["step"]), "train_reward": [pt["reward"]]}
+        absolute = {m: list(v) for m, v in r["episode_values"].items()}
+        absolute["return"] = list(r["episode_values"][r["primary_metric"]])
+        run["absolute_metrics"] = absolute
+        out[environment].setdefault(r["env_id"], {}).setdefault(r["policy"], {})[f"run_{r['seed']}"] = run
+    return out
