@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH_PIN := torch==2.13.0
 
-.PHONY: demo test install install-dev throughput compare reproduce reproduce-offloading reproduce-iot-auction reproduce-cdrl reproduce-task-oriented clean
+.PHONY: demo leaderboard test test-ray .venv-ray install install-dev throughput compare reproduce reproduce-offloading reproduce-iot-auction reproduce-cdrl reproduce-task-oriented clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +18,46 @@ install: $(BIN)/python
 install-dev: $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev]"
 
-demo: install
-	$(BIN)/semcom eval SemCom-MultiCell-v0 --policy random --policy adaptive_k --policy greedy \
-	  --seeds 0 1 2 --episodes 4 --out results/demo
+# Ray and RLlib get a virtualenv of their own: RLlib pins an older gymnasium than the main one's.
+# Rebuilt when pyproject.toml changes; the stamp is written only once every install succeeded.
+RAY_VENV := .venv-ray
+RAY_STAMP := $(RAY_VENV)/.installed
 
+$(RAY_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(RAY_VENV)
+	$(RAY_VENV)/bin/pip install -q --upgrade pip
+	$(RAY_VENV)/bin/pip install -q $(TORCH_PIN)
+	$(RAY_VENV)/bin/pip install -q -e ".[dev,ray]"
+	touch $@
+
+.venv-ray: $(RAY_STAMP)
+
+# A quick leaderboard: every baseline on every scenario (small configs, 3 seeds), its tables and its page.
+DEMO_STORE := --protocol demo --store results/demo/leaderboard.db
+demo: install
+	$(BIN)/semcom leaderboard run $(DEMO_STORE) --workers 2 --no-progress
+	$(BIN)/semcom leaderboard show $(DEMO_STORE)
+	$(BIN)/semcom leaderboard html $(DEMO_STORE) --out results/demo/leaderboard.html
+
+# The main suite, then the Ray tests (the `ray` marker) in their own virtualenv.
 test: install-dev
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 -m "not ray"
+	$(MAKE) --no-print-directory test-ray
+
+test-ray: $(RAY_STAMP)
+	$(RAY_VENV)/bin/python -m pytest -q -m ray tests/leaderboard
+
+# The README's results: the default protocol (every policy on every scenario, agents trained, 5 seeds), on 2 cores.
+# Resumable: run it again after an interruption. The tables, exports, page and store are copied into docs/leaderboard/.
+LEADERBOARD := --protocol default --store results/leaderboard/leaderboard.db
+leaderboard: install
+	$(BIN)/semcom leaderboard run $(LEADERBOARD) --workers 2
+	mkdir -p docs/leaderboard
+	$(BIN)/semcom leaderboard export $(LEADERBOARD) --format markdown --out docs/leaderboard/leaderboard.md
+	$(BIN)/semcom leaderboard export $(LEADERBOARD) --format csv --out docs/leaderboard/leaderboard.csv
+	$(BIN)/semcom leaderboard export $(LEADERBOARD) --format marl-eval --out docs/leaderboard/marl-eval.json
+	$(BIN)/semcom leaderboard html $(LEADERBOARD) --out docs/leaderboard/leaderboard.html --figures-dir docs/leaderboard/figures
+	cp results/leaderboard/leaderboard.db docs/leaderboard/leaderboard.db
 
 throughput: install
 	$(BIN)/semcom throughput --json results/throughput.json
@@ -80,4 +114,4 @@ reproduce-task-oriented: install
 	  cp results/reproduce-task-oriented/$$f.png docs/figures/reproduce-task-oriented-$$f.png; done
 
 clean:
-	rm -rf $(VENV) results build *.egg-info
+	rm -rf $(VENV) $(RAY_VENV) results build *.egg-info

@@ -148,10 +148,9 @@ def _run_pool(jobs: list[J], fn: Callable[[J], R], finish: Callable[[J, Outcome]
                 finish(job, outcome)
     except BaseException:
         # Stop now rather than after the running jobs: cancel the queue and end the workers.
-        processes = list(pool._processes.values())  # no public API before Python 3.14's terminate_workers
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
+        for process in list(pool._processes.values()):  # no public API before Python 3.14's terminate_workers
             process.terminate()
+        pool.shutdown(cancel_futures=True)  # prompt: its workers are gone
         raise
     pool.shutdown()
 
@@ -173,10 +172,7 @@ def _run_ray(jobs: list[J], fn: Callable[[J], R], finish: Callable[[J, Outcome],
         pending: dict[Any, J] = {}
         try:
             for job in jobs:
-                try:
-                    pending[task.remote(fn, job)] = job
-                except Exception as exc:  # as in the pool: a job (or fn) that does not pickle fails alone
-                    finish(job, (False, _exception_text(exc)))
+                pending[task.remote(fn, job)] = job
             while pending:
                 done, _ = ray.wait(list(pending), num_returns=1)
                 for ref in done:

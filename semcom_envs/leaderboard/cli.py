@@ -73,8 +73,14 @@ def cmd_html(args: argparse.Namespace) -> int:
     from semcom_envs.leaderboard.html import write_page
 
     protocol, rows = _protocol_and_rows(args)
-    path = write_page(report.report(rows, protocol), args.out)
+    page = report.report(rows, protocol)
+    path = write_page(page, args.out)
     print(f"wrote {path} ({len(rows)} runs); open it in a browser")
+    if args.figures_dir:
+        for name, png in report.figure_files(page).items():
+            (Path(args.figures_dir) / name).parent.mkdir(parents=True, exist_ok=True)
+            (Path(args.figures_dir) / name).write_bytes(png)
+        print(f"wrote the figures to {args.figures_dir}")
     return 0
 
 
@@ -118,6 +124,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = cmds.add_parser("html", help="a self-contained sortable HTML page with the tables and figures")
     common(p)
     p.add_argument("--out", default="results/leaderboard/leaderboard.html")
+    p.add_argument("--figures-dir", help="also save every figure there as a PNG file (<scenario>-<figure>.png)")
     p.set_defaults(func=cmd_html)
 
     p = cmds.add_parser("protocol", help="print a protocol as JSON (edit it and pass the file as --protocol)")

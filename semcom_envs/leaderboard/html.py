@@ -19,7 +19,7 @@ from typing import Any
 
 _STYLE = """
 :root { color-scheme: light; --rule: #d0d4da; --muted: #5b6470; --accent: #1f5fa8; }
-body { margin: 0 auto; max-width: 72rem; padding: 1.5rem 1.25rem 2rem; color: #1b1f24; background: #fff;
+body { margin: 0 auto; max-width: 96rem; padding: 1.5rem 1.25rem 2rem; color: #1b1f24; background: #fff;
        font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
 h1 { font-size: 1.6rem; margin: 0 0 .25rem; }
 h2 { font-size: 1.2rem; margin: 2rem 0 .35rem; padding-bottom: .2rem; border-bottom: 1px solid var(--rule); }

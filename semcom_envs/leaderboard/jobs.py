@@ -37,6 +37,7 @@ def run_dir(job: Job) -> Path:
 
 def run_job(job: Job) -> dict[str, Any]:
     """Train (agents) and evaluate ``job``; returns its store row (see :mod:`semcom_envs.leaderboard.store`)."""
+    from agents import load_policy
     from agents.training import policy_path, read_curve, train
     from baselines import make_policy
 
@@ -54,8 +55,6 @@ def run_job(job: Job) -> dict[str, Any]:
                      checkpoint_every=max(1, steps // CHECKPOINTS), resume=True, progress=False, tensorboard=False)
         hyperparameters, train_steps, train_wall = meta["hyperparameters"], meta["steps_done"], meta["wall_clock_s"]
         curve = [{"step": row["step"], "reward": row["reward"]} for row in read_curve(out)]
-        from agents import load_policy
-
         policy = load_policy(policy_path(out, job.seed), scenario, name=job.policy)
     else:
         policy = make_policy(job.policy, scenario)

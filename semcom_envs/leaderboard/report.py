@@ -44,7 +44,7 @@ def columns(scenario: ScenarioResult) -> list[dict[str, Any]]:
             ("train_steps", "train steps", True), ("runs", "runs", True),
             ("score", f"{scenario.primary_metric} {direction} IQM [95% CI]", True)]
     if scenario.reference:
-        cols.append(("normalised", f"normalised (random 0, {scenario.reference} 1) IQM [95% CI]", True))
+        cols.append(("normalised", "normalised IQM [95% CI]", True))
     if scenario.best_classical:
         cols.append(("improvement", f"P(better than {scenario.best_classical}) [95% CI]", True))
     cols += [("ms_per_decision", "ms / decision", True), ("wall_clock_s", "wall-clock s / run", True)]
@@ -62,7 +62,7 @@ def _row(p: PolicyResult) -> dict[str, dict[str, Any]]:
     }
 
 
-def aggregate_section(scenarios: Sequence[ScenarioResult]) -> dict[str, Any] | None:
+def aggregate_section(scenarios: Sequence[ScenarioResult], figures: bool) -> dict[str, Any] | None:
     """Normalised-score IQM across scenarios (stratified by scenario) for policies run on all of them."""
     agg = aggregate(scenarios)
     if len(agg) < 2 or sum(s.reference is not None for s in scenarios) < 2:
@@ -76,7 +76,9 @@ def aggregate_section(scenarios: Sequence[ScenarioResult]) -> dict[str, Any] | N
                     {"key": "scenarios", "label": "scenarios", "numeric": True},
                     {"key": "normalised", "label": "normalised IQM [95% CI]", "numeric": True}],
         "rows": [{"policy": _cell(p), "scenarios": _cell(str(n), n), "normalised": _interval_cell(i)} for p, (i, n) in agg.items()],
-        "figures": [],
+        "figures": [interval_figure("normalised score across scenarios: IQM and 95% stratified-bootstrap CI",
+                                    "normalised score (random 0, reference 1)",
+                                    [(p, i, "tab:purple") for p, (i, _) in agg.items()])] if figures else [],
     }
 
 
@@ -97,9 +99,9 @@ def sections(scenarios: Sequence[ScenarioResult], curves: Mapping[str, Mapping[s
             description += f"; best classical baseline: {s.best_classical}"
         out.append({"id": s.env_id, "title": s.env_id, "description": description, "columns": cols,
                     "rows": [{k: v for k, v in _row(p).items() if k in keys} for p in s.policies],
-                    "figures": [] if curves is None else [interval_figure(s)] + (
+                    "figures": [] if curves is None else [scenario_interval_figure(s)] + (
                         [curve_figure(s.env_id, curves[s.env_id])] if s.env_id in curves else [])})
-    agg = aggregate_section(scenarios)
+    agg = aggregate_section(scenarios, figures=curves is not None)
     return out + ([agg] if agg else [])
 
 
@@ -142,20 +144,26 @@ def _figure(height: float) -> tuple[Any, Any]:
     return fig, fig.subplots()
 
 
-def interval_figure(s: ScenarioResult) -> dict[str, str]:
-    """Every policy's IQM and 95% interval: normalised where the scenario has a reference."""
-    fig, ax = _figure(0.35 * len(s.policies) + 1.2)
-    normalise = s.reference is not None
-    for i, p in enumerate(reversed(s.policies)):
-        iv = p.normalised if normalise else p.score
-        color = "tab:orange" if p.kind == "agent" else ("tab:gray" if p.uses_global_state else "tab:blue")
+def interval_figure(title: str, xlabel: str, bars: Sequence[tuple[str, Interval, str]]) -> dict[str, str]:
+    """IQM (tick) and 95% interval (bar) per ``(label, interval, colour)``, the first on top."""
+    fig, ax = _figure(0.35 * len(bars) + 1.2)
+    for i, (_, iv, color) in enumerate(reversed(bars)):
         if math.isfinite(iv.low):
             ax.plot([iv.low, iv.high], [i, i], color=color, lw=6, alpha=0.6, solid_capstyle="butt")
         ax.plot([iv.point], [i], "|", color="black", ms=12)
-    ax.set_yticks(range(len(s.policies)), [p.policy for p in reversed(s.policies)], fontsize=8)
-    ax.set_xlabel(f"normalised {s.primary_metric} (random 0, {s.reference} 1)" if normalise else s.primary_metric)
-    ax.set_title(f"{s.env_id}: IQM and 95% CI (orange: agents, gray: full-information baselines)", fontsize=9)
+    ax.set_yticks(range(len(bars)), [label for label, _, _ in reversed(bars)], fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=9)
     return {"title": "Interval estimates", "png": _png(fig)}
+
+
+def scenario_interval_figure(s: ScenarioResult) -> dict[str, str]:
+    """Every policy's IQM and 95% interval on a scenario: normalised where it has a reference."""
+    normalise = s.reference is not None
+    bars = [(p.policy, p.normalised if normalise else p.score,
+             "tab:orange" if p.kind == "agent" else ("tab:gray" if p.uses_global_state else "tab:blue")) for p in s.policies]
+    xlabel = f"normalised {s.primary_metric} (random 0, {s.reference} 1)" if normalise else s.primary_metric
+    return interval_figure(f"{s.env_id}: IQM and 95% CI (orange: agents, gray: full-information baselines)", xlabel, bars)
 
 
 def curve_figure(env_id: str, curves: Mapping[str, np.ndarray]) -> dict[str, str]:
@@ -188,6 +196,16 @@ def learning_curves(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, np
             steps = [pt["step"] for pt in runs[0][:n]]
             arrays.setdefault(env_id, {})[agent] = np.array([steps, *([pt["reward"] for pt in c[:n]] for c in runs)])
     return arrays
+
+
+def figure_files(page: Mapping[str, Any]) -> dict[str, bytes]:
+    """A report's figures as PNG files: ``{"<section id>-<figure title>.png": bytes}`` (lower case, dashes)."""
+    out = {}
+    for section in page["sections"]:
+        for fig in section["figures"]:
+            name = f"{section['id']}-{fig['title']}".lower().replace(" ", "-")
+            out[f"{name}.png"] = base64.b64decode(fig["png"])
+    return out
 
 
 def write_csv(rows: Sequence[Mapping[str, Any]], path: str | Path) -> Path:

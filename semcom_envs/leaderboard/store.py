@@ -62,13 +62,10 @@ class Store:
         if missing:
             raise ValueError(f"result row lacks the fields {missing}")
         params = [values.get(n) for n in SCALARS] + [json.dumps(values[n]) for n in JSON_COLUMNS]
-        with closing(self._connect()) as conn:
-            try:
-                with conn:
-                    conn.execute(f"INSERT INTO results ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", params)
-            except sqlite3.IntegrityError:
-                return False
-        return True
+        sql = (f"INSERT INTO results ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+               f"ON CONFLICT ({', '.join(KEY)}) DO NOTHING")
+        with closing(self._connect()) as conn, conn:
+            return conn.execute(sql, params).rowcount == 1
 
     def keys(self, protocol: str, version: int) -> set[tuple[str, str, int]]:
         """(env_id, policy, seed) of every stored result of a protocol version."""

@@ -1,0 +1,91 @@
+"""The shipped protocols run every policy that supports each scenario; bad protocols fail with clear errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from agents import AGENTS
+from baselines import policies_for
+from semcom_envs.config import ConfigError
+from semcom_envs.leaderboard.protocol import (
+    AGENT_KIND,
+    DEFAULT,
+    DEMO,
+    PROTOCOLS,
+    Benchmark,
+    Protocol,
+    load_protocol,
+    supports_agent,
+)
+from semcom_envs.registration import make_scenario
+from semcom_envs.scenarios import SCENARIOS
+
+
+def test_default_protocol_covers_every_scenario_policy_and_agent() -> None:
+    assert set(DEFAULT.env_ids) == set(SCENARIOS)
+    assert len(DEFAULT.seeds) >= 5
+    DEFAULT.check()
+    for bench in DEFAULT.benchmarks:
+        scenario = make_scenario(bench.env_id, **bench.env_kwargs)
+        supported = {a for a in AGENTS if supports_agent(a, scenario)}
+        assert set(bench.train_steps) == supported, bench.env_id
+        assert set(bench.policies()) == set(policies_for(bench.env_id)) | supported
+
+
+def test_demo_protocol_is_baselines_only_on_every_scenario() -> None:
+    assert set(DEMO.env_ids) == set(SCENARIOS)
+    DEMO.check()
+    assert all(not b.train_steps for b in DEMO.benchmarks)
+
+
+def test_jobs_seeds_and_selection(tmp_path) -> None:
+    jobs = DEFAULT.jobs(tmp_path)
+    expected = sum(len(b.policies()) for b in DEFAULT.benchmarks) * len(DEFAULT.seeds)
+    assert len(jobs) == expected == len({j.key for j in jobs})
+    assert all(j.eval_seed == DEFAULT.eval_seed_base + j.seed for j in jobs)
+    kinds = [j.kind for j in jobs]
+    assert kinds == sorted(kinds, key=lambda k: k != AGENT_KIND)  # the long jobs first
+    only = DEFAULT.jobs(tmp_path, env_ids=["SemCom-MultiCell-v0"], policies=["greedy", "dqn"])
+    assert {(j.policy, j.kind) for j in only} == {("greedy", "baseline"), ("dqn", "agent")}
+    with pytest.raises(ConfigError, match="no benchmark for 'SemCom-Nope-v0'"):
+        DEFAULT.jobs(tmp_path, env_ids=["SemCom-Nope-v0"])
+    with pytest.raises(ConfigError, match="no policy of"):
+        DEFAULT.jobs(tmp_path, env_ids=["SemCom-IoTAuction-v0"], policies=["dqn"])
+
+
+@pytest.mark.parametrize("protocol", list(PROTOCOLS.values()), ids=list(PROTOCOLS))
+def test_json_round_trip(protocol: Protocol, tmp_path) -> None:
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(protocol.to_dict()))
+    assert load_protocol(str(path)) == protocol
+
+
+def test_bad_protocols_name_the_field() -> None:
+    bench = DEFAULT.benchmarks[0]
+    with pytest.raises(ConfigError, match="episodes"):
+        Benchmark("SemCom-MultiCell-v0", episodes=0)
+    with pytest.raises(ConfigError, match="not a scenario"):
+        Benchmark("SemCom-Nope-v0")
+    with pytest.raises(ConfigError, match="train_steps"):
+        Benchmark("SemCom-MultiCell-v0", train_steps={"dqn": 0})
+    with pytest.raises(ConfigError, match="without a training budget"):
+        Benchmark("SemCom-MultiCell-v0", hyperparameters={"dqn": {}})
+    with pytest.raises(ConfigError, match="seeds"):
+        dataclasses.replace(DEFAULT, seeds=(0, 0))
+    with pytest.raises(ConfigError, match="twice"):
+        dataclasses.replace(DEFAULT, benchmarks=(bench, bench))
+    with pytest.raises(ConfigError, match="version"):
+        dataclasses.replace(DEFAULT, version=0)
+    with pytest.raises(ConfigError, match="unknown agent 'ppo'"):
+        Benchmark("SemCom-MultiCell-v0", train_steps={"ppo": 10}).check()
+    with pytest.raises(ConfigError, match="does not support"):
+        Benchmark("SemCom-IoTAuction-v0", train_steps={"dqn": 10}).check()
+    with pytest.raises(ConfigError, match="baseline 'exhaustive' is not registered"):
+        Benchmark("SemCom-MultiCell-v0", baselines=("exhaustive",)).check()
+    with pytest.raises(ConfigError, match="neither a shipped protocol"):
+        load_protocol("nope")
+    with pytest.raises(ConfigError, match="unknown protocol fields"):
+        Protocol.from_dict({**DEFAULT.to_dict(), "budget": 1})

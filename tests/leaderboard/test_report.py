@@ -1,0 +1,92 @@
+"""Reports from a real store: tables, exports and the HTML page (in headless Chromium) show the stored numbers."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from semcom_envs.cli import main
+from semcom_envs.leaderboard import report
+from semcom_envs.leaderboard.protocol import Protocol
+from semcom_envs.leaderboard.stats import iqm
+from semcom_envs.leaderboard.store import Store
+from tests.leaderboard.conftest import open_page
+
+
+def _protocol_file(protocol: Protocol, tmp_path: Path) -> str:
+    path = tmp_path / "protocol.json"
+    path.write_text(json.dumps(protocol.to_dict()))
+    return str(path)
+
+
+def _stored_iqm(store: Store, env_id: str, policy: str) -> float:
+    return float(iqm(np.array([r["primary_value"] for r in store.rows() if r["env_id"] == env_id and r["policy"] == policy])))
+
+
+def test_show_prints_one_table_per_scenario_with_the_stored_iqm(tiny_store, tmp_path, capsys) -> None:
+    protocol, store = tiny_store
+    assert main(["leaderboard", "show", "--protocol", _protocol_file(protocol, tmp_path), "--store", str(store.path)]) == 0
+    out = capsys.readouterr().out
+    for env_id in protocol.env_ids:
+        assert f"### {env_id}" in out
+    line = next(x for x in out.splitlines() if x.startswith("| dqn |"))
+    assert f"| {_stored_iqm(store, 'SemCom-MultiCell-v0', 'dqn'):.4g} [" in line
+    assert "random = 0, oracle (best full-information baseline) = 1" in out and "P(better than greedy)" in out
+    assert "random = 0, exhaustive (best full-information baseline) = 1" in out and "P(better than local_only)" in out
+
+
+def test_exports(tiny_store, tmp_path) -> None:
+    protocol, store = tiny_store
+    pfile = _protocol_file(protocol, tmp_path)
+    rows = store.rows()
+    for fmt, name in (("csv", "r.csv"), ("marl-eval", "r.json"), ("markdown", "r.md")):
+        assert main(["leaderboard", "export", "--protocol", pfile, "--store", str(store.path), "--format", fmt,
+                     "--out", str(tmp_path / name)]) == 0
+    with (tmp_path / "r.csv").open() as f:
+        lines = list(csv.DictReader(f))
+    assert len(lines) == len(rows)
+    assert {(x["env_id"], x["policy"], int(x["seed"]), float(x["primary_value"])) for x in lines} == \
+        {(r["env_id"], r["policy"], r["seed"], r["primary_value"]) for r in rows}
+    data = json.loads((tmp_path / "r.json").read_text())["semcom"]
+    run = data["SemCom-MultiCell-v0"]["dqn"]["run_1"]
+    row = next(r for r in rows if r["policy"] == "dqn" and r["seed"] == 1)
+    assert run["absolute_metrics"]["return"] == row["episode_values"]["ee"]
+    steps = [k for k in run if k.startswith("step_")]
+    assert len(steps) == len(row["curve"]) and run["step_0"]["step_count"] == row["curve"][0]["step"]
+    assert set(data["SemCom-Offloading-v0"]["exhaustive"]) == {"run_0", "run_1"}
+    assert "### SemCom-Offloading-v0" in (tmp_path / "r.md").read_text()
+
+
+def test_commands_explain_an_empty_store(tmp_path, capsys) -> None:
+    assert main(["leaderboard", "show", "--protocol", "demo", "--store", str(tmp_path / "empty.db")]) == 2
+    assert "run `semcom leaderboard run --protocol demo` first" in capsys.readouterr().err
+    assert main(["leaderboard", "protocol", "--protocol", "demo"]) == 0
+    assert json.loads(capsys.readouterr().out)["name"] == "demo"
+
+
+@pytest.mark.browser
+def test_page_shows_the_stored_numbers_in_chromium(tiny_store, tmp_path) -> None:
+    protocol, store = tiny_store
+    page_path = tmp_path / "lb.html"
+    assert main(["leaderboard", "html", "--protocol", _protocol_file(protocol, tmp_path), "--store", str(store.path),
+                 "--out", str(page_path), "--figures-dir", str(tmp_path / "figures")]) == 0
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == [
+        "semcom-multicell-v0-interval-estimates.png", "semcom-multicell-v0-learning-curves.png",
+        "semcom-offloading-v0-interval-estimates.png"]
+    expected = report.report(store.rows(), protocol.to_dict(), figures=False)["sections"]
+    with open_page(page_path) as page:
+        for section in expected:
+            table = page.locator(f"#table-{section['id']}")
+            assert table.is_visible()
+            headers = table.locator("thead th").all_inner_texts()
+            assert [h.strip() for h in headers] == [c["label"] for c in section["columns"]]
+            cells = table.locator("tbody tr").evaluate_all("rows => rows.map(r => [...r.cells].map(c => c.innerText))")
+            assert cells == [[row[c["key"]]["text"] for c in section["columns"]] for row in section["rows"]]
+        score = page.locator("#table-SemCom-MultiCell-v0 tbody tr", has_text="dqn").locator("td").nth(5).inner_text()
+        assert score.startswith(f"{_stored_iqm(store, 'SemCom-MultiCell-v0', 'dqn'):.4g} [")
+        images = page.locator("img").evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
+        assert len(images) >= 3 and all(w > 0 for w in images)  # two interval plots and the learning curves
