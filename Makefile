@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH_PIN := torch==2.13.0
 
-.PHONY: demo leaderboard test test-ray .venv-ray install install-dev throughput compare reproduce reproduce-offloading reproduce-iot-auction reproduce-cdrl reproduce-task-oriented clean
+.PHONY: demo leaderboard chromium test test-ray .venv-ray install install-dev throughput compare reproduce reproduce-offloading reproduce-iot-auction reproduce-cdrl reproduce-task-oriented clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,14 @@ demo: install
 	$(BIN)/semcom leaderboard show $(DEMO_STORE)
 	$(BIN)/semcom leaderboard html $(DEMO_STORE) --out results/demo/leaderboard.html
 
+# The leaderboard page's browser tests drive Debian's Chromium through Playwright (never a downloaded
+# browser): installed here where missing (apt-get, with sudo when not root).
+chromium:
+	@command -v chromium >/dev/null || { sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 # The main suite, then the Ray tests (the `ray` marker) in their own virtualenv.
-test: install-dev
+test: install-dev chromium
 	$(BIN)/python -m pytest -q -n 2 -m "not ray"
 	$(MAKE) --no-print-directory test-ray
 

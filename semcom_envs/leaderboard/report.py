@@ -126,8 +126,31 @@ def report(rows: Sequence[Mapping[str, Any]], protocol: Mapping[str, Any], figur
         "subtitle": f"protocol {protocol['name']} v{protocol['version']} · {len(rows)} runs · seeds {seeds} · "
                     f"{total / 60:.1f} CPU-minutes of jobs · commit {', '.join(commits)} · {', '.join(hardware)}",
         "notes": [protocol.get("description", ""), EVALUATED, STATISTICS],
-        "sections": sections(scenarios, learning_curves(rows) if figures else None),
+        "sections": [protocol_section(protocol), *sections(scenarios, learning_curves(rows) if figures else None)],
     }
+
+
+def protocol_section(protocol: Mapping[str, Any]) -> dict[str, Any]:
+    """The protocol as a table: per scenario its config changes, agents' budgets and hyperparameters, episodes."""
+    def text(mapping: Mapping[str, Any]) -> str:
+        return ", ".join(f"{k}={v}" for k, v in mapping.items()) or "defaults"
+
+    rows = []
+    for b in protocol["benchmarks"]:
+        budgets = ", ".join(f"{agent} {steps:,}" for agent, steps in b["train_steps"].items()) or "— (baselines only)"
+        hyper = "; ".join(f"{agent}: {text(hp)}" for agent, hp in b["hyperparameters"].items()) or "defaults"
+        rows.append({"scenario": _cell(b["env_id"]), "config": _cell(text(b["env_kwargs"])),
+                     "budget": _cell(budgets), "hyperparameters": _cell(hyper),
+                     "baselines": _cell("all registered" if b["baselines"] is None else ", ".join(b["baselines"])),
+                     "episodes": _cell(str(b["episodes"]), b["episodes"])})
+    labels = [("scenario", "scenario", False), ("config", "env config", False),
+              ("budget", "training budget (env steps per run)", False), ("hyperparameters", "agent hyperparameters", False),
+              ("baselines", "baselines", False), ("episodes", "evaluation episodes per run", True)]
+    return {"id": "protocol", "title": f"Protocol {protocol['name']} v{protocol['version']}",
+            "description": f"runs: seeds {list(protocol['seeds'])}; run s is evaluated on evaluation seed "
+                           f"{protocol['eval_seed_base']} + s",
+            "columns": [{"key": k, "label": label, "numeric": numeric} for k, label, numeric in labels],
+            "rows": rows, "figures": []}
 
 
 def _png(fig: Any) -> str:

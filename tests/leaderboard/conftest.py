@@ -1,7 +1,7 @@
 """Leaderboard test helpers: a tiny protocol and its store, and a static page opened in Debian's headless
 Chromium via Playwright.
 
-Playwright drives the system browser (``/usr/bin/chromium``, which ``.ci/run`` installs); it never downloads
+Playwright drives the system browser (``/usr/bin/chromium``, which ``make test`` installs where missing); it never downloads
 one. Without the browser the browser tests fail, unless ``SEMCOM_SKIP_BROWSER=1`` is set, in which case
 they are skipped. Each call starts its own browser with a fresh temporary profile, so tests run in parallel.
 """
@@ -32,8 +32,9 @@ def chromium_path() -> str:
         return found
     if os.environ.get("SEMCOM_SKIP_BROWSER") == "1":
         pytest.skip("no chromium and SEMCOM_SKIP_BROWSER=1")
-    pytest.fail("Chromium not found (looked for `chromium` on PATH and /usr/bin/chromium): `.ci/run` installs Debian's "
-                "chromium package (apt-get install chromium); set SEMCOM_SKIP_BROWSER=1 to skip the browser tests")
+    pytest.fail("Chromium not found (looked for `chromium` on PATH and /usr/bin/chromium): `make chromium` (run by "
+                "`make test`) installs Debian's chromium package (apt-get install chromium); set SEMCOM_SKIP_BROWSER=1 "
+                "to skip the browser tests")
 
 
 @contextmanager

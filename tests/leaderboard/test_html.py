@@ -100,7 +100,7 @@ def test_missing_browser_fails_unless_skipped(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(conftest.shutil, "which", lambda name: None)
     monkeypatch.setattr(conftest.os, "access", lambda path, mode: False)
     monkeypatch.delenv("SEMCOM_SKIP_BROWSER", raising=False)
-    with pytest.raises(pytest.fail.Exception, match=r"\.ci/run. installs Debian's chromium"):
+    with pytest.raises(pytest.fail.Exception, match=r"make chromium. \(run by .make test.\) installs Debian.s chromium"):
         conftest.chromium_path()
     monkeypatch.setenv("SEMCOM_SKIP_BROWSER", "1")
     with pytest.raises(pytest.skip.Exception):

@@ -79,14 +79,35 @@ def test_page_shows_the_stored_numbers_in_chromium(tiny_store, tmp_path) -> None
         "semcom-offloading-v0-interval-estimates.png"]
     expected = report.report(store.rows(), protocol.to_dict(), figures=False)["sections"]
     with open_page(page_path) as page:
-        for section in expected:
-            table = page.locator(f"#table-{section['id']}")
-            assert table.is_visible()
-            headers = table.locator("thead th").all_inner_texts()
-            assert [h.strip() for h in headers] == [c["label"] for c in section["columns"]]
-            cells = table.locator("tbody tr").evaluate_all("rows => rows.map(r => [...r.cells].map(c => c.innerText))")
-            assert cells == [[row[c["key"]]["text"] for c in section["columns"]] for row in section["rows"]]
+        _assert_page_tables(page, expected)
         score = page.locator("#table-SemCom-MultiCell-v0 tbody tr", has_text="dqn").locator("td").nth(5).inner_text()
         assert score.startswith(f"{_stored_iqm(store, 'SemCom-MultiCell-v0', 'dqn'):.4g} [")
         images = page.locator("img").evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
         assert len(images) >= 3 and all(w > 0 for w in images)  # two interval plots and the learning curves
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "leaderboard"
+
+
+def _assert_page_tables(page, sections) -> None:
+    for section in sections:
+        table = page.locator(f"#table-{section['id']}")
+        assert table.is_visible()
+        assert [h.strip() for h in table.locator("thead th").all_inner_texts()] == [c["label"] for c in section["columns"]]
+        cells = table.locator("tbody tr").evaluate_all("rows => rows.map(r => [...r.cells].map(c => c.innerText))")
+        assert cells == [[row[c["key"]]["text"] for c in section["columns"]] for row in section["rows"]]
+
+
+@pytest.mark.browser
+def test_the_published_leaderboard_matches_its_store() -> None:
+    """docs/leaderboard (the README's results): the page and the Markdown show what the committed store holds."""
+    from semcom_envs.leaderboard.protocol import DEFAULT
+
+    rows = Store(DOCS / "leaderboard.db").rows(DEFAULT.name, DEFAULT.version)
+    assert len(rows) == len(DEFAULT.jobs("unused"))
+    page = report.report(rows, DEFAULT.to_dict(), figures=False)
+    markdown = (DOCS / "leaderboard.md").read_text()
+    for section in page["sections"]:
+        assert report.markdown(section) in markdown
+    with open_page(DOCS / "leaderboard.html") as browser_page:
+        _assert_page_tables(browser_page, page["sections"])
