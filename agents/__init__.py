@@ -1,7 +1,8 @@
 """Learning agents (PyTorch) behind the same ``Policy`` interface as the baselines.
 
 ``AGENTS`` maps an agent name to its module; :func:`make_trainer` builds a trainer and
-:func:`load_policy` turns a saved policy file into a batched deterministic policy.
+:func:`load_policy` turns a saved policy file into a batched deterministic policy; :func:`supports` says
+whether an agent can act in a scenario.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import Any
 import torch
 
 from agents import dqn, drqn, mappo
-from agents.mappo import MAPPOPolicy, MAPPOTrainer
-from agents.qlearning import QPolicy, QTrainer
+from agents.mappo import MAPPOPolicy, MAPPOTrainer, supports_mappo
+from agents.qlearning import QPolicy, QTrainer, supports_q_learning
 from semcom_envs.api.core import BatchedScenario
 
 AGENTS: dict[str, ModuleType] = {"dqn": dqn, "drqn": drqn, "mappo": mappo}
@@ -25,6 +26,16 @@ _POLICY_LOADERS: dict[str, Callable[[Mapping[str, Any], BatchedScenario, str | N
                                                              name=name),
     "mappo": MAPPOPolicy.from_state,
 }
+
+_SUPPORTS: dict[str, Callable[[BatchedScenario], bool]] = {
+    "dqn": supports_q_learning, "drqn": supports_q_learning, "mappo": supports_mappo}
+
+
+def supports(agent: str, scenario: BatchedScenario) -> bool:
+    """Whether agent ``agent`` (a key of ``AGENTS``) can act in ``scenario``: its action spaces fit the agent's heads."""
+    if agent not in AGENTS:
+        raise ValueError(f"unknown agent {agent!r}: known agents are {', '.join(AGENTS)}")
+    return _SUPPORTS[agent](scenario)
 
 
 def make_trainer(agent: str, scenario: BatchedScenario, seed: int, runs: int = 1,
@@ -50,4 +61,4 @@ def load_policy(path: str | Path, scenario: BatchedScenario, name: str | None = 
     return _POLICY_LOADERS[agent](state, scenario, name)
 
 
-__all__ = ["AGENTS", "MAPPOPolicy", "MAPPOTrainer", "QPolicy", "QTrainer", "load_policy", "make_trainer"]
+__all__ = ["AGENTS", "MAPPOPolicy", "MAPPOTrainer", "QPolicy", "QTrainer", "load_policy", "make_trainer", "supports"]

@@ -53,6 +53,17 @@ def figure_to_rgb(fig: "matplotlib.figure.Figure") -> np.ndarray:  # noqa: F821
     return rgb
 
 
+def _map_to_rgb(fig: "matplotlib.figure.Figure", ax: "matplotlib.axes.Axes", title: str) -> np.ndarray:  # noqa: F821
+    """Finish a top view in metres (equal axes, title, labels) and return it as RGB."""
+    ax.set_aspect("equal")
+    ax.autoscale_view()
+    ax.set_title(title, fontsize=8)
+    ax.set_xlabel("x [m]")
+    ax.set_ylabel("y [m]")
+    fig.tight_layout()
+    return figure_to_rgb(fig)
+
+
 def cell_map(sites: np.ndarray, users: np.ndarray, power: np.ndarray, k: np.ndarray, k_max: int,
              radius_m: float, title: str) -> np.ndarray:
     """RGB picture of a cellular layout: cells coloured by transmit power, UTs by compression level.
@@ -70,13 +81,7 @@ def cell_map(sites: np.ndarray, users: np.ndarray, power: np.ndarray, k: np.ndar
         ax.annotate(f"bs_{m}\nk={int(k[m])}", (x, y), ha="center", va="center", fontsize=7)
     ax.scatter(sites[:, 0], sites[:, 1], marker="^", color="black", s=30)
     ax.scatter(users[:, 0], users[:, 1], c=k_cmap((np.asarray(k) - 1) / max(k_max - 1, 1)), s=25, zorder=3)
-    ax.set_aspect("equal")
-    ax.autoscale_view()
-    ax.set_title(f"{title}\ncell colour: power / p_max, UT colour: k", fontsize=8)
-    ax.set_xlabel("x [m]")
-    ax.set_ylabel("y [m]")
-    fig.tight_layout()
-    return figure_to_rgb(fig)
+    return _map_to_rgb(fig, ax, f"{title}\ncell colour: power / p_max, UT colour: k")
 
 
 def star_map(users: np.ndarray, linked: np.ndarray, level: np.ndarray, labels: Sequence[str], title: str) -> np.ndarray:
@@ -93,13 +98,7 @@ def star_map(users: np.ndarray, linked: np.ndarray, level: np.ndarray, labels: S
         ax.annotate(labels[i], (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7)
     ax.scatter([0.0], [0.0], marker="^", color="black", s=60, zorder=3)
     ax.scatter(users[:, 0], users[:, 1], c=cmap(np.clip(level, 0.0, 1.0)), s=40, zorder=3)
-    ax.set_aspect("equal")
-    ax.autoscale_view()
-    ax.set_title(f"{title}\nred line: offloads; user colour: GPU frequency level", fontsize=8)
-    ax.set_xlabel("x [m]")
-    ax.set_ylabel("y [m]")
-    fig.tight_layout()
-    return figure_to_rgb(fig)
+    return _map_to_rgb(fig, ax, f"{title}\nred line: offloads; user colour: GPU frequency level")
 
 
 def bid_chart(labels: Sequence[str], values: np.ndarray, bids: np.ndarray | None, winner: int, price: float,

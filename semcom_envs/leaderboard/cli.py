@@ -44,10 +44,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     from semcom_envs.leaderboard import report
 
     protocol, rows = _protocol_and_rows(args)
-    page = report.report(rows, protocol, figures=False)
-    print(f"# {page['title']}\n\n{page['subtitle']}\n")
-    for section in page["sections"]:
-        print(report.markdown(section) + "\n")
+    print(report.markdown_report(report.report(rows, protocol, figures=False)))
     return 0
 
 
@@ -62,8 +59,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     elif args.format == "marl-eval":
         out.write_text(json.dumps(report.marl_eval(rows)))
     else:
-        page = report.report(rows, protocol, figures=False)
-        out.write_text("\n\n".join([page["subtitle"], *(report.markdown(s) for s in page["sections"])]) + "\n")
+        out.write_text(report.markdown_report(report.report(rows, protocol, figures=False)))
     print(f"wrote {out} ({len(rows)} runs)")
     return 0
 

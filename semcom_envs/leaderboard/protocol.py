@@ -74,7 +74,7 @@ class Benchmark:
 
     def check(self) -> None:
         """Raise unless the scenario accepts the config and every listed policy acts in it."""
-        from agents import AGENTS
+        from agents import AGENTS, supports
         from baselines import policies_for
         from semcom_envs.registration import make_scenario
 
@@ -86,16 +86,8 @@ class Benchmark:
         for agent in self.train_steps:
             if agent not in AGENTS:
                 raise ConfigError(f"{self.env_id}: unknown agent {agent!r}; known agents: {', '.join(AGENTS)}")
-            if not supports_agent(agent, scenario):
+            if not supports(agent, scenario):
                 raise ConfigError(f"{self.env_id}: agent {agent!r} does not support this scenario's action spaces")
-
-
-def supports_agent(agent: str, scenario: Any) -> bool:
-    """Whether the learning agent ``agent`` can act in ``scenario`` (its action spaces)."""
-    from agents.mappo import supports_mappo
-    from agents.qlearning import supports_q_learning
-
-    return supports_mappo(scenario) if agent == "mappo" else supports_q_learning(scenario)
 
 
 @dataclasses.dataclass(frozen=True)

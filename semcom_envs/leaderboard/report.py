@@ -114,6 +114,11 @@ def markdown(section: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def markdown_report(page: Mapping[str, Any]) -> str:
+    """A whole report in Markdown: title, the run line, then every section's table."""
+    return "\n\n".join([f"# {page['title']}", page["subtitle"], *(markdown(section) for section in page["sections"])]) + "\n"
+
+
 def report(rows: Sequence[Mapping[str, Any]], protocol: Mapping[str, Any], figures: bool = True) -> dict[str, Any]:
     """The whole report of one protocol version's rows (the HTML page's input; see :mod:`.html`)."""
     scenarios = summarise(rows)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from agents import AGENTS
+from agents import AGENTS, supports
 from baselines import policies_for
 from semcom_envs.config import ConfigError
 from semcom_envs.leaderboard.protocol import (
@@ -18,7 +18,6 @@ from semcom_envs.leaderboard.protocol import (
     Benchmark,
     Protocol,
     load_protocol,
-    supports_agent,
 )
 from semcom_envs.registration import make_scenario
 from semcom_envs.scenarios import SCENARIOS
@@ -30,7 +29,7 @@ def test_default_protocol_covers_every_scenario_policy_and_agent() -> None:
     DEFAULT.check()
     for bench in DEFAULT.benchmarks:
         scenario = make_scenario(bench.env_id, **bench.env_kwargs)
-        supported = {a for a in AGENTS if supports_agent(a, scenario)}
+        supported = {a for a in AGENTS if supports(a, scenario)}
         assert set(bench.train_steps) == supported, bench.env_id
         assert set(bench.policies()) == set(policies_for(bench.env_id)) | supported
 
