@@ -46,7 +46,7 @@ class SB3JointPolicy:
 
     def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
         actions, _ = self.model.predict(self.joint.observations(observations), deterministic=True)
-        return self.joint.split_actions(actions)
+        return self.joint.split_actions(actions, len(actions))
 
 
 def train_ppo(env_id: str, steps: int, seed: int, out_dir: str | Path, env_kwargs: Mapping[str, Any] | None = None,

@@ -79,6 +79,9 @@ class BatchedScenario(abc.ABC):
     agents: tuple[str, ...]
     config: Any
     state_space: gymnasium.spaces.Box
+    action_labels: tuple[str, ...] = ()
+    """Names of the action components, in order (error messages name the component at fault;
+    ``action[i]`` where a scenario gives none)."""
 
     _obs_space: gymnasium.Space
     _act_space: gymnasium.Space
@@ -97,11 +100,23 @@ class BatchedScenario(abc.ABC):
         self.agent_index(agent)
         return self._act_space
 
+    def stack_actions(self, actions: Mapping[str, Any]) -> np.ndarray:
+        """Validated ``(B, N, D)`` actions of every agent (see :func:`stack_actions`; agents share one space)."""
+        return stack_actions(actions, self.agents, self.action_space(self.agents[0]), self.action_labels)
+
+    def check_action(self, agent: str, action: Any) -> None:
+        """Raise :class:`ActionError` unless ``action`` is a valid action of ``agent`` for one copy."""
+        stack_actions({agent: action}, (agent,), self.action_space(agent), self.action_labels, single=True)
+
     def _configure(self, config: Any, kwargs: Mapping[str, Any]) -> Any:
         """The scenario's validated config: ``config`` as given, or built from a preset and keyword fields."""
         if config is not None and kwargs:
             raise ConfigError(f"pass either a {self.config_class.__name__} or keyword arguments, not both")
-        return config if config is not None else build_config(self.config_class, self.presets, kwargs)
+        if config is None:
+            return build_config(self.config_class, self.presets, kwargs, owner=self.env_id)
+        if not isinstance(config, self.config_class):
+            raise ConfigError(f"config={config!r} is invalid: must be a {self.config_class.__name__}")
+        return config
 
     @abc.abstractmethod
     def reset(self, keys: NDArray[np.uint64]) -> tuple[State, AgentArrays]:
@@ -151,77 +166,128 @@ def check_agent_keys(given: Mapping[str, Any], agents: tuple[str, ...]) -> None:
         )
 
 
-def stack_discrete_actions(actions: Mapping[str, Any], agents: tuple[str, ...], nvec: NDArray[np.int64],
-                           labels: tuple[str, ...]) -> NDArray[np.int64]:
-    """Validated ``(B, N, len(nvec))`` int64 array of the agents' (Multi)Discrete actions.
+def _describe_value(value: Any) -> str:
+    """A short description of a bad action value for an error message."""
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
 
-    Each ``actions[agent]`` has shape ``(B,)`` for a Discrete space (``len(nvec) == 1``) or
-    ``(B, len(nvec))`` for a MultiDiscrete one. Non-integer, NaN and out-of-range entries raise an
-    :class:`ActionError` naming the agent, the component (``labels``) and the allowed range: an
-    out-of-space action is a bug in the caller, never silently clipped.
-    """
-    check_agent_keys(actions, agents)
-    try:
-        raw = np.asarray([actions[a] for a in agents])
-    except ValueError:
-        shapes = {a: np.shape(actions[a]) for a in agents}
-        raise ActionError(f"actions of all agents must have the same shape; got {shapes}") from None
-    if len(nvec) == 1:
-        raw = raw[..., None]
-    if raw.ndim != 3 or raw.shape[2] != len(nvec):
-        raise ActionError(
-            f"each agent's action batch must have shape (batch,{' ' + str(len(nvec)) if len(nvec) > 1 else ''}); "
-            f"got {raw.shape[1:] if len(nvec) > 1 else raw.shape[1:-1]}"
-        )
-    if raw.dtype.kind == "i":
-        a = raw
-    elif raw.dtype.kind == "u":
-        a = raw.astype(np.int64)
-    elif raw.dtype.kind == "f":
-        if not np.all(np.isfinite(raw)) or not np.array_equal(np.floor(raw), raw):
-            _raise_bad_action(raw, agents, nvec, labels, "not an integer (NaN, inf and fractions are invalid)")
-        a = raw.astype(np.int64)
+
+def _labels(space: gymnasium.Space, labels: tuple[str, ...]) -> tuple[str, ...]:
+    """``labels``, or ``action[i]`` per component where none are given."""
+    size = int(np.prod(space.shape)) if space.shape else 1
+    return labels if len(labels) == size else tuple(f"action[{i}]" for i in range(size))
+
+
+def _allowed_actions(space: gymnasium.Space, labels: tuple[str, ...], single: bool) -> str:
+    """What an agent's action must be, in words: kind, shape and per-component range."""
+    labels = _labels(space, labels)
+    if not isinstance(space, (gymnasium.spaces.Box, gymnasium.spaces.Discrete, gymnasium.spaces.MultiDiscrete)):
+        return f"an element of {space}"
+    if isinstance(space, gymnasium.spaces.Box):
+        low, high = np.broadcast_to(space.low, space.shape), np.broadcast_to(space.high, space.shape)
+        ranges = ", ".join(f"{lab} in [{lo:g}, {hi:g}]" for lab, lo, hi in zip(labels, low.ravel(), high.ravel()))
+        kind = "real numbers"
     else:
-        raise ActionError(f"actions must be integer arrays; got dtype {raw.dtype}")
-    # One comparison catches both ends: negative ints wrap to huge unsigned values.
-    if (a.view(np.uint64) if a.dtype == np.int64 else a.astype(np.uint64)).__ge__(nvec).any():
-        _raise_bad_action(raw, agents, nvec, labels, "out of range")
-    return a.transpose(1, 0, 2)
+        nvec, start = _discrete_layout(space)
+        ranges = ", ".join(f"{lab} in [{start}, {start + n - 1}]" for lab, n in zip(labels, nvec))
+        kind = "integers"
+    shape = space.shape if single else ("batch", *space.shape)
+    return f"{kind} of shape {tuple(shape)} ({ranges})".replace("'", "")
 
 
-def _raise_bad_action(raw: np.ndarray, agents: tuple[str, ...], nvec: NDArray[np.int64],
-                      labels: tuple[str, ...], problem: str) -> None:
-    """Build the error message for the first invalid action entry."""
-    with np.errstate(invalid="ignore"):
-        bad = ~((raw >= 0) & (raw < nvec) & (raw == np.floor(raw)) & np.isfinite(raw))
-    agent_i, copy_i, comp = (int(x[0]) for x in np.nonzero(bad))
-    raise ActionError(
-        f"action of agent {agents[agent_i]!r} (batch copy {copy_i}) is {problem}: "
-        f"{labels[comp]}={raw[agent_i, copy_i, comp].item()!r} must be an integer in [0, {int(nvec[comp]) - 1}]"
-    )
+def _discrete_layout(space: gymnasium.Space) -> tuple[NDArray[np.int64], int]:
+    """``(nvec, start)`` of a Discrete (``nvec`` of length 1) or 1-d MultiDiscrete space."""
+    if isinstance(space, gymnasium.spaces.Discrete):
+        return np.array([int(space.n)], dtype=np.int64), int(space.start)
+    return np.asarray(space.nvec, dtype=np.int64).ravel(), 0
 
 
-def stack_box_actions(actions: Mapping[str, Any], agents: tuple[str, ...], low: np.ndarray, high: np.ndarray,
-                      labels: tuple[str, ...]) -> NDArray[np.float64]:
-    """Validated ``(B, N, D)`` float64 array of the agents' Box actions (each ``(B, D)``).
+def _numeric_array(agent: str, value: Any, allowed: str) -> np.ndarray:
+    """One agent's action as an int, uint or float array; ``None``, strings, dicts, bools and complex raise."""
+    if value is None or isinstance(value, (str, bytes, Mapping)):
+        raise ActionError(f"action of agent {agent!r} is {_describe_value(value)}: must be {allowed}")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):  # ragged nesting
+        raise ActionError(f"action of agent {agent!r} is {_describe_value(value)}, not an array: must be {allowed}") from None
+    if arr.dtype.kind not in "iuf":
+        problem = {"b": "a bool array", "c": "a complex array", "U": "a string array", "S": "a bytes array",
+                   "O": "not a numeric array (None, mixed types or integers beyond 64 bits)"}.get(arr.dtype.kind, f"of dtype {arr.dtype}")
+        raise ActionError(f"action of agent {agent!r} is {problem}: {_describe_value(value)}; must be {allowed}")
+    return arr
 
-    NaN, inf and entries outside ``[low, high]`` raise an :class:`ActionError` naming the agent, the
-    component (``labels``) and the allowed interval; nothing is clipped.
+
+def action_batches(actions: Mapping[str, Any], agents: tuple[str, ...], space: gymnasium.Space,
+                   labels: tuple[str, ...], *, single: bool = False, num_envs: int | None = None) -> dict[str, np.ndarray]:
+    """Every agent's action as a numeric array of shape ``(B, *space.shape)``: kinds and shapes checked, ranges not.
+
+    ``single``: each value is one copy's action (shape ``space.shape``) and gains a batch axis of 1.
+    ``num_envs``: the batch size every agent's array must have. Errors name the agent and say what is
+    allowed (kind, shape and the range of every component, named by ``labels``).
     """
     check_agent_keys(actions, agents)
-    try:
-        raw = np.asarray([actions[a] for a in agents], dtype=np.float64)
-    except (TypeError, ValueError):
-        shapes = {a: np.shape(actions[a]) for a in agents}
-        raise ActionError(f"actions of all agents must be numeric arrays of the same shape; got {shapes}") from None
-    if raw.ndim != 3 or raw.shape[2] != len(labels):
-        raise ActionError(f"each agent's action batch must have shape (batch, {len(labels)}); got {raw.shape[1:]}")
+    allowed = _allowed_actions(space, labels, single)
+    out = {}
+    for agent in agents:
+        arr = _numeric_array(agent, actions[agent], allowed)
+        if single:
+            if arr.shape != space.shape:
+                raise ActionError(f"action of agent {agent!r} has shape {arr.shape}: must be {allowed}")
+            arr = arr[None]
+        elif arr.shape[1:] != space.shape or arr.ndim != len(space.shape) + 1:
+            raise ActionError(f"action batch of agent {agent!r} has shape {arr.shape}: must be {allowed}")
+        out[agent] = arr
+    sizes = {agent: len(arr) for agent, arr in out.items()}
+    expected = num_envs if num_envs is not None else sizes[agents[0]]
+    if any(size != expected for size in sizes.values()):
+        where = f"the {num_envs} environment copies" if num_envs is not None else "the same number of copies"
+        raise ActionError(f"every agent's action batch must have one row per copy ({where}); got rows per agent {sizes}")
+    return out
+
+
+def stack_actions(actions: Mapping[str, Any], agents: tuple[str, ...], space: gymnasium.Space,
+                  labels: tuple[str, ...], *, single: bool = False) -> np.ndarray:
+    """Validated ``(B, N, D)`` array of the agents' actions: int64 for a (Multi)Discrete ``space``
+    (``D = len(nvec)``, Discrete ``start`` removed), float64 for a 1-d Box.
+
+    Every agent acts in the same ``space``. Wrong kinds, shapes, NaN, fractions for integer spaces
+    and entries out of the space raise an :class:`ActionError` naming the agent, the batch copy,
+    the component (``labels``) and its allowed range: an out-of-space action is a bug in the
+    caller, never silently clipped or converted.
+    """
+    arrays = action_batches(actions, agents, space, labels, single=single)
+    labels = _labels(space, labels)
+    raw = np.stack([arrays[a] for a in agents])  # (N, B, *shape): int, uint or float after promotion
+    if isinstance(space, gymnasium.spaces.Box):
+        raw = raw.astype(np.float64, copy=False)
+        low, high = space.low.astype(np.float64), space.high.astype(np.float64)
+        with np.errstate(invalid="ignore"):
+            bad = ~((raw >= low) & (raw <= high))  # NaN compares False: caught here too
+        if bad.any():
+            _raise_bad_action(raw, bad, agents, labels, "out of the action space", single, low, high)
+        return raw.transpose(1, 0, 2)
+    nvec, start = _discrete_layout(space)
+    if isinstance(space, gymnasium.spaces.Discrete):
+        raw = raw[..., None]
     with np.errstate(invalid="ignore"):
-        bad = ~((raw >= low) & (raw <= high))  # NaN compares False: caught here too
+        bad = ~((raw >= start) & (raw < nvec + start))
+        if raw.dtype.kind == "f":
+            bad |= raw != np.floor(raw)
     if bad.any():
-        agent_i, copy_i, comp = (int(x[0]) for x in np.nonzero(bad))
-        raise ActionError(
-            f"action of agent {agents[agent_i]!r} (batch copy {copy_i}) is out of the action space: "
-            f"{labels[comp]}={raw[agent_i, copy_i, comp].item()!r} must be a finite number in [{low[comp]}, {high[comp]}]"
-        )
-    return raw.transpose(1, 0, 2)
+        problem = "not an integer (NaN, inf and fractions are invalid)" if raw.dtype.kind == "f" and np.any(
+            raw[bad] != np.floor(raw[bad])) else "out of range"
+        _raise_bad_action(raw, bad, agents, labels, problem, single, start, nvec + start - 1)
+    return (raw.astype(np.int64) - start).transpose(1, 0, 2)
+
+
+def _raise_bad_action(raw: np.ndarray, bad: np.ndarray, agents: tuple[str, ...], labels: tuple[str, ...],
+                      problem: str, single: bool, low: Any, high: Any) -> None:
+    """Raise the error of the first invalid entry of ``raw`` ``(N, B, D)``."""
+    agent_i, copy_i, comp = (int(x[0]) for x in np.nonzero(bad))
+    where = "" if single else f" (batch copy {copy_i})"
+    lo, hi = (np.broadcast_to(x, raw.shape[2:])[comp].item() for x in (low, high))
+    kind = "a finite number" if raw.dtype == np.float64 and not isinstance(lo, int) else "an integer"
+    raise ActionError(
+        f"action of agent {agents[agent_i]!r}{where} is {problem}: "
+        f"{labels[comp]}={raw[agent_i, copy_i, comp].item()!r} must be {kind} in [{lo!r}, {hi!r}]"
+    )

@@ -17,7 +17,7 @@ import numpy as np
 from semcom_envs.api.core import BatchedScenario
 from semcom_envs.api.joint import JointView
 from semcom_envs.api.parallel import RENDER_MODES
-from semcom_envs.api.runner import BatchRunner, render_single
+from semcom_envs.api.runner import BatchRunner, check_render_mode, copy_seeds, render_single
 
 
 class SemComGymEnv(gymnasium.Env):
@@ -30,8 +30,7 @@ class SemComGymEnv(gymnasium.Env):
     metadata: dict[str, Any] = {"render_modes": RENDER_MODES, "render_fps": 4}
 
     def __init__(self, scenario: BatchedScenario, render_mode: str | None = None) -> None:
-        if render_mode is not None and render_mode not in RENDER_MODES:
-            raise ValueError(f"render_mode={render_mode!r} is invalid: must be None or one of {RENDER_MODES}")
+        check_render_mode(render_mode, RENDER_MODES)
         self.scenario = scenario
         self.render_mode = render_mode
         self.joint = JointView(scenario)
@@ -40,19 +39,28 @@ class SemComGymEnv(gymnasium.Env):
         self.state_space = scenario.state_space
         self._runner = BatchRunner(scenario, 1)
         self._infos: dict[str, np.ndarray] | None = None
+        self._episode_over = False
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
-        super().reset(seed=seed)
-        obs = self._runner.reset(seed, entropy=self.np_random)
+        """Start an episode; ``seed`` (None or an integer >= 0, Python or numpy) fixes it entirely."""
+        seeds = copy_seeds(seed, 1, sequences=False)
+        super().reset(seed=None if seeds is None else seeds[0])
+        obs = self._runner.reset(seeds, entropy=self.np_random)
         self._infos = None
+        self._episode_over = False
         return self.joint.observations(obs)[0], {}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
-        tr = self._runner.step(self.joint.split_actions(np.asarray(action)[None]))
+        """One slot of the joint action. After the episode ended (terminated or truncated), step
+        raises until ``reset()``, as the PettingZoo adapters do (the vector env auto-resets instead)."""
+        if self._episode_over:
+            raise RuntimeError("the episode is over (terminated or truncated): call reset() before step()")
+        tr = self._runner.step(self.joint.split_actions(action))
         self._infos = tr.infos
         reward = float(self.scenario.team_reward(tr.rewards)[0])
         terminated = all(bool(v[0]) for v in tr.terminated.values())
         truncated = all(bool(v[0]) for v in tr.truncated.values())
+        self._episode_over = terminated or truncated
         info = {k: (v[0] if v.ndim == 2 else v[0].item()) for k, v in tr.infos.items()}
         if self.render_mode == "human":
             self.render()

@@ -8,6 +8,9 @@ flattened), and the joint reward is the scenario's ``team_reward``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 from gymnasium import spaces
 
@@ -55,10 +58,26 @@ class JointView:
         """(B, sum obs dims) joint observation."""
         return np.concatenate([obs[a] for a in self.agents], axis=-1)
 
-    def split_actions(self, joint: np.ndarray) -> AgentArrays:
-        """Per-agent action batches of a (B, sum action dims) joint action."""
-        joint = np.asarray(joint)
-        if joint.ndim != 2 or joint.shape[1] != self._width:
-            raise ActionError(f"joint action must have shape (batch, {self._width}) "
-                              f"(space {self.action_space}); got {joint.shape}")
-        return {a: joint[:, sl][:, 0] if scalar else joint[:, sl] for a, (sl, scalar) in zip(self.agents, self._slices)}
+    def split_actions(self, joint: Any, num_envs: int | None = None) -> AgentArrays:
+        """Per-agent action batches of a ``(B, sum action dims)`` joint action (``B = num_envs`` where given).
+
+        The joint array must be numeric (not bool, complex, strings or None) and of that shape;
+        each agent's part is then validated by the scenario, whose errors name the agent.
+        """
+        rows = "num_envs" if num_envs is None else str(num_envs)
+        allowed = f"a numeric array of shape ({rows}, {self._width}) in {self.action_space}"
+        if num_envs is None:
+            allowed = f"a numeric array of shape ({self._width},) in {self.action_space}"
+        if joint is None or isinstance(joint, (str, bytes, Mapping)):
+            raise ActionError(f"joint action is {type(joint).__name__} {joint!r:.60}: must be {allowed}")
+        try:
+            joint = np.asarray(joint)
+        except (TypeError, ValueError):
+            raise ActionError(f"joint action {joint!r:.60} is not an array: must be {allowed}") from None
+        if joint.dtype.kind not in "iuf":
+            raise ActionError(f"joint action has dtype {joint.dtype} ({joint!r:.60}): must be {allowed}")
+        expected = (1 if num_envs is None else num_envs, self._width)
+        batch = joint if num_envs is not None else joint[None]
+        if batch.shape != expected:
+            raise ActionError(f"joint action has shape {joint.shape}: must be {allowed}")
+        return {a: batch[:, sl][:, 0] if scalar else batch[:, sl] for a, (sl, scalar) in zip(self.agents, self._slices)}

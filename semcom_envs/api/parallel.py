@@ -8,10 +8,11 @@ from typing import Any
 import gymnasium
 import numpy as np
 from pettingzoo import AECEnv, ParallelEnv
-from pettingzoo.utils.conversions import parallel_to_aec
+from pettingzoo.utils.conversions import parallel_to_aec_wrapper
+from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
-from semcom_envs.api.core import ActionError, BatchedScenario, check_agent_keys
-from semcom_envs.api.runner import BatchRunner, render_single
+from semcom_envs.api.core import ActionError, BatchedScenario, action_batches
+from semcom_envs.api.runner import BatchRunner, check_render_mode, copy_seeds, render_single
 
 RENDER_MODES = ["human", "ansi", "rgb_array"]
 
@@ -28,8 +29,7 @@ class SemComParallelEnv(ParallelEnv):
     metadata: dict[str, Any] = {"render_modes": RENDER_MODES, "is_parallelizable": True, "render_fps": 4}
 
     def __init__(self, scenario: BatchedScenario, render_mode: str | None = None) -> None:
-        if render_mode is not None and render_mode not in RENDER_MODES:
-            raise ValueError(f"render_mode={render_mode!r} is invalid: must be None or one of {RENDER_MODES}")
+        check_render_mode(render_mode, RENDER_MODES)
         self.scenario = scenario
         self.render_mode = render_mode
         self.metadata = {**self.metadata, "name": scenario.env_id}
@@ -48,7 +48,8 @@ class SemComParallelEnv(ParallelEnv):
         return self.scenario.action_space(agent)
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[dict, dict]:
-        obs = self._runner.reset(seed)
+        """Start an episode; ``seed`` (None or an integer >= 0, Python or numpy) fixes it entirely."""
+        obs = self._runner.reset(copy_seeds(seed, 1, sequences=False))
         self.agents = list(self.possible_agents)
         self._infos = None
         return {a: obs[a][0] for a in self.agents}, {a: {} for a in self.agents}
@@ -56,12 +57,8 @@ class SemComParallelEnv(ParallelEnv):
     def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
         if not self.agents:
             raise RuntimeError("the episode is over: call reset() before step()")
-        check_agent_keys(actions, self.scenario.agents)
-        try:
-            batched = {a: np.asarray(actions[a])[None] for a in self.agents}
-        except TypeError as err:
-            raise ActionError(f"actions must be array-like: {err}") from None
-        tr = self._runner.step(batched)
+        sc = self.scenario
+        tr = self._runner.step(action_batches(actions, sc.agents, sc.action_space(sc.agents[0]), sc.action_labels, single=True))
         self._infos = tr.infos
         agents = self.agents
         obs = {a: tr.observations[a][0] for a in agents}
@@ -92,9 +89,32 @@ class SemComParallelEnv(ParallelEnv):
         """Nothing to release (rendering closes its figures)."""
 
 
+class SemComAECEnv(parallel_to_aec_wrapper):
+    """PettingZoo's AEC view of a :class:`SemComParallelEnv` (agents act in turn; the joint step runs
+    after the last one) that validates each action at the ``step()`` that receives it.
+
+    PettingZoo's own conversion stores actions until the cycle ends, so a bad action of the first
+    agent would surface at the last agent's step, and again at every later step. Here a bad action
+    raises an :class:`~semcom_envs.api.core.ActionError` naming the agent at once and is not stored:
+    the same agent is still to act. A done agent's action must be ``None`` (PettingZoo's rule).
+    """
+
+    env: SemComParallelEnv
+
+    def step(self, action: Any) -> None:
+        agent = self.agent_selection
+        if self.terminations[agent] or self.truncations[agent]:
+            if action is not None:
+                raise ActionError(f"agent {agent!r} is done (terminated or truncated): its action must be None, "
+                                  f"got {action!r:.60}")
+        else:
+            self.env.scenario.check_action(agent, action)
+        super().step(action)
+
+
 def aec_from_parallel(parallel_env: SemComParallelEnv) -> AECEnv:
-    """The AEC view (agents act in turn; the joint step runs after the last one), order-enforced."""
-    return parallel_to_aec(parallel_env)
+    """The AEC view of ``parallel_env``, order-enforced, validating each action as it arrives."""
+    return OrderEnforcingWrapper(SemComAECEnv(parallel_env))
 
 
 def pettingzoo_factories(scenario_cls: Callable[..., BatchedScenario]) -> tuple[Callable[..., AECEnv], Callable[..., SemComParallelEnv]]:

@@ -14,17 +14,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from typing import Any
 from concurrent.futures import ThreadPoolExecutor
 
 import gymnasium
 import numpy as np
 
 from semcom_envs import streams
-from semcom_envs.api.core import AgentArrays, BatchedScenario, State, Transition
+from semcom_envs.config import ConfigError, check_int
+from semcom_envs.api.core import AgentArrays, BatchedScenario, State, Transition, action_batches
 from semcom_envs.render import ansi_table
 
 DEFAULT_CHUNK_SIZE = 2048
 """Copies per chunk: large enough to amortise Python overhead, small enough to stay in cache."""
+MAX_THREADS = 256
+"""Largest ``num_threads`` accepted for chunked stepping."""
+MEMORY_PROBE_ABOVE = 4096
+"""Batches larger than this are checked against the machine's memory before anything is allocated."""
 
 
 def default_threads() -> int:
@@ -37,8 +43,11 @@ class BatchRunner:
 
     def __init__(self, scenario: BatchedScenario, num_envs: int, chunk_size: int = DEFAULT_CHUNK_SIZE,
                  num_threads: int | None = None) -> None:
-        if chunk_size < 1:
-            raise ValueError(f"chunk_size={chunk_size} is invalid: must be an integer >= 1")
+        num_envs = check_int("num_envs", num_envs, 1)
+        chunk_size = check_int("chunk_size", chunk_size, 1)
+        if num_threads is not None:
+            num_threads = check_int("num_threads", num_threads, 1, MAX_THREADS)
+        check_batch_memory(scenario, num_envs)
         self.scenario = scenario
         self.num_envs = num_envs
         self.base_keys: np.ndarray | None = None
@@ -63,23 +72,23 @@ class BatchRunner:
             return [fn(*args) for args in zip(*per_chunk)]
         return list(self._pool.map(fn, *per_chunk))
 
-    def reset(self, seed: int | Sequence[int] | None = None, entropy: np.random.Generator | None = None) -> AgentArrays:
-        """Reset every copy. ``seed``: an int (copy i gets ``seed + i``), one seed per copy, or None.
+    def reset(self, seed: int | Sequence[int | None] | None = None, entropy: np.random.Generator | None = None) -> AgentArrays:
+        """Reset every copy. ``seed``: an int (copy i gets ``seed + i``), one seed (or None) per copy, or None.
 
         Without a seed, a runner that was seeded before starts the next episode of each copy; a
-        fresh one draws its seeds from ``entropy`` (or from the OS).
+        fresh one draws its seeds from ``entropy`` (or from the OS), as do None entries of a list.
         """
         n = self.num_envs
-        if seed is not None:
-            seeds = [int(seed) + i for i in range(n)] if _is_int(seed) else list(seed)  # type: ignore[arg-type]
-            if len(seeds) != n or not all(_is_int(s) and 0 <= s <= streams.MAX_SEED for s in seeds):
-                raise ValueError(f"seed={seed!r} is invalid: must be an integer in [0, {streams.MAX_SEED}] "
-                                 f"or a sequence of {n} such integers")
+        seeds = copy_seeds(seed, n, sequences=True)
+        if seeds is not None and None not in seeds:
             self.base_keys = streams.seed_key(np.array(seeds, dtype=np.int64))
             self.episodes[:] = 0
-        elif self.base_keys is None:
+        elif seeds is not None or self.base_keys is None:
             rng = entropy if entropy is not None else np.random.default_rng()
-            self.base_keys = streams.seed_key(rng.integers(0, streams.MAX_SEED, size=n, dtype=np.int64))
+            drawn = rng.integers(0, streams.MAX_SEED, size=n, dtype=np.int64)
+            for i, s in enumerate(seeds or []):
+                drawn[i] = drawn[i] if s is None else s
+            self.base_keys = streams.seed_key(drawn)
             self.episodes[:] = 0
         else:
             self.episodes += 1
@@ -111,11 +120,12 @@ class BatchRunner:
         """
         if self._states is None:
             raise RuntimeError("call reset() before step()")
+        sc = self.scenario
+        arrays = action_batches(actions, sc.agents, sc.action_space(sc.agents[0]), sc.action_labels, num_envs=self.num_envs)
         if len(self._states) == 1:
-            transition = self.scenario.step(self._states[0], actions)
+            transition = sc.step(self._states[0], arrays)
             self._states = [transition.state]
             return transition
-        arrays = {agent: np.asarray(value) for agent, value in actions.items()}
         chunk_actions = [{agent: value[a:b] for agent, value in arrays.items()} for a, b in self._bounds]
         parts = self._map(self.scenario.step, self._states, chunk_actions)
         self._states = [p.state for p in parts]
@@ -158,6 +168,12 @@ class BatchRunner:
             self._pool.shutdown()
 
 
+def check_render_mode(render_mode: Any, modes: Sequence[str]) -> None:
+    """Raise unless ``render_mode`` is None or one of ``modes``."""
+    if render_mode is not None and (not isinstance(render_mode, str) or render_mode not in modes):
+        raise ConfigError(f"render_mode={render_mode!r} is invalid: must be None or one of {', '.join(map(repr, modes))}")
+
+
 def render_single(mode: str | None, scenario: BatchedScenario, runner: BatchRunner,
                   infos: Mapping[str, np.ndarray] | None) -> np.ndarray | str | None:
     """``render()`` of the single-copy adapters: a picture, a text table, or the table printed."""
@@ -183,6 +199,69 @@ def _concat_agents(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
 
 
+def machine_memory_bytes() -> int | None:
+    """Physical memory of this machine, or the cgroup (container) limit where lower; None where unknown."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+    for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = open(limit_file).read().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            total = min(total, int(text))
+    return total
+
+
+def check_batch_memory(scenario: BatchedScenario, num_envs: int) -> None:
+    """Raise before allocating a batch whose state and observations alone exceed the machine's memory.
+
+    The bytes per copy are measured on one copy's reset; the real footprint while stepping is a
+    few times larger (temporaries, infos), so this catches only batches that cannot work at all.
+    """
+    if num_envs <= MEMORY_PROBE_ABOVE:
+        return
+    memory = machine_memory_bytes()
+    if memory is None:
+        return
+    state, obs = scenario.reset(streams.episode_key(streams.seed_key(np.zeros(1, dtype=np.int64)), np.zeros(1, dtype=np.int64)))
+    per_copy = sum(np.asarray(v).nbytes for v in state.values()) + sum(np.asarray(v).nbytes for v in obs.values())
+    need = per_copy * num_envs
+    if need > memory:
+        raise ConfigError(f"num_envs={num_envs} is invalid: {num_envs} copies of {scenario.env_id} need at least "
+                          f"{need / 2**30:.1f} GiB for their state and observations alone ({per_copy} bytes per copy), "
+                          f"more than this machine's {memory / 2**30:.1f} GiB; use num_envs <= {memory // max(per_copy, 1)}")
+
+
 def _is_int(x: object) -> bool:
     """True for Python and numpy integers, not for bools."""
-    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def copy_seeds(seed: Any, num_envs: int, *, sequences: bool) -> list[int | None] | None:
+    """The seed of every copy from a ``reset(seed=...)`` argument, or None for "no seed".
+
+    Follows Gymnasium: a single environment takes ``None`` or an integer ``>= 0``; a vector
+    environment also takes one entry per copy (an integer or None, which draws a random seed), and
+    an integer ``s`` seeds copy ``i`` with ``s + i``. Python and numpy integers are integers; bools,
+    floats and strings are not. Every copy's seed must be at most ``streams.MAX_SEED``.
+    """
+    if seed is None:
+        return None
+    if _is_int(seed):
+        s, last = int(seed), int(seed) + num_envs - 1
+        if s < 0 or last > streams.MAX_SEED:
+            top = streams.MAX_SEED - (num_envs - 1)
+            extra = f" (copy i of the {num_envs} copies gets seed + i)" if num_envs > 1 else ""
+            raise ValueError(f"seed={seed!r} is invalid: must be an integer in [0, {top}]{extra}")
+        return [s + i for i in range(num_envs)]
+    allowed = f"None or an integer in [0, {streams.MAX_SEED - (num_envs - 1)}]"
+    if sequences:
+        allowed += f", or a list of {num_envs} entries, each None or an integer in [0, {streams.MAX_SEED}]"
+    if not sequences or not isinstance(seed, (list, tuple, np.ndarray)) or len(seed) != num_envs:
+        raise ValueError(f"seed={seed!r} is invalid: must be {allowed}")
+    if not all(s is None or (_is_int(s) and 0 <= s <= streams.MAX_SEED) for s in seed):
+        raise ValueError(f"seed={seed!r} is invalid: must be {allowed}")
+    return [None if s is None else int(s) for s in seed]

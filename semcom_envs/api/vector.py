@@ -19,7 +19,7 @@ from gymnasium.vector.utils import batch_space
 
 from semcom_envs.api.core import BatchedScenario
 from semcom_envs.api.joint import JointView
-from semcom_envs.api.runner import DEFAULT_CHUNK_SIZE, BatchRunner
+from semcom_envs.api.runner import DEFAULT_CHUNK_SIZE, BatchRunner, check_render_mode, copy_seeds
 from semcom_envs.render import ansi_table
 
 
@@ -30,32 +30,32 @@ class SemComVectorEnv(VectorEnv):
 
     def __init__(self, scenario: BatchedScenario, num_envs: int, render_mode: str | None = None,
                  chunk_size: int = DEFAULT_CHUNK_SIZE, num_threads: int | None = None) -> None:
-        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
-            raise ValueError(f"num_envs={num_envs!r} is invalid: must be an integer >= 1")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode={render_mode!r} is invalid: must be None or one of "
-                             f"{self.metadata['render_modes']}")
+        check_render_mode(render_mode, self.metadata["render_modes"])
+        # The runner validates num_envs, chunk_size and num_threads (and the batch's memory) first.
+        self._runner = BatchRunner(scenario, num_envs, chunk_size=chunk_size, num_threads=num_threads)
         self.scenario = scenario
-        self.num_envs = int(num_envs)
+        self.num_envs = self._runner.num_envs
         self.render_mode = render_mode
         self.joint = JointView(scenario)
         self.single_observation_space = self.joint.observation_space
         self.single_action_space = self.joint.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._runner = BatchRunner(scenario, self.num_envs, chunk_size=chunk_size, num_threads=num_threads)
         self._autoreset = np.zeros(self.num_envs, dtype=bool)
         self._infos: dict[str, np.ndarray] | None = None
 
-    def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
-        super().reset(seed=seed)
-        obs = self._runner.reset(seed, entropy=self.np_random)
+    def reset(self, *, seed: int | list[int | None] | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        """Reset every copy: ``seed`` an integer (copy i gets ``seed + i``), a list of ``num_envs``
+        integers or Nones (None: a random seed), or None (each copy's next episode)."""
+        seeds = copy_seeds(seed, self.num_envs, sequences=True)
+        super().reset(seed=seeds[0] if isinstance(seed, (int, np.integer)) else None)
+        obs = self._runner.reset(seeds, entropy=self.np_random)
         self._autoreset[:] = False
         self._infos = None
         return self.joint.observations(obs), {}
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
-        tr = self._runner.step(self.joint.split_actions(actions))
+        tr = self._runner.step(self.joint.split_actions(actions, self.num_envs))
         obs, infos = tr.observations, tr.infos
         reward = self.scenario.team_reward(tr.rewards)
         terminated = np.logical_and.reduce([tr.terminated[a] for a in self.scenario.agents])

@@ -83,8 +83,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from semcom_envs import streams
-from semcom_envs.api.core import AgentArrays, BatchedScenario, State, Transition, stack_discrete_actions
-from semcom_envs.config import ConfigError, check_choice, check_int, check_interval, check_real
+from semcom_envs.api.core import AgentArrays, BatchedScenario, State, Transition
+from semcom_envs.config import Choice, ConfigError, Fractions, Integer, Interval, Real, Text, param, validate_fields
 
 MOVES = np.array([(-1, 0), (0, 1), (1, 0), (0, -1)])
 """Physical moves (row, column): up, right, down, left."""
@@ -95,53 +95,34 @@ _D_MAP, _D_TASK, _D_PERM, _D_TRAIN, _D_PROBE, _D_GRANT, _D_PRETRAIN = range(7)
 
 @dataclasses.dataclass(frozen=True)
 class CDRLConfig:
-    """Validated configuration of SemCom-CDRL-v0 (fields and units: see the module docstring)."""
+    """Validated configuration of SemCom-CDRL-v0 (allowed values: ``docs/configuration.md``)."""
 
-    preset: str = "default"
-    grid_size: int = 7
-    num_walls: int = 0
-    slip_range: tuple[float, float] = (0.0, 0.3)
-    num_targets: int = 3
-    num_sources: int = 8
-    source_mix: tuple[float, float, float] = (0.375, 0.25, 0.375)
-    budget_models: float = 2.0
-    sparsity: float = 0.0
-    mix: float = 0.5
-    train_steps: int = 200
-    probe_steps: int = 20
-    learning_rate: float = 0.1
-    epsilon: float = 0.1
-    gamma: float = 0.95
-    step_cost: float = 0.01
-    max_steps: int = 10
-    value_iterations: int = 200
+    preset: str = param("default", Text(), "named defaults: `default`, `walls`")
+    grid_size: int = param(7, Integer(3, 15), "gridworld side S")
+    num_walls: int = param(0, Integer(0, 15**2 // 4), "wall cells per episode map (<= grid_size^2 // 4)")
+    slip_range: tuple[float, float] = param((0.0, 0.3), Interval(0.0, 1.0), "range of the tasks' slip probability")
+    num_targets: int = param(3, Integer(1, 16), "target agents K (agents)")
+    num_sources: int = param(8, Integer(1, 32), "source agents whose Q-tables can be received")
+    source_mix: tuple[float, float, float] = param((0.375, 0.25, 0.375), Fractions(("near", "permuted", "unrelated")),
+                                                   "shares of the source kinds")
+    budget_models: float = param(2.0, Real(0.0, 1e3), "link budget in dense models per target and round")
+    sparsity: float = param(0.0, Choice((0.0, 0.5, 0.9)), "share of Q-table entries dropped before sending")
+    mix: float = param(0.5, Real(0.0, 1.0), "weight of the received models when merging")
+    train_steps: int = param(200, Integer(0, 100_000), "inner Q-learning steps per round")
+    probe_steps: int = param(20, Integer(1, 100_000), "steps of a relatedness probe")
+    learning_rate: float = param(0.1, Real(0.0, 1.0, low_open=True), "inner Q-learning step size")
+    epsilon: float = param(0.1, Real(0.0, 1.0), "inner epsilon-greedy exploration")
+    gamma: float = param(0.95, Real(0.0, 1.0, high_open=True), "gridworld discount")
+    step_cost: float = param(0.01, Real(0.0, 1.0), "gridworld reward per step")
+    max_steps: int = param(10, Integer(1, 10_000), "rounds per episode (truncation)")
+    value_iterations: int = param(200, Integer(1, 100_000), "value-iteration sweeps of the reference solutions")
 
     def __post_init__(self) -> None:
-        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
-        set_("grid_size", check_int("grid_size", self.grid_size, 3, 15))
-        set_("num_walls", check_int("num_walls", self.num_walls, 0, self.grid_size**2 // 4))
-        set_("slip_range", check_interval("slip_range", self.slip_range, 0.0, 1.0))
-        set_("num_targets", check_int("num_targets", self.num_targets, 1, 16))
-        set_("num_sources", check_int("num_sources", self.num_sources, 1, 32))
-        try:
-            mix = tuple(float(x) for x in self.source_mix)
-        except (TypeError, ValueError):
-            mix = ()
-        if len(mix) != 3 or min(mix) < 0 or not math.isclose(sum(mix), 1.0, abs_tol=1e-9):
-            raise ConfigError(f"source_mix={self.source_mix!r} is invalid: must be 3 fractions (near, permuted, "
-                              "unrelated) >= 0 summing to 1")
-        set_("source_mix", mix)
-        set_("budget_models", check_real("budget_models", self.budget_models, 0.0, 1e3))
-        check_choice("sparsity", self.sparsity, (0.0, 0.5, 0.9))
-        set_("mix", check_real("mix", self.mix, 0.0, 1.0))
-        set_("train_steps", check_int("train_steps", self.train_steps, 0, 100_000))
-        set_("probe_steps", check_int("probe_steps", self.probe_steps, 1, 100_000))
-        set_("learning_rate", check_real("learning_rate", self.learning_rate, 0.0, 1.0, low_open=True))
-        set_("epsilon", check_real("epsilon", self.epsilon, 0.0, 1.0))
-        set_("gamma", check_real("gamma", self.gamma, 0.0, 1.0, high_open=True))
-        set_("step_cost", check_real("step_cost", self.step_cost, 0.0, 1.0))
-        set_("max_steps", check_int("max_steps", self.max_steps, 1, 10_000))
-        set_("value_iterations", check_int("value_iterations", self.value_iterations, 1, 100_000))
+        validate_fields(self)
+        if self.num_walls > self.grid_size**2 // 4:
+            raise ConfigError(f"num_walls={self.num_walls} is invalid with grid_size={self.grid_size}: at most a quarter "
+                              f"of the cells can be walls, num_walls <= grid_size^2 // 4 = {self.grid_size**2 // 4}; "
+                              "change one of num_walls, grid_size")
 
     @property
     def horizon(self) -> int:
@@ -237,7 +218,9 @@ class CDRL(BatchedScenario):
         value = np.zeros(task["terminal"].shape)
         for _ in range(self.config.value_iterations):
             q = self._backup(nxt, task, value)
-            value = q.max(axis=-1)
+            value, previous = q.max(axis=-1), value
+            if np.array_equal(value, previous):  # an exact fixed point: further sweeps return this same q
+                break
         return q
 
     def policy_return(self, nxt: np.ndarray, task: Mapping[str, np.ndarray], moves: np.ndarray) -> np.ndarray:
@@ -369,7 +352,7 @@ class CDRL(BatchedScenario):
     # ----------------------------------------------------------------- step
     def step(self, state: State, actions: Mapping[str, np.ndarray]) -> Transition:
         c = self.config
-        a = stack_discrete_actions(actions, self.agents, self.action_nvec, self.action_labels).astype(bool)
+        a = self.stack_actions(actions).astype(bool)
         b, k, n = a.shape[0], c.num_targets, c.num_sources
         if b != state["t"].shape[0]:
             raise ValueError(f"actions have batch size {b}, the state {state['t'].shape[0]}")

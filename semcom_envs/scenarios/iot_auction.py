@@ -81,8 +81,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 from semcom_envs import auctions, streams
-from semcom_envs.api.core import AgentArrays, BatchedScenario, State, Transition, stack_box_actions
-from semcom_envs.config import ConfigError, check_accuracy_model, check_choice, check_int, check_interval, check_real
+from semcom_envs.api.core import AgentArrays, BatchedScenario, State, Transition
+from semcom_envs.config import (
+    ACCURACY_INTERP,
+    ACCURACY_MODEL,
+    Choice,
+    Integer,
+    Interval,
+    OrNone,
+    Real,
+    Text,
+    check_accuracy_model,
+    ConfigError,
+    param,
+    validate_fields,
+)
 from semcom_envs.physics import radio, semantics
 
 MAX_DEVICES = 64
@@ -95,63 +108,42 @@ _D_POSITION, _D_FADING, _D_URGENCY = range(3)
 
 @dataclasses.dataclass(frozen=True)
 class IoTAuctionConfig:
-    """Validated configuration of SemCom-IoTAuction-v0 (fields and units: see the module docstring)."""
+    """Validated configuration of SemCom-IoTAuction-v0 (allowed values: ``docs/configuration.md``)."""
 
-    preset: str = "default"
-    num_devices: int = 5
-    valuation: str = "semantic"
-    mechanism: str = "second_price"
-    neural_checkpoint: str | None = None
-    value_scale: float = 1.0
-    similarity_weight: float = 0.5
-    urgency_range: tuple[float, float] = (0.5, 1.5)
-    exponential_mean: float = 3.0
-    bid_max: float | None = None
-    distance_range_m: tuple[float, float] = (2.0, 10.0)
-    path_loss_exponent: float = 2.2
-    path_loss_db_at_1m: float = 30.0
-    hap_power_w: float = 1.0
-    charge_fraction: float = 0.5
-    slot_s: float = 1.0
-    harvest_efficiency: float = 0.7
-    bandwidth_hz: float = 1e6
-    noise_dbm_per_hz: float = -174.0
-    words_per_sentence: int = 32
-    bits_per_feature: int = 8
-    sentences: int = 1
-    max_feature_dim: int = 16
-    max_steps: int = 100
-    accuracy_interp: str = "linear"
-    accuracy_model: str = "table"
+    preset: str = param("default", Text(), "named defaults: `default`")
+    num_devices: int = param(5, Integer(1, MAX_DEVICES), "IoT devices N (bidders)")
+    valuation: str = param("semantic", Choice(("semantic", "uniform", "exponential")), "how devices value the energy")
+    mechanism: str = param("second_price", Choice(("second_price", "first_price", "myerson", "neural")), "auction run by the HAP")
+    neural_checkpoint: str | None = param(None, OrNone(Text()),
+                                          "MyersonNet: shipped checkpoint name or `.npz` path (`None`: `<valuation>_n<N>`)")
+    value_scale: float = param(1.0, Real(0, 1e6, low_open=True), "value scale (semantic and uniform valuations)")
+    similarity_weight: float = param(0.5, Real(0, 1), "lambda: weight of the similarity against BLEU")
+    urgency_range: tuple[float, float] = param((0.5, 1.5), Interval(0, 1e3), "range of the urgency factor u")
+    exponential_mean: float = param(3.0, Real(0, 1e6, low_open=True), "mean of the exponential valuation")
+    bid_max: float | None = param(None, OrNone(Real(0, 1e9, low_open=True)),
+                                  "highest bid (`None`: 2 value_scale, or the exponential's largest value)")
+    distance_range_m: tuple[float, float] = param((2.0, 10.0), Interval(0.1, 1e4), "device distance range [m]")
+    path_loss_exponent: float = param(2.2, Real(0, 10), "path-loss exponent alpha")
+    path_loss_db_at_1m: float = param(30.0, Real(0, 200), "path loss at 1 m [dB]")
+    hap_power_w: float = param(1.0, Real(0, 1e6, low_open=True), "HAP transmit power [W]")
+    charge_fraction: float = param(0.5, Real(0, 1, low_open=True, high_open=True), "tau: share of the slot spent charging")
+    slot_s: float = param(1.0, Real(0, 1e6, low_open=True), "slot length T [s]")
+    harvest_efficiency: float = param(0.7, Real(0, 1, low_open=True), "energy-harvesting efficiency eta")
+    bandwidth_hz: float = param(1e6, Real(0, 1e12, low_open=True), "uplink bandwidth [Hz]")
+    noise_dbm_per_hz: float = param(-174.0, Real(-250, 0), "noise power spectral density [dBm/Hz]")
+    words_per_sentence: int = param(32, Integer(1, 10_000), "words per sentence")
+    bits_per_feature: int = param(8, Integer(1, 64), "bits per transmitted feature")
+    sentences: int = param(1, Integer(1, 1_000_000), "sentences sent per slot")
+    max_feature_dim: int = param(16, Integer(1, semantics.DEEPSC_K_MAX), "largest feature dimension d")
+    max_steps: int = param(100, Integer(1), "slots per episode (truncation)")
+    accuracy_interp: str = param("linear", ACCURACY_INTERP, "DeepSC table lookup: linear in dB or nearest dB")
+    accuracy_model: str = param("table", ACCURACY_MODEL, "DeepSC accuracy: measured table or logistic fit")
 
     def __post_init__(self) -> None:
-        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
-        set_("num_devices", check_int("num_devices", self.num_devices, 1, MAX_DEVICES))
-        check_choice("valuation", self.valuation, ("semantic", "uniform", "exponential"))
-        check_choice("mechanism", self.mechanism, ("second_price", "first_price", "myerson", "neural"))
-        if self.neural_checkpoint is not None and not isinstance(self.neural_checkpoint, str):
-            raise ConfigError(f"neural_checkpoint={self.neural_checkpoint!r} is invalid: must be a checkpoint name or path")
-        set_("value_scale", check_real("value_scale", self.value_scale, 0, 1e6, low_open=True))
-        set_("similarity_weight", check_real("similarity_weight", self.similarity_weight, 0, 1))
-        set_("urgency_range", check_interval("urgency_range", self.urgency_range, 0, 1e3))
-        set_("exponential_mean", check_real("exponential_mean", self.exponential_mean, 0, 1e6, low_open=True))
+        validate_fields(self)
         if self.bid_max is None:
-            set_("bid_max", self.exponential_mean * EXP_MAX_MEANS if self.valuation == "exponential"
-                 else 2.0 * self.value_scale)
-        set_("bid_max", check_real("bid_max", self.bid_max, 0, 1e9, low_open=True))
-        set_("distance_range_m", check_interval("distance_range_m", self.distance_range_m, 0.1, 1e4))
-        set_("path_loss_exponent", check_real("path_loss_exponent", self.path_loss_exponent, 0, 10))
-        set_("path_loss_db_at_1m", check_real("path_loss_db_at_1m", self.path_loss_db_at_1m, 0, 200))
-        set_("hap_power_w", check_real("hap_power_w", self.hap_power_w, 0, 1e6, low_open=True))
-        set_("charge_fraction", check_real("charge_fraction", self.charge_fraction, 0, 1, low_open=True, high_open=True))
-        set_("slot_s", check_real("slot_s", self.slot_s, 0, 1e6, low_open=True))
-        set_("harvest_efficiency", check_real("harvest_efficiency", self.harvest_efficiency, 0, 1, low_open=True))
-        set_("bandwidth_hz", check_real("bandwidth_hz", self.bandwidth_hz, 0, 1e12, low_open=True))
-        set_("noise_dbm_per_hz", check_real("noise_dbm_per_hz", self.noise_dbm_per_hz, -250, 0))
-        for name, high in (("words_per_sentence", 10_000), ("bits_per_feature", 64), ("sentences", 1_000_000)):
-            set_(name, check_int(name, getattr(self, name), 1, high))
-        set_("max_feature_dim", check_int("max_feature_dim", self.max_feature_dim, 1, semantics.DEEPSC_K_MAX))
-        set_("max_steps", check_int("max_steps", self.max_steps, 1))
+            default = self.exponential_mean * EXP_MAX_MEANS if self.valuation == "exponential" else 2.0 * self.value_scale
+            object.__setattr__(self, "bid_max", default)
         check_accuracy_model(self.accuracy_model, self.accuracy_interp)
 
     @property
@@ -196,6 +188,7 @@ class IoTAuction(BatchedScenario):
         self.bits_per_dim = c.words_per_sentence * c.bits_per_feature * c.sentences
         self._similarity = semantics.deepsc_kernel(c.accuracy_model, c.accuracy_interp)
         self._act_space = gymnasium.spaces.Box(-1.0, 1.0, (1,), dtype=np.float32)
+        self.action_labels = ("normalised bid",)
         gain_lo, gain_hi = GAIN_FEATURE.bounds
         self._obs_space = gymnasium.spaces.Box(
             np.array([0, gain_lo, 0, 0, 0], dtype=np.float32),
@@ -294,7 +287,7 @@ class IoTAuction(BatchedScenario):
 
     # ------------------------------------------------------------------- step
     def step(self, state: State, actions: Mapping[str, np.ndarray]) -> Transition:
-        bids = self.actions_to_bids(stack_box_actions(actions, self.agents, -np.ones(1), np.ones(1), ("normalised bid",))[..., 0])
+        bids = self.actions_to_bids(self.stack_actions(actions)[..., 0])
         if bids.shape[0] != state["t"].shape[0]:
             raise ValueError(f"actions have batch size {bids.shape[0]}, the state {state['t'].shape[0]}")
         winner, price = self.mechanism(bids)

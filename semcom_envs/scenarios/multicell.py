@@ -86,13 +86,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 from semcom_envs import streams
-from semcom_envs.api.core import AgentArrays, BatchedScenario, State, Transition, stack_discrete_actions
+from semcom_envs.api.core import AgentArrays, BatchedScenario, State, Transition
 from semcom_envs.config import (
+    ACCURACY_INTERP,
+    ACCURACY_MODEL,
+    Choice,
+    Flag,
+    Integer,
+    Interval,
+    OrNone,
+    Real,
+    Text,
     check_accuracy_model,
-    check_choice,
-    check_int,
-    check_interval,
-    check_real,
+    check_less,
+    param,
+    validate_fields,
 )
 from semcom_envs.physics import radio, semantics
 
@@ -115,72 +123,47 @@ _D_POSITION, _D_SHADOW, _D_REQ_U, _D_REQ_N, _D_FADE_INIT, _D_FADE_STEP = range(6
 
 @dataclasses.dataclass(frozen=True)
 class MultiCellConfig:
-    """Validated configuration of SemCom-MultiCell-v0 (fields and units: see the module docstring)."""
+    """Validated configuration of SemCom-MultiCell-v0 (allowed values: ``docs/configuration.md``)."""
 
-    preset: str = "paper"
-    num_cells: int = 7
-    cell_radius_m: float = 200.0
-    inter_site_factor: float = 2.0
-    min_distance_m: float = 10.0
-    ut_placement: str = "radius"
-    shadowing_db: float = 8.0
-    path_loss_intercept_db: float = 120.9
-    path_loss_slope_db: float = 37.6
-    rho: float = 0.64
-    noise_dbm: float = -114.0
-    bandwidth_hz: float = 180e3
-    suts_per_word: float = 4.0
-    num_power_levels: int = 7
-    power_step_db: float | None = None
-    p_max_dbm: float = 38.0
-    p_bs_dbm: float = 39.0
-    p_ut_dbm: float = 10.0
-    p_ai_dbm: float = 5.0
-    rate_req_ksuts: tuple[float, float] = (80.0, 100.0)
-    accuracy_req: tuple[float, float] = (0.8, 0.9)
-    lambda_mean: float = 55.0
-    lambda_std: float = 2.5
-    beta_mean_per_ksuts: float = 0.2
-    beta_std_per_ksuts: float = 0.0025
-    weight_range: tuple[float, float] = (0.0, 1.0)
-    redraw_requirements: str = "episode"
-    reward: str = "ee"
-    flat_actions: bool = False
-    max_steps: int = 100
-    accuracy_interp: str = "linear"
-    accuracy_model: str = "table"
+    preset: str = param("paper", Text(), "named defaults: `paper`, `paper-table`, `wide-area`")
+    num_cells: int = param(7, Integer(1, MAX_CELLS), "base stations M (agents), hexagonal layout")
+    cell_radius_m: float = param(200.0, Real(0, 1e5, low_open=True), "cell radius [m]")
+    inter_site_factor: float = param(2.0, Real(1.0, 100.0), "inter-site distance / cell radius")
+    min_distance_m: float = param(10.0, Real(0, 1e5, low_open=True), "minimum BS-UT distance [m] (< cell_radius_m)")
+    ut_placement: str = param("radius", Choice(("radius", "area")), "UT distance uniform in radius or in area")
+    shadowing_db: float = param(8.0, Real(0, 30), "log-normal shadowing standard deviation [dB]")
+    path_loss_intercept_db: float = param(120.9, Real(0, 300), "path loss at 1 km [dB]")
+    path_loss_slope_db: float = param(37.6, Real(0, 100), "path-loss slope [dB per decade of distance]")
+    rho: float = param(0.64, Real(0, 1), "Jakes correlation of the fading between slots")
+    noise_dbm: float = param(-114.0, Real(-250, 100), "noise power in the band [dBm]")
+    bandwidth_hz: float = param(180e3, Real(0, 1e12, low_open=True), "channel bandwidth [Hz]")
+    suts_per_word: float = param(4.0, Real(0, 1e6, low_open=True), "semantic units per word")
+    num_power_levels: int = param(7, Integer(2, 64), "transmit-power levels Q")
+    power_step_db: float | None = param(None, OrNone(Real(0, 60, low_open=True)),
+                                        "`None`: levels i p_max / (Q - 1); else dB-spaced levels below p_max [dB]")
+    p_max_dbm: float = param(38.0, Real(-100, 100), "highest transmit power [dBm]")
+    p_bs_dbm: float = param(39.0, Real(-100, 100), "BS circuit power [dBm]")
+    p_ut_dbm: float = param(10.0, Real(-100, 100), "UT circuit power [dBm]")
+    p_ai_dbm: float = param(5.0, Real(-100, 100), "semantic-codec (AI) power [dBm]")
+    rate_req_ksuts: tuple[float, float] = param((80.0, 100.0), Interval(0, 1e9),
+                                                "range of the UTs' semantic-rate requirement [ksuts/s]")
+    accuracy_req: tuple[float, float] = param((0.8, 0.9), Interval(0, 1), "range of the UTs' accuracy requirement")
+    lambda_mean: float = param(55.0, Real(0, 1e4), "mean of the rate-satisfaction steepness lambda")
+    lambda_std: float = param(2.5, Real(0, 1e4), "standard deviation of lambda")
+    beta_mean_per_ksuts: float = param(0.2, Real(0, 1e4), "mean of the accuracy-satisfaction steepness beta [per ksuts/s]")
+    beta_std_per_ksuts: float = param(0.0025, Real(0, 1e4), "standard deviation of beta [per ksuts/s]")
+    weight_range: tuple[float, float] = param((0.0, 1.0), Interval(0, 1), "range of the QoE weight w")
+    redraw_requirements: str = param("episode", Choice(("episode", "slot")), "when requirements are redrawn")
+    reward: str = param("ee", Choice(("ee", "ee_watts", "qoe")), "reward (see Reward)")
+    flat_actions: bool = param(False, Flag(), "one `Discrete(20 Q)` action instead of `MultiDiscrete([Q, 20])`")
+    max_steps: int = param(100, Integer(1), "slots per episode (truncation)")
+    accuracy_interp: str = param("linear", ACCURACY_INTERP, "DeepSC table lookup: linear in dB or nearest dB")
+    accuracy_model: str = param("table", ACCURACY_MODEL, "DeepSC accuracy: measured table or logistic fit")
 
     def __post_init__(self) -> None:
-        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
-        set_("num_cells", check_int("num_cells", self.num_cells, 1, MAX_CELLS))
-        set_("cell_radius_m", check_real("cell_radius_m", self.cell_radius_m, 0, 1e5, low_open=True))
-        set_("inter_site_factor", check_real("inter_site_factor", self.inter_site_factor, 1.0, 100.0))
-        set_("min_distance_m", check_real("min_distance_m", self.min_distance_m, 0, self.cell_radius_m,
-                                          low_open=True, high_open=True))
-        check_choice("ut_placement", self.ut_placement, ("radius", "area"))
-        set_("shadowing_db", check_real("shadowing_db", self.shadowing_db, 0, 30))
-        set_("path_loss_intercept_db", check_real("path_loss_intercept_db", self.path_loss_intercept_db, 0, 300))
-        set_("path_loss_slope_db", check_real("path_loss_slope_db", self.path_loss_slope_db, 0, 100))
-        set_("rho", check_real("rho", self.rho, 0, 1))
-        set_("noise_dbm", check_real("noise_dbm", self.noise_dbm, -250, 100))
-        set_("bandwidth_hz", check_real("bandwidth_hz", self.bandwidth_hz, 0, 1e12, low_open=True))
-        set_("suts_per_word", check_real("suts_per_word", self.suts_per_word, 0, 1e6, low_open=True))
-        set_("num_power_levels", check_int("num_power_levels", self.num_power_levels, 2, 64))
-        if self.power_step_db is not None:
-            set_("power_step_db", check_real("power_step_db", self.power_step_db, 0, 60, low_open=True))
-        for name in ("p_max_dbm", "p_bs_dbm", "p_ut_dbm", "p_ai_dbm"):
-            set_(name, check_real(name, getattr(self, name), -100, 100))
-        set_("rate_req_ksuts", check_interval("rate_req_ksuts", self.rate_req_ksuts, 0, 1e9))
-        set_("accuracy_req", check_interval("accuracy_req", self.accuracy_req, 0, 1))
-        set_("lambda_mean", check_real("lambda_mean", self.lambda_mean, 0, 1e4))
-        set_("lambda_std", check_real("lambda_std", self.lambda_std, 0, 1e4))
-        set_("beta_mean_per_ksuts", check_real("beta_mean_per_ksuts", self.beta_mean_per_ksuts, 0, 1e4))
-        set_("beta_std_per_ksuts", check_real("beta_std_per_ksuts", self.beta_std_per_ksuts, 0, 1e4))
-        set_("weight_range", check_interval("weight_range", self.weight_range, 0, 1))
-        check_choice("redraw_requirements", self.redraw_requirements, ("episode", "slot"))
-        check_choice("reward", self.reward, ("ee", "ee_watts", "qoe"))
-        check_choice("flat_actions", self.flat_actions, (False, True))
-        set_("max_steps", check_int("max_steps", self.max_steps, 1))
+        validate_fields(self)
+        check_less("min_distance_m", self.min_distance_m, "cell_radius_m", self.cell_radius_m, strict=True,
+                   why="UTs are placed between min_distance_m and cell_radius_m from their BS")
         check_accuracy_model(self.accuracy_model, self.accuracy_interp)
 
     @property
@@ -356,7 +339,7 @@ class MultiCell(BatchedScenario):
 
     # ------------------------------------------------------------------- step
     def step(self, state: State, actions: Mapping[str, np.ndarray]) -> Transition:
-        a = stack_discrete_actions(actions, self.agents, self.action_nvec, self.action_labels)
+        a = self.stack_actions(actions)
         if a.shape[0] != state["t"].shape[0]:
             raise ValueError(f"actions have batch size {a.shape[0]}, the state {state['t'].shape[0]}")
         return self._evaluate_and_advance(state, a, advance_t=True)

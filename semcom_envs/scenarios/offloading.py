@@ -106,16 +106,19 @@ from semcom_envs.api.core import (
     BatchedScenario,
     State,
     Transition,
-    stack_box_actions,
-    stack_discrete_actions,
 )
 from semcom_envs.config import (
-    ConfigError,
+    ACCURACY_INTERP,
+    ACCURACY_MODEL,
+    Choice,
+    Integer,
+    Interval,
+    Real,
+    Text,
     check_accuracy_model,
-    check_choice,
-    check_int,
-    check_interval,
-    check_real,
+    check_less,
+    param,
+    validate_fields,
 )
 from semcom_envs.physics import energy, radio, semantics
 
@@ -130,74 +133,45 @@ _D_POSITION, _D_TASK, _D_FADING = range(3)
 
 @dataclasses.dataclass(frozen=True)
 class OffloadingConfig:
-    """Validated configuration of SemCom-Offloading-v0 (fields and units: see the module docstring)."""
+    """Validated configuration of SemCom-Offloading-v0 (allowed values: ``docs/configuration.md``)."""
 
-    preset: str = "default"
-    num_devices: int = 4
-    k: int = 8
-    access: str = "ofdma"
-    action_type: str = "discrete"
-    distance_range_m: tuple[float, float] = (20.0, 200.0)
-    path_loss_intercept_db: float = 128.1
-    path_loss_slope_db: float = 37.6
-    noise_dbm_per_hz: float = -174.0
-    bandwidth_hz: float = 10e6
-    sentences_range: tuple[int, int] = (1, 10)
-    words_range: tuple[int, int] = (4, 30)
-    deadline_s: float = 0.5
-    d_model: int = 128
-    num_layers: int = 4
-    d_ff: int = 512
-    vocab_size: int = 22_000
-    gpu_freq_range_hz: tuple[float, float] = (0.96e9, 1.72e9)
-    num_freq_levels: int = 5
-    gpu_cores: int = 256
-    flops_per_cycle: int = 2
-    gpu_idle_power_w: float = 1.5
-    gpu_peak_power_w: float = 10.0
-    p_tx_range_dbm: tuple[float, float] = (15.0, 24.0)
-    num_power_levels: int = 4
-    quant_bits: int = 8
-    edge_speedup: float = 10.0
-    accuracy_min: float = 0.8
-    penalty: float = 10.0
-    max_steps: int = 50
-    accuracy_interp: str = "linear"
-    accuracy_model: str = "table"
+    preset: str = param("default", Text(), "named defaults: `default`, `shared-band`")
+    num_devices: int = param(4, Integer(1, MAX_DEVICES), "end devices N (agents)")
+    k: int = param(8, Integer(1, semantics.DEEPSC_K_MAX), "DeepSC symbols per word of the uploaded features")
+    access: str = param("ofdma", Choice(("ofdma", "shared")), "uplink: equal OFDMA split, or one shared band with interference")
+    action_type: str = param("discrete", Choice(("discrete", "continuous")), "`MultiDiscrete([2, F, P])` or `Box(-1, 1, (3,))`")
+    distance_range_m: tuple[float, float] = param((20.0, 200.0), Interval(1.0, 5000.0), "device distance range [m]")
+    path_loss_intercept_db: float = param(128.1, Real(0, 300), "path loss at 1 km [dB]")
+    path_loss_slope_db: float = param(37.6, Real(0, 100), "path-loss slope [dB per decade of distance]")
+    noise_dbm_per_hz: float = param(-174.0, Real(-250, 0), "noise power spectral density [dBm/Hz]")
+    bandwidth_hz: float = param(10e6, Real(0, 1e12, low_open=True), "uplink bandwidth [Hz]")
+    sentences_range: tuple[int, int] = param((1, 10), Interval(1, 10_000, integer=True), "sentences per task")
+    words_range: tuple[int, int] = param((4, 30), Interval(1, 10_000, integer=True), "words per sentence")
+    deadline_s: float = param(0.5, Real(0, 1e6, low_open=True), "task deadline [s]")
+    d_model: int = param(128, Integer(1, 1 << 16), "DeepSC model width")
+    num_layers: int = param(4, Integer(1, 256), "DeepSC decoder layers")
+    d_ff: int = param(512, Integer(1, 1 << 18), "DeepSC feed-forward width")
+    vocab_size: int = param(22_000, Integer(1, 1 << 24), "vocabulary size (output projection)")
+    gpu_freq_range_hz: tuple[float, float] = param((0.96e9, 1.72e9), Interval(1e6, 1e11), "device GPU frequency range [Hz]")
+    num_freq_levels: int = param(5, Integer(1, 64), "GPU frequency levels F (discrete actions)")
+    gpu_cores: int = param(256, Integer(1, 1 << 20), "GPU cores")
+    flops_per_cycle: int = param(2, Integer(1, 1024), "FLOPs per core and cycle")
+    gpu_idle_power_w: float = param(1.5, Real(0, 1e4), "GPU static power P_0 [W]")
+    gpu_peak_power_w: float = param(10.0, Real(0, 1e4, low_open=True), "GPU power at the highest frequency [W] (> gpu_idle_power_w)")
+    p_tx_range_dbm: tuple[float, float] = param((15.0, 24.0), Interval(-50.0, 60.0), "transmit-power range [dBm]")
+    num_power_levels: int = param(4, Integer(1, 64), "transmit-power levels P (discrete actions)")
+    quant_bits: int = param(8, Integer(1, 64), "bits per uploaded feature")
+    edge_speedup: float = param(10.0, Real(0, 1e6, low_open=True), "edge GPU throughput / device peak throughput")
+    accuracy_min: float = param(0.8, Real(0, 1), "accuracy requirement of offloaded tasks")
+    penalty: float = param(10.0, Real(0, 1e6), "weight of deadline and accuracy violations in the reward")
+    max_steps: int = param(50, Integer(1), "slots per episode (truncation)")
+    accuracy_interp: str = param("linear", ACCURACY_INTERP, "DeepSC table lookup: linear in dB or nearest dB")
+    accuracy_model: str = param("table", ACCURACY_MODEL, "DeepSC accuracy: measured table or logistic fit")
 
     def __post_init__(self) -> None:
-        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
-        set_("num_devices", check_int("num_devices", self.num_devices, 1, MAX_DEVICES))
-        set_("k", check_int("k", self.k, 1, semantics.DEEPSC_K_MAX))
-        check_choice("access", self.access, ("ofdma", "shared"))
-        check_choice("action_type", self.action_type, ("discrete", "continuous"))
-        set_("distance_range_m", check_interval("distance_range_m", self.distance_range_m, 1.0, 5000.0))
-        set_("path_loss_intercept_db", check_real("path_loss_intercept_db", self.path_loss_intercept_db, 0, 300))
-        set_("path_loss_slope_db", check_real("path_loss_slope_db", self.path_loss_slope_db, 0, 100))
-        set_("noise_dbm_per_hz", check_real("noise_dbm_per_hz", self.noise_dbm_per_hz, -250, 0))
-        set_("bandwidth_hz", check_real("bandwidth_hz", self.bandwidth_hz, 0, 1e12, low_open=True))
-        for name in ("sentences_range", "words_range"):
-            lo, hi = check_interval(name, getattr(self, name), 1, 10_000)
-            if lo != int(lo) or hi != int(hi):
-                raise ConfigError(f"{name}={getattr(self, name)!r} is invalid: must be a pair of integers")
-            set_(name, (int(lo), int(hi)))
-        set_("deadline_s", check_real("deadline_s", self.deadline_s, 0, 1e6, low_open=True))
-        for name, high in (("d_model", 1 << 16), ("num_layers", 256), ("d_ff", 1 << 18), ("vocab_size", 1 << 24),
-                           ("gpu_cores", 1 << 20), ("flops_per_cycle", 1024), ("quant_bits", 64)):
-            set_(name, check_int(name, getattr(self, name), 1, high))
-        set_("gpu_freq_range_hz", check_interval("gpu_freq_range_hz", self.gpu_freq_range_hz, 1e6, 1e11))
-        if self.gpu_freq_range_hz[0] <= 0:
-            raise ConfigError(f"gpu_freq_range_hz={self.gpu_freq_range_hz!r} is invalid: frequencies must be > 0")
-        set_("num_freq_levels", check_int("num_freq_levels", self.num_freq_levels, 1, 64))
-        set_("gpu_idle_power_w", check_real("gpu_idle_power_w", self.gpu_idle_power_w, 0, 1e4))
-        set_("gpu_peak_power_w", check_real("gpu_peak_power_w", self.gpu_peak_power_w, self.gpu_idle_power_w, 1e4,
-                                            low_open=True))
-        set_("p_tx_range_dbm", check_interval("p_tx_range_dbm", self.p_tx_range_dbm, -50.0, 60.0))
-        set_("num_power_levels", check_int("num_power_levels", self.num_power_levels, 1, 64))
-        set_("edge_speedup", check_real("edge_speedup", self.edge_speedup, 0, 1e6, low_open=True))
-        set_("accuracy_min", check_real("accuracy_min", self.accuracy_min, 0, 1))
-        set_("penalty", check_real("penalty", self.penalty, 0, 1e6))
-        set_("max_steps", check_int("max_steps", self.max_steps, 1))
+        validate_fields(self)
+        check_less("gpu_idle_power_w", self.gpu_idle_power_w, "gpu_peak_power_w", self.gpu_peak_power_w, strict=True,
+                   why="the GPU's dynamic power kappa f^3 must be positive")
         check_accuracy_model(self.accuracy_model, self.accuracy_interp)
 
     def freq_levels_hz(self) -> NDArray[np.float64]:
@@ -251,12 +225,12 @@ class Offloading(BatchedScenario):
         self._accuracy = semantics.deepsc_kernel(c.accuracy_model, c.accuracy_interp)
         self._off_diagonal = 1.0 - np.eye(n)
 
+        self.action_labels = ACTION_LABELS
         if c.action_type == "discrete":
             self.action_nvec = np.array([2, c.num_freq_levels, c.num_power_levels], dtype=np.int64)
             self._act_space: gymnasium.Space = gymnasium.spaces.MultiDiscrete(self.action_nvec)
         else:
             self._act_space = gymnasium.spaces.Box(-1.0, 1.0, (3,), dtype=np.float32)
-            self._box_low, self._box_high = -np.ones(3), np.ones(3)
         gain_lo, gain_hi = GAIN_FEATURE.bounds
         obs_low = np.array([0, 0, gain_lo, 0, 0, 0], dtype=np.float32)
         obs_high = np.array([1, 1, gain_hi, OBS_LAST_CLIP, OBS_LAST_CLIP, 1], dtype=np.float32)
@@ -316,10 +290,9 @@ class Offloading(BatchedScenario):
     def decode_actions(self, actions: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Validated ``(x, f_hz, p_w)``, each ``(B, N)`` float64, of a batch of actions."""
         c = self.config
+        a = self.stack_actions(actions)
         if c.action_type == "discrete":
-            a = stack_discrete_actions(actions, self.agents, self.action_nvec, ACTION_LABELS)
             return a[..., 0].astype(np.float64), self.freq_levels_hz[a[..., 1]], self.tx_power_levels_w[a[..., 2]]
-        a = stack_box_actions(actions, self.agents, self._box_low, self._box_high, ACTION_LABELS)
         u = 0.5 * (a + 1.0)
         p_lo, p_hi = c.p_tx_range_dbm
         return ((a[..., 0] >= 0.0).astype(np.float64), self.f_min + u[..., 1] * (self.f_max - self.f_min),

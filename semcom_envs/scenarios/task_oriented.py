@@ -93,8 +93,8 @@ from numpy.typing import NDArray
 from scipy.special import log_ndtr
 
 from semcom_envs import streams
-from semcom_envs.api.core import AgentArrays, BatchedScenario, State, Transition, stack_box_actions, stack_discrete_actions
-from semcom_envs.config import check_choice, check_int, check_interval, check_real
+from semcom_envs.api.core import AgentArrays, BatchedScenario, State, Transition
+from semcom_envs.config import Choice, Flag, Integer, Interval, Real, Text, check_less, param, validate_fields
 from semcom_envs.physics import radio, semantics
 
 MAX_USERS = 64
@@ -110,54 +110,40 @@ _D_POSITION, _D_WEIGHT, _D_FADING = range(3)
 
 @dataclasses.dataclass(frozen=True)
 class TaskOrientedConfig:
-    """Validated configuration of SemCom-TaskOriented-v0 (fields and units: see the module docstring)."""
+    """Validated configuration of SemCom-TaskOriented-v0 (allowed values: ``docs/configuration.md``)."""
 
-    preset: str = "crra"
-    num_users: int = 10
-    bandwidth_max_hz: float = 20e6
-    bandwidth_min_hz: float = 1e4
-    power_max_w: float = 1.0
-    power_min_dbm: float = -20.0
-    deadline_s: float = 5e-3
-    data_bits: float = 1.2e6
-    distance_range_m: tuple[float, float] = (100.0, 1000.0)
-    path_loss_intercept_db: float = 128.1
-    path_loss_slope_db: float = 37.6
-    noise_dbm_per_hz: float = -174.0
-    backbone: str = "resnet"
-    asc_snr_db: float = 5.0
-    service_levels: bool = False
-    action_type: str = "continuous"
-    select_threshold: float = 0.0
-    max_steps: int = 20
-    codec: str = "asc"
-    sesc_l_tot: float = 100.0
-    sesc_l_opt: float = 51.0
+    preset: str = param("crra", Text(), "named defaults: `crra`, `crraus`")
+    num_users: int = param(10, Integer(1, MAX_USERS), "users U (agents)")
+    bandwidth_max_hz: float = param(20e6, Real(0, 1e11, low_open=True), "server bandwidth B_max [Hz]")
+    bandwidth_min_hz: float = param(1e4, Real(0, 1e11, low_open=True), "bandwidth of a selected user at least [Hz] "
+                                    "(<= bandwidth_max_hz / num_users)")
+    power_max_w: float = param(1.0, Real(0, 1e4, low_open=True), "total transmit power P_max [W]")
+    power_min_dbm: float = param(-20.0, Real(-200.0, 70.0), "power of a selected user at least [dBm] "
+                                 "(<= power_max_w / num_users)")
+    deadline_s: float = param(5e-3, Real(0, 1e4, low_open=True), "delay bound t0 [s]")
+    data_bits: float = param(1.2e6, Real(0, 1e15, low_open=True), "uncompressed data size d0 [bit]")
+    distance_range_m: tuple[float, float] = param((100.0, 1000.0), Interval(1.0, 1e5), "user distance range [m]")
+    path_loss_intercept_db: float = param(128.1, Real(0, 300), "path loss at 1 km [dB]")
+    path_loss_slope_db: float = param(37.6, Real(0, 100), "path-loss slope [dB per decade of distance]")
+    noise_dbm_per_hz: float = param(-174.0, Real(-250, 0), "noise power spectral density [dBm/Hz]")
+    backbone: str = param("resnet", Choice(("resnet", "vgg")), "ASC backbone (its accuracy curve)")
+    asc_snr_db: float = param(5.0, Real(-50, 50), "training SNR of the ASC accuracy curve [dB]")
+    service_levels: bool = param(False, Flag(), "service weights drawn from {0.2, 0.4, 0.6, 0.8} (CRRAUS)")
+    action_type: str = param("continuous", Choice(("continuous", "discrete")), "`Box(-1, 1, (3,))` or `MultiDiscrete`")
+    select_threshold: float = param(0.0, Real(0.0, 1.0, high_open=True), "a user is selected if its first action > this")
+    max_steps: int = param(20, Integer(1), "slots per episode (truncation)")
+    codec: str = param("asc", Choice(("asc", "se-sc")), "semantic codec")
+    sesc_l_tot: float = param(100.0, Real(0, 1e9, low_open=True), "SE-SC extracted features L_tot")
+    sesc_l_opt: float = param(51.0, Real(0, 1e9, low_open=True), "SE-SC explicit-region size L_opt (<= sesc_l_tot)")
 
     def __post_init__(self) -> None:
-        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
-        set_("num_users", check_int("num_users", self.num_users, 1, MAX_USERS))
-        set_("bandwidth_max_hz", check_real("bandwidth_max_hz", self.bandwidth_max_hz, 0, 1e11, low_open=True))
-        set_("bandwidth_min_hz", check_real("bandwidth_min_hz", self.bandwidth_min_hz, 0, self.bandwidth_max_hz / self.num_users,
-                                            low_open=True))
-        set_("power_max_w", check_real("power_max_w", self.power_max_w, 0, 1e4, low_open=True))
-        set_("power_min_dbm", check_real("power_min_dbm", self.power_min_dbm, -200.0,
-                                         float(radio.watts_to_dbm(self.power_max_w / self.num_users))))
-        set_("deadline_s", check_real("deadline_s", self.deadline_s, 0, 1e4, low_open=True))
-        set_("data_bits", check_real("data_bits", self.data_bits, 0, 1e15, low_open=True))
-        set_("distance_range_m", check_interval("distance_range_m", self.distance_range_m, 1.0, 1e5))
-        set_("path_loss_intercept_db", check_real("path_loss_intercept_db", self.path_loss_intercept_db, 0, 300))
-        set_("path_loss_slope_db", check_real("path_loss_slope_db", self.path_loss_slope_db, 0, 100))
-        set_("noise_dbm_per_hz", check_real("noise_dbm_per_hz", self.noise_dbm_per_hz, -250, 0))
-        check_choice("backbone", self.backbone, ("resnet", "vgg"))
-        set_("asc_snr_db", check_real("asc_snr_db", self.asc_snr_db, -50, 50))
-        check_choice("service_levels", self.service_levels, (False, True))
-        check_choice("action_type", self.action_type, ("continuous", "discrete"))
-        set_("select_threshold", check_real("select_threshold", self.select_threshold, 0.0, 1.0, high_open=True))
-        set_("max_steps", check_int("max_steps", self.max_steps, 1))
-        check_choice("codec", self.codec, ("asc", "se-sc"))
-        set_("sesc_l_tot", check_real("sesc_l_tot", self.sesc_l_tot, 0, 1e9, low_open=True))
-        set_("sesc_l_opt", check_real("sesc_l_opt", self.sesc_l_opt, 0, self.sesc_l_tot, low_open=True))
+        validate_fields(self)
+        check_less("bandwidth_min_hz", self.bandwidth_min_hz, "bandwidth_max_hz / num_users",
+                   self.bandwidth_max_hz / self.num_users, why="every user must be able to get its minimum bandwidth")
+        check_less("power_min_dbm", self.power_min_dbm, "power_max_w / num_users in dBm",
+                   float(radio.watts_to_dbm(self.power_max_w / self.num_users)),
+                   why="every user must be able to get its minimum power")
+        check_less("sesc_l_opt", self.sesc_l_opt, "sesc_l_tot", self.sesc_l_tot)
 
     @property
     def power_min_w(self) -> float:
@@ -193,6 +179,7 @@ class TaskOriented(BatchedScenario):
         self.num_agents = u
         self.agents = tuple(f"user_{i}" for i in range(u))
         self.noise_psd_w = float(radio.dbm_to_watts(c.noise_dbm_per_hz))
+        self.action_labels = ("compression", "bandwidth share", "power share")
         if c.action_type == "continuous":
             self._act_space: gymnasium.Space = gymnasium.spaces.Box(-1.0, 1.0, (3,), dtype=np.float32)
         else:
@@ -256,11 +243,10 @@ class TaskOriented(BatchedScenario):
 
     def decode_actions(self, actions: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Validated actions as the allocation they make the server apply, each ``(B, U)``."""
+        a = self.stack_actions(actions)
         if self.config.action_type == "continuous":
-            a = stack_box_actions(actions, self.agents, -np.ones(3), np.ones(3), ("compression", "bandwidth share", "power share"))
             u = 0.5 * (a + 1.0)
             return self.allocate(O_MAX * u[..., 0], u[..., 1], u[..., 2])
-        a = stack_discrete_actions(actions, self.agents, self.action_nvec, ("compression level", "bandwidth share", "power share"))
         return self.allocate(0.05 * a[..., 0], a[..., 1] / (DISCRETE_SHARE_LEVELS - 1), a[..., 2] / (DISCRETE_SHARE_LEVELS - 1))
 
     def encode_allocation(self, o: np.ndarray, bandwidth_hz: np.ndarray, power_w: np.ndarray,
