@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH_PIN := torch==2.13.0
 
-.PHONY: demo leaderboard chromium test test-ray .venv-ray install install-dev throughput compare reproduce reproduce-offloading reproduce-iot-auction reproduce-cdrl reproduce-task-oriented clean
+.PHONY: demo leaderboard chromium test test-kernels test-matrix test-ray .venv-ray install install-dev throughput compare reproduce reproduce-offloading reproduce-iot-auction reproduce-cdrl reproduce-task-oriented clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,7 +48,20 @@ chromium:
 # The main suite, then the Ray tests (the `ray` marker) in their own virtualenv.
 test: install-dev chromium
 	$(BIN)/python -m pytest -q -n 2 -m "not ray"
+	$(MAKE) --no-print-directory test-kernels
 	$(MAKE) --no-print-directory test-ray
+
+# The tests whose float comparisons are most exposed to kernel choice (agents trained in batches,
+# batch copy vs single env), again under MKL's Intel AVX-512 paths and with no AVX-512 anywhere, so
+# an AMD machine also checks what an Intel Xeon would compute (tools/test_matrix.py).
+KERNEL_TESTS := tests/agents/test_mappo.py tests/agents/test_qlearning.py tests/api/test_determinism.py
+test-kernels: install-dev
+	$(BIN)/python tools/test_matrix.py --settings mkl-intel-avx512 no-avx512 -- -q -n 2 -p no:cacheprovider $(KERNEL_TESTS)
+
+# The main suite under every float-kernel setting a CPU could select (MKL's Intel AVX-512 and AVX2
+# paths, MKL_CBWR=COMPATIBLE, no AVX-512 anywhere, 1 and 2 threads): tools/test_matrix.py.
+test-matrix: install-dev chromium
+	$(BIN)/python tools/test_matrix.py --json results/test-matrix.json
 
 test-ray: $(RAY_STAMP)
 	$(RAY_VENV)/bin/python -m pytest -q -m ray tests/leaderboard

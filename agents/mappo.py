@@ -49,9 +49,11 @@ run ``r`` is the environment seeded with ``(seed + r) * num_envs + e``; run ``r`
 initialised from ``torch.Generator().manual_seed(seed + r)``; its action samples and minibatch
 permutations come from the counter-based stream of ``seed + r`` (:mod:`semcom_envs.streams`).
 Every parameter has a learner axis (``L = runs`` shared, ``runs * agents`` otherwise), losses are
-sums of per-learner means, gradients are clipped per learner and Adam is element-wise: so a run in
-a batch is the same run trained alone (up to float rounding of batched products), and ``R`` runs
-cost one forward/backward pass.
+sums of per-learner means, gradients are clipped per learner and Adam is element-wise: so runs in
+a batch never interact (a run's numbers do not depend on the other runs' data, exactly), and ``R``
+runs cost one forward/backward pass. Trained alone, a run agrees with its run in a batch up to
+float rounding: kernels (MKL's batched GEMM, reductions) may order sums differently for a learner
+axis of 1 or ``R``, and later updates amplify such rounding chaotically, as any training does.
 
 Steps: :attr:`MAPPOTrainer.slot` counts environment steps *per run* (``num_envs`` per call of
 :meth:`~MAPPOTrainer.step`); one PPO update follows every ``rollout_length`` calls.

@@ -11,8 +11,10 @@ What a reader of :mod:`agents.dqn` or :mod:`agents.drqn` needs to know about thi
 - **Runs.** A trainer steps ``runs`` independent training runs in lockstep on one batched core:
   run ``r`` uses environment seed ``seed + r`` (the suite's batch seeding rule), networks
   initialised from ``torch.Generator().manual_seed(seed + r)`` and exploration and minibatch draws
-  from the counter-based stream of ``seed + r``. Several seeds therefore cost one process, and
-  a run in a batch draws the same random numbers as the same seed trained alone.
+  from the counter-based stream of ``seed + r``. Several seeds therefore cost one process; a run
+  in a batch draws the same random numbers as the same seed trained alone, never interacts with
+  the other runs (exactly), and agrees with the run trained alone up to float rounding (kernels may
+  order sums differently for learner axes of different sizes; a greedy argmax can amplify that).
 - **Schedule** (spec multicell §6, the source group's code): ``learning_starts`` slots of uniform
   random actions fill the replay memory; then one learning step per ``train_frequency`` slots;
   ``epsilon = max(epsilon_end, epsilon_start / (1 + epsilon_decay) ** learning_steps)``; learning

@@ -32,15 +32,20 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from semcom_envs.scenarios import SCENARIOS
+    from semcom_envs.config import field_specs
+    from semcom_envs.scenarios import SCENARIOS, config_reference
 
+    if args.markdown:
+        print(config_reference(), end="")
+        return 0
     console = Console(width=160)
     for env_id, cls in SCENARIOS.items():
         table = Table(title=f"{env_id}  (presets: {', '.join(cls.presets)})")
-        table.add_column("config field")
-        table.add_column("default")
+        for column in ("config field", "default", "allowed values"):
+            table.add_column(column)
+        specs = field_specs(cls.config_class)
         for field in dataclasses.fields(cls.config_class):
-            table.add_row(field.name, repr(field.default))
+            table.add_row(field.name, repr(field.default), specs[field.name].describe().replace("`", ""))
         console.print(table)
     return 0
 
@@ -235,7 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="semcom", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("list", help="scenario ids and their config fields")
+    p = sub.add_parser("list", help="scenario ids and their config fields with defaults and allowed values")
+    p.add_argument("--markdown", action="store_true", help="print docs/configuration.md (the configuration reference)")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("eval", help="compare policies over seeds; prints a table, saves JSON, Markdown and figures")

@@ -58,7 +58,8 @@ def _fmt(x: float) -> str:
     """A bound as the user would write it (``1e+12`` as ``1e12``, ``200.0`` as ``200``)."""
     if isinstance(x, int) or (math.isfinite(x) and x == int(x) and abs(x) < 1e6):
         return str(int(x))
-    return f"{x:g}".replace("e+", "e")
+    mantissa, _, exponent = f"{x:g}".partition("e")
+    return f"{mantissa}e{int(exponent)}" if exponent else mantissa
 
 
 def _real_range(low: float, high: float, low_open: bool, high_open: bool) -> str:
@@ -314,7 +315,8 @@ def describe_fields(cls: type, presets: Mapping[str, Mapping[str, Any]]) -> str:
             continue
         cells = [f"`{f.name}`", f"`{f.default!r}`"]
         cells += [f"`{presets[p][f.name]!r}`" if f.name in presets[p] else "" for p in others]
-        cells += [f.metadata["spec"].describe(), f.metadata.get("doc", "")]
+        allowed = "one of " + ", ".join(f"`{p!r}`" for p in presets) if f.name == "preset" else f.metadata["spec"].describe()
+        cells += [allowed, f.metadata.get("doc", "")]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
 

@@ -1,4 +1,9 @@
-"""The ``semcom`` command: every subcommand runs and writes what it promises."""
+"""The ``semcom`` command: every subcommand runs and writes what it promises.
+
+Float comparisons: only exact ones, a policy's score over its own (``fraction_of_oracle`` of the
+oracle, ``ratio_to_exhaustive`` of the exhaustive policy: x / x = 1) and configuration values read
+back verbatim.
+"""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ Array conventions (``B`` = batch size, ``N`` = number of agents):
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, NamedTuple
 
 import gymnasium
@@ -140,8 +140,11 @@ class BatchedScenario(abc.ABC):
         return None
 
     def team_reward(self, rewards: AgentArrays) -> np.ndarray:
-        """(B,) reward of the joint (single-agent) view: the mean of the agents' rewards."""
-        return np.mean([rewards[a] for a in self.agents], axis=0)
+        """(B,) reward of the joint (single-agent) view: the mean of the agents' rewards.
+
+        Each copy's agents are summed along a contiguous row, in the same order for one copy as for
+        many (a mean over the leading axis of an agents-by-copies stack would not be)."""
+        return np.stack([rewards[a] for a in self.agents], axis=1).mean(axis=1)
 
     def render_rgb(self, state: State, infos: Mapping[str, np.ndarray] | None, index: int) -> np.ndarray:
         """An RGB picture (H, W, 3) uint8 of copy ``index``; scenarios without a picture raise."""
@@ -166,9 +169,9 @@ def check_agent_keys(given: Mapping[str, Any], agents: tuple[str, ...]) -> None:
         )
 
 
-def _describe_value(value: Any) -> str:
-    """A short description of a bad action value for an error message."""
-    text = repr(value)
+def describe_value(value: Any) -> str:
+    """A short one-line description of a bad value for an error message: its type and its repr."""
+    text = " ".join(repr(value).split())
     return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
 
 
@@ -202,18 +205,18 @@ def _discrete_layout(space: gymnasium.Space) -> tuple[NDArray[np.int64], int]:
     return np.asarray(space.nvec, dtype=np.int64).ravel(), 0
 
 
-def _numeric_array(agent: str, value: Any, allowed: str) -> np.ndarray:
+def _numeric_array(agent: str, value: Any, allowed: Callable[[], str]) -> np.ndarray:
     """One agent's action as an int, uint or float array; ``None``, strings, dicts, bools and complex raise."""
     if value is None or isinstance(value, (str, bytes, Mapping)):
-        raise ActionError(f"action of agent {agent!r} is {_describe_value(value)}: must be {allowed}")
+        raise ActionError(f"action of agent {agent!r} is {describe_value(value)}: must be {allowed()}")
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError):  # ragged nesting
-        raise ActionError(f"action of agent {agent!r} is {_describe_value(value)}, not an array: must be {allowed}") from None
+        raise ActionError(f"action of agent {agent!r} is {describe_value(value)}, not an array: must be {allowed()}") from None
     if arr.dtype.kind not in "iuf":
         problem = {"b": "a bool array", "c": "a complex array", "U": "a string array", "S": "a bytes array",
                    "O": "not a numeric array (None, mixed types or integers beyond 64 bits)"}.get(arr.dtype.kind, f"of dtype {arr.dtype}")
-        raise ActionError(f"action of agent {agent!r} is {problem}: {_describe_value(value)}; must be {allowed}")
+        raise ActionError(f"action of agent {agent!r} is {problem}: {describe_value(value)}; must be {allowed()}")
     return arr
 
 
@@ -226,23 +229,36 @@ def action_batches(actions: Mapping[str, Any], agents: tuple[str, ...], space: g
     allowed (kind, shape and the range of every component, named by ``labels``).
     """
     check_agent_keys(actions, agents)
-    allowed = _allowed_actions(space, labels, single)
+
+    def allowed() -> str:  # built only for an error message
+        return _allowed_actions(space, labels, single)
+
     out = {}
     for agent in agents:
         arr = _numeric_array(agent, actions[agent], allowed)
         if single:
             if arr.shape != space.shape:
-                raise ActionError(f"action of agent {agent!r} has shape {arr.shape}: must be {allowed}")
+                raise ActionError(f"action of agent {agent!r} has shape {arr.shape}: must be {allowed()}")
             arr = arr[None]
         elif arr.shape[1:] != space.shape or arr.ndim != len(space.shape) + 1:
-            raise ActionError(f"action batch of agent {agent!r} has shape {arr.shape}: must be {allowed}")
+            raise ActionError(f"action batch of agent {agent!r} has shape {arr.shape}: must be {allowed()}")
         out[agent] = arr
-    sizes = {agent: len(arr) for agent, arr in out.items()}
-    expected = num_envs if num_envs is not None else sizes[agents[0]]
-    if any(size != expected for size in sizes.values()):
-        where = f"the {num_envs} environment copies" if num_envs is not None else "the same number of copies"
-        raise ActionError(f"every agent's action batch must have one row per copy ({where}); got rows per agent {sizes}")
+    rows = num_envs if num_envs is not None else len(out[agents[0]])
+    if any(len(arr) != rows for arr in out.values()):
+        check_batch_rows(out, agents, -1 if num_envs is None else num_envs)
     return out
+
+
+def check_batch_rows(actions: Mapping[str, Any], agents: tuple[str, ...], num_envs: int) -> None:
+    """Raise unless every agent's action batch has ``num_envs`` rows (``-1``: the same number for all).
+
+    Values without a length are left to :func:`action_batches`, whose error describes them."""
+    sizes = {a: len(v) for a in agents if (v := actions.get(a)) is not None
+             and not isinstance(v, (str, bytes, Mapping)) and hasattr(v, "__len__")}
+    expected = next(iter(sizes.values()), 0) if num_envs < 0 else num_envs
+    if any(size != expected for size in sizes.values()):
+        where = "the same number of copies" if num_envs < 0 else f"the {num_envs} environment copies"
+        raise ActionError(f"every agent's action batch must have one row per copy ({where}); got rows per agent {sizes}")
 
 
 def stack_actions(actions: Mapping[str, Any], agents: tuple[str, ...], space: gymnasium.Space,
@@ -256,38 +272,45 @@ def stack_actions(actions: Mapping[str, Any], agents: tuple[str, ...], space: gy
     caller, never silently clipped or converted.
     """
     arrays = action_batches(actions, agents, space, labels, single=single)
-    labels = _labels(space, labels)
-    raw = np.stack([arrays[a] for a in agents])  # (N, B, *shape): int, uint or float after promotion
+    raw = np.asarray([arrays[a] for a in agents])  # (N, B, *shape), shapes checked equal: int, uint or float
     if isinstance(space, gymnasium.spaces.Box):
         raw = raw.astype(np.float64, copy=False)
-        low, high = space.low.astype(np.float64), space.high.astype(np.float64)
         with np.errstate(invalid="ignore"):
-            bad = ~((raw >= low) & (raw <= high))  # NaN compares False: caught here too
-        if bad.any():
-            _raise_bad_action(raw, bad, agents, labels, "out of the action space", single, low, high)
-        return raw.transpose(1, 0, 2)
+            ok = ((raw >= space.low) & (raw <= space.high)).all()  # NaN compares False: caught here too
+        if not ok:
+            _raise_bad_action(raw, space.low.astype(np.float64), space.high.astype(np.float64), agents, space, labels, single)
+        return np.ascontiguousarray(raw.transpose(1, 0, 2))  # copy-major: per-copy sums in one order for any batch
     nvec, start = _discrete_layout(space)
     if isinstance(space, gymnasium.spaces.Discrete):
         raw = raw[..., None]
+    if raw.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            ok = ((raw >= start) & (raw < nvec + start) & (raw == np.floor(raw))).all()
+    else:
+        ok = raw.min() >= start and (raw < nvec + start).all() if raw.size else True
+    if not ok:
+        _raise_bad_action(raw, start, nvec + start - 1, agents, space, labels, single)
+    return np.ascontiguousarray((raw.astype(np.int64) - start).transpose(1, 0, 2))
+
+
+def _raise_bad_action(raw: np.ndarray, low: Any, high: Any, agents: tuple[str, ...], space: gymnasium.Space,
+                      labels: tuple[str, ...], single: bool) -> None:
+    """Raise the error of the first invalid entry of ``raw`` ``(N, B, D)`` (allowed: ``[low, high]``)."""
+    box = isinstance(space, gymnasium.spaces.Box)
     with np.errstate(invalid="ignore"):
-        bad = ~((raw >= start) & (raw < nvec + start))
-        if raw.dtype.kind == "f":
-            bad |= raw != np.floor(raw)
-    if bad.any():
-        problem = "not an integer (NaN, inf and fractions are invalid)" if raw.dtype.kind == "f" and np.any(
-            raw[bad] != np.floor(raw[bad])) else "out of range"
-        _raise_bad_action(raw, bad, agents, labels, problem, single, start, nvec + start - 1)
-    return (raw.astype(np.int64) - start).transpose(1, 0, 2)
-
-
-def _raise_bad_action(raw: np.ndarray, bad: np.ndarray, agents: tuple[str, ...], labels: tuple[str, ...],
-                      problem: str, single: bool, low: Any, high: Any) -> None:
-    """Raise the error of the first invalid entry of ``raw`` ``(N, B, D)``."""
-    agent_i, copy_i, comp = (int(x[0]) for x in np.nonzero(bad))
+        bad = ~((raw >= low) & (raw <= high))
+        fraction = np.zeros_like(bad) if box or raw.dtype.kind != "f" else raw != np.floor(raw)
+    agent_i, copy_i, comp = (int(x[0]) for x in np.nonzero(bad | fraction))
+    value = raw[agent_i, copy_i, comp].item()
+    if box:
+        problem = "out of the action space"
+    elif fraction[agent_i, copy_i, comp]:
+        problem = "not an integer (NaN, inf and fractions are invalid)"
+    else:
+        problem = "out of range"
     where = "" if single else f" (batch copy {copy_i})"
     lo, hi = (np.broadcast_to(x, raw.shape[2:])[comp].item() for x in (low, high))
-    kind = "a finite number" if raw.dtype == np.float64 and not isinstance(lo, int) else "an integer"
     raise ActionError(
         f"action of agent {agents[agent_i]!r}{where} is {problem}: "
-        f"{labels[comp]}={raw[agent_i, copy_i, comp].item()!r} must be {kind} in [{lo!r}, {hi!r}]"
+        f"{_labels(space, labels)[comp]}={value!r} must be {'a finite number' if box else 'an integer'} in [{lo!r}, {hi!r}]"
     )

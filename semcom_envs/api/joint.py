@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from semcom_envs.api.core import ActionError, AgentArrays, BatchedScenario
+from semcom_envs.api.core import ActionError, AgentArrays, BatchedScenario, describe_value
 
 
 class JointView:
@@ -69,13 +69,13 @@ class JointView:
         if num_envs is None:
             allowed = f"a numeric array of shape ({self._width},) in {self.action_space}"
         if joint is None or isinstance(joint, (str, bytes, Mapping)):
-            raise ActionError(f"joint action is {type(joint).__name__} {joint!r:.60}: must be {allowed}")
+            raise ActionError(f"joint action is {describe_value(joint)}: must be {allowed}")
         try:
             joint = np.asarray(joint)
         except (TypeError, ValueError):
-            raise ActionError(f"joint action {joint!r:.60} is not an array: must be {allowed}") from None
+            raise ActionError(f"joint action {describe_value(joint)} is not an array: must be {allowed}") from None
         if joint.dtype.kind not in "iuf":
-            raise ActionError(f"joint action has dtype {joint.dtype} ({joint!r:.60}): must be {allowed}")
+            raise ActionError(f"joint action has dtype {joint.dtype} ({describe_value(joint)}): must be {allowed}")
         expected = (1 if num_envs is None else num_envs, self._width)
         batch = joint if num_envs is not None else joint[None]
         if batch.shape != expected:

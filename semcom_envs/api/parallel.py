@@ -11,7 +11,8 @@ from pettingzoo import AECEnv, ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec_wrapper
 from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
-from semcom_envs.api.core import ActionError, BatchedScenario, action_batches
+from semcom_envs.api.core import ActionError, BatchedScenario, action_batches, describe_value
+from semcom_envs.config import ConfigError, check_int
 from semcom_envs.api.runner import BatchRunner, check_render_mode, copy_seeds, render_single
 
 RENDER_MODES = ["human", "ansi", "rgb_array"]
@@ -106,7 +107,7 @@ class SemComAECEnv(parallel_to_aec_wrapper):
         if self.terminations[agent] or self.truncations[agent]:
             if action is not None:
                 raise ActionError(f"agent {agent!r} is done (terminated or truncated): its action must be None, "
-                                  f"got {action!r:.60}")
+                                  f"got {describe_value(action)}")
         else:
             self.env.scenario.check_action(agent, action)
         super().step(action)
@@ -127,8 +128,8 @@ def pettingzoo_factories(scenario_cls: Callable[..., BatchedScenario]) -> tuple[
     def parallel_env(render_mode: str | None = None, max_cycles: int | None = None, **kwargs: Any) -> SemComParallelEnv:
         if max_cycles is not None:
             if "max_steps" in kwargs:
-                raise ValueError("pass max_steps or its PettingZoo alias max_cycles, not both")
-            kwargs["max_steps"] = max_cycles
+                raise ConfigError("pass max_steps or its PettingZoo alias max_cycles, not both")
+            kwargs["max_steps"] = check_int("max_cycles", max_cycles, 1)
         return SemComParallelEnv(scenario_cls(**kwargs), render_mode=render_mode)
 
     def env(**kwargs: Any) -> AECEnv:

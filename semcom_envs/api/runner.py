@@ -22,7 +22,7 @@ import numpy as np
 
 from semcom_envs import streams
 from semcom_envs.config import ConfigError, check_int
-from semcom_envs.api.core import AgentArrays, BatchedScenario, State, Transition, action_batches
+from semcom_envs.api.core import AgentArrays, BatchedScenario, State, Transition, action_batches, check_batch_rows
 from semcom_envs.render import ansi_table
 
 DEFAULT_CHUNK_SIZE = 2048
@@ -121,11 +121,12 @@ class BatchRunner:
         if self._states is None:
             raise RuntimeError("call reset() before step()")
         sc = self.scenario
-        arrays = action_batches(actions, sc.agents, sc.action_space(sc.agents[0]), sc.action_labels, num_envs=self.num_envs)
-        if len(self._states) == 1:
-            transition = sc.step(self._states[0], arrays)
+        if len(self._states) == 1:  # the scenario validates the actions; only their number of rows is ours
+            check_batch_rows(actions, sc.agents, self.num_envs)
+            transition = sc.step(self._states[0], actions)
             self._states = [transition.state]
             return transition
+        arrays = action_batches(actions, sc.agents, sc.action_space(sc.agents[0]), sc.action_labels, num_envs=self.num_envs)
         chunk_actions = [{agent: value[a:b] for agent, value in arrays.items()} for a, b in self._bounds]
         parts = self._map(self.scenario.step, self._states, chunk_actions)
         self._states = [p.state for p in parts]
@@ -255,7 +256,7 @@ def copy_seeds(seed: Any, num_envs: int, *, sequences: bool) -> list[int | None]
         if s < 0 or last > streams.MAX_SEED:
             top = streams.MAX_SEED - (num_envs - 1)
             extra = f" (copy i of the {num_envs} copies gets seed + i)" if num_envs > 1 else ""
-            raise ValueError(f"seed={seed!r} is invalid: must be an integer in [0, {top}]{extra}")
+            raise ValueError(f"seed={seed!r} is invalid: must be None or an integer in [0, {top}]{extra}")
         return [s + i for i in range(num_envs)]
     allowed = f"None or an integer in [0, {streams.MAX_SEED - (num_envs - 1)}]"
     if sequences:

@@ -46,8 +46,9 @@ class Store:
             if version not in (0, SCHEMA_VERSION):
                 raise ValueError(f"{self.path}: store schema version {version}, this package reads {SCHEMA_VERSION}")
             columns = [f"{name} {kind}" for name, kind in SCALARS.items()] + [f"{name} TEXT NOT NULL" for name in JSON_COLUMNS]
-            conn.execute(f"CREATE TABLE IF NOT EXISTS results ({', '.join(columns)}, PRIMARY KEY ({', '.join(KEY)}))")
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if version == 0:  # a new store: an existing one is not written to when only read (it may be committed)
+                conn.execute(f"CREATE TABLE IF NOT EXISTS results ({', '.join(columns)}, PRIMARY KEY ({', '.join(KEY)}))")
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=60)

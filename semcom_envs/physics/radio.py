@@ -108,6 +108,22 @@ def shannon_rate(bandwidth_hz: float | ArrayLike, sinr: ArrayLike) -> FloatArray
     return np.asarray(bandwidth_hz) * np.log2(1.0 + np.asarray(sinr))
 
 
+_LOG2_E = float(np.log2(np.e))
+
+
+def shannon_rate_positive(bandwidth_hz: float | ArrayLike, sinr: ArrayLike) -> FloatArray:
+    """:func:`shannon_rate`, but positive for every positive SINR (bit/s).
+
+    ``1 + sinr`` rounds to 1 below ``sinr`` = 2^-53 (float64; 2^-24 in float32), where
+    :func:`shannon_rate` returns 0 and a transmission time ``bits / rate`` becomes infinite. There
+    ``log2(1 + sinr) = sinr log2(e)`` to the working precision, which is returned instead; everywhere
+    else the result is :func:`shannon_rate`'s, bit for bit.
+    """
+    sinr = np.asarray(sinr)
+    one_plus = 1.0 + sinr
+    return np.asarray(bandwidth_hz) * np.where(one_plus > 1.0, np.log2(one_plus), sinr * _LOG2_E)
+
+
 @dataclasses.dataclass(frozen=True)
 class DbFeature:
     """A linear gain as a network input of order one: ``(clip(10 log10 g, low_db, high_db) + offset_db) / scale_db``.

@@ -459,7 +459,8 @@ def sesc_similarity(
     if not np.all((n >= 0.0) & (n <= l_tot_a)):
         raise ValueError("n_features must lie in [0, l_tot]")
     s_max = _deepsc_logistic(DEEPSC_K_MAX - 1, snr)
-    return s_max * np.minimum(1.0, n / l_opt_a) ** p  # spec semantics §3
+    with np.errstate(over="ignore"):  # n / l_opt overflows to inf only where n > l_opt: the minimum is 1 there
+        return s_max * np.minimum(1.0, n / l_opt_a) ** p  # spec semantics §3
 
 
 def features_for_threshold(mu: ArrayLike, l_tot: ArrayLike, a: float = 2.0, b: float = 5.0) -> np.ndarray:

@@ -91,6 +91,8 @@ MOVES = np.array([(-1, 0), (0, 1), (1, 0), (0, -1)])
 BITS_PER_VALUE = 32
 
 _D_MAP, _D_TASK, _D_PERM, _D_TRAIN, _D_PROBE, _D_GRANT, _D_PRETRAIN = range(7)
+_BLOCK = 1024
+"""Inner steps whose draws are turned into labels, moves and restart cells at once (bounds the scratch memory)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -294,12 +296,14 @@ class CDRL(BatchedScenario):
         """Physical move ``(B, T, S^2)`` of the greedy action of labelled Q-tables ``(B, T, S^2, 4)``."""
         return np.take_along_axis(perm[:, :, None, :], q.argmax(axis=-1)[..., None], axis=-1)[..., 0]
 
-    def _start_cells(self, task: Mapping[str, np.ndarray], u: np.ndarray) -> np.ndarray:
-        return _pick(task["start_ok"], u)
-
     def _train(self, state: State, nxt: np.ndarray, task: Mapping[str, np.ndarray], q: np.ndarray, slot: np.ndarray,
                domain: int = _D_TRAIN) -> np.ndarray:
-        """``train_steps`` steps of epsilon-greedy Q-learning of every target on its own task (§2)."""
+        """``train_steps`` steps of epsilon-greedy Q-learning of every target on its own task (§2).
+
+        The steps are sequential; what a step draws (exploration, random labels, slips, random moves,
+        restart cells) does not depend on Q, so it is derived for a block of steps at once, and every
+        table is read and written through flat indices: per step, one gather per quantity.
+        """
         c = self.config
         b, k = q.shape[:2]
         steps = c.train_steps
@@ -307,47 +311,83 @@ class CDRL(BatchedScenario):
             return q
         q = q.copy()
         draws = streams.uniforms(state["key"], slot, domain, (5 * steps * k + 1) // 2)[:, : 5 * steps * k].reshape(b, steps, 5, k)
-        rows, cols = np.arange(b)[:, None], np.arange(k)[None, :]
-        pos = self._start_cells(task, draws[:, 0, 0])
+        cells = self.num_cells
+        table = (np.arange(b)[:, None] * k + np.arange(k)) * cells  # (B, K) flat index of each target's cell 0
+        q_rows, q_flat = q.reshape(-1, 4), q.reshape(-1)  # views: row (copy, target, cell), entry (.., label)
+        nxt_flat = np.ascontiguousarray(nxt).reshape(-1)
+        perm_flat, perm_base = state["target_perm"].reshape(-1), table // cells * 4
+        terminal, arrival = task["terminal"].reshape(-1), task["arrival_reward"].reshape(-1)
+        free, count = _free_cells(task["start_ok"])
+        free = free.reshape(-1)
+        pos = free[table + _rank(count, draws[:, 0, 0])]
         t = np.zeros((b, k), dtype=np.int64)
-        perm, slip = state["target_perm"], task["slip"]
-        for i in range(steps):
-            d = draws[:, i]
-            label = np.where(d[:, 0] < c.epsilon, (d[:, 1] * 4).astype(np.int64).clip(0, 3), q[rows, cols, pos].argmax(-1))
-            move = np.where(d[:, 2] < slip, (d[:, 3] * 4).astype(np.int64).clip(0, 3), perm[rows, cols, label])
-            new = nxt[rows, cols, pos, move]
-            done = task["terminal"][rows, cols, new]
-            target = task["arrival_reward"][rows, cols, new] + c.gamma * np.where(done, 0.0, q[rows, cols, new].max(-1))
-            q[rows, cols, pos, label] += c.learning_rate * (target - q[rows, cols, pos, label])
-            t += 1
-            restart = done | (t >= c.horizon)
-            pos = np.where(restart, self._start_cells(task, d[:, 4]), new)
-            t = np.where(restart, 0, t)
+        slip = task["slip"][:, None]
+        gamma, rate, horizon = c.gamma, c.learning_rate, c.horizon
+        for first in range(0, steps, _BLOCK):
+            block = draws[:, first:first + _BLOCK]  # (B, steps of the block, 5, K)
+            explore = block[:, :, 0] < c.epsilon
+            random_label = (block[:, :, 1] * 4).astype(np.int64).clip(0, 3)
+            slipped = block[:, :, 2] < slip
+            random_move = (block[:, :, 3] * 4).astype(np.int64).clip(0, 3)
+            restart_cell = free[table[:, None] + _rank(count[:, None], block[:, :, 4])]
+            for i in range(block.shape[1]):
+                row = table + pos
+                label = np.where(explore[:, i], random_label[:, i], q_rows[row].argmax(-1))
+                move = np.where(slipped[:, i], random_move[:, i], perm_flat[perm_base + label])
+                new_row = table + nxt_flat[row * 4 + move]
+                done = terminal[new_row]
+                target = arrival[new_row] + gamma * np.where(done, 0.0, q_rows[new_row].max(-1))
+                entry = row * 4 + label
+                q_flat[entry] += rate * (target - q_flat[entry])
+                t += 1
+                restart = done | (t >= horizon)
+                pos = np.where(restart, restart_cell[:, i], new_row - table)
+                t = np.where(restart, 0, t)
         return q
 
     def _probe(self, state: State, nxt: np.ndarray, task: Mapping[str, np.ndarray], probe: np.ndarray) -> np.ndarray:
-        """Average reward per step of each target's task under each source's greedy policy, ``(B, K, n)`` (§2)."""
+        """Average reward per step of each target's task under each source's greedy policy, ``(B, K, n)`` (§2).
+
+        Only the probed (copy, target, source) triples are walked (each walk uses its own draws, so the
+        others' results would be discarded unchanged); per step, one flat gather per quantity.
+        """
         c = self.config
         b, k, n = probe.shape
-        moves = self._greedy_moves(state["source_q"], state["source_perm"])  # (B, n, S^2) physical
+        relatedness = state["relatedness"].copy()
+        copy, target, source = np.nonzero(probe)
+        if len(copy) == 0:
+            return relatedness
+        cells = self.num_cells
+        policy = self._greedy_moves(state["source_q"], state["source_perm"]).reshape(-1)  # (B, n, S^2) physical moves
+        policy_base = (copy * n + source) * cells
         draws = streams.uniforms(state["key"], state["t"], _D_PROBE, (3 * c.probe_steps * k * n + 1) // 2)
-        draws = draws[:, : 3 * c.probe_steps * k * n].reshape(b, c.probe_steps, 3, k, n)
-        bi, ki, ni = np.arange(b)[:, None, None], np.arange(k)[None, :, None], np.arange(n)[None, None, :]
-        pos = _pick(np.broadcast_to(task["start_ok"][:, :, None], (b, k, n, self.num_cells)), draws[:, 0, 0])
-        t = np.zeros((b, k, n), dtype=np.int64)
-        total = np.zeros((b, k, n))
-        slip = task["slip"][:, :, None]
-        for i in range(c.probe_steps):
-            d = draws[:, i]
-            move = np.where(d[:, 0] < slip, (d[:, 1] * 4).astype(np.int64).clip(0, 3), moves[bi, ni, pos])
-            new = nxt[bi, ki, pos, move]
-            total += task["arrival_reward"][bi, ki, new]
-            done = task["terminal"][bi, ki, new]
-            t += 1
-            restart = done | (t >= c.horizon)
-            pos = np.where(restart, _pick(np.broadcast_to(task["start_ok"][:, :, None], (b, k, n, self.num_cells)), d[:, 2]), new)
-            t = np.where(restart, 0, t)
-        return np.where(probe, total / c.probe_steps, state["relatedness"])
+        draws = draws[:, : 3 * c.probe_steps * k * n].reshape(b, c.probe_steps, 3, k, n)[copy, :, :, target, source]
+        table = (copy * k + target) * cells  # flat index of the walk's target's cell 0
+        nxt_flat = np.ascontiguousarray(nxt).reshape(-1)
+        terminal, arrival = task["terminal"].reshape(-1), task["arrival_reward"].reshape(-1)
+        free, count = _free_cells(task["start_ok"])
+        free, count = free.reshape(-1), count.reshape(-1)[table // cells]
+        pos = free[table + _rank(count, draws[:, 0, 0])]
+        t = np.zeros(len(copy), dtype=np.int64)
+        total = np.zeros(len(copy))
+        slip = task["slip"][copy, target][:, None]
+        horizon = c.horizon
+        for first in range(0, c.probe_steps, _BLOCK):
+            block = draws[:, first:first + _BLOCK]  # (walks, steps of the block, 3)
+            slipped = block[:, :, 0] < slip
+            random_move = (block[:, :, 1] * 4).astype(np.int64).clip(0, 3)
+            restart_cell = free[table[:, None] + _rank(count[:, None], block[:, :, 2])]
+            for i in range(block.shape[1]):
+                move = np.where(slipped[:, i], random_move[:, i], policy[policy_base + pos])
+                new_row = table + nxt_flat[(table + pos) * 4 + move]
+                total += arrival[new_row]
+                done = terminal[new_row]
+                t += 1
+                restart = done | (t >= horizon)
+                pos = np.where(restart, restart_cell[:, i], new_row - table)
+                t = np.where(restart, 0, t)
+        relatedness[copy, target, source] = total / c.probe_steps
+        return relatedness
 
     # ----------------------------------------------------------------- step
     def step(self, state: State, actions: Mapping[str, np.ndarray]) -> Transition:
@@ -427,14 +467,25 @@ def cosine(q: np.ndarray, source_q: np.ndarray) -> np.ndarray:
     Each Q-table is centred over its actions first (its advantage table): raw Q-values are dominated
     by the state value that all actions share, which makes any two tables look alike (measured:
     cosine 0.994-0.999 between a solved table and its own action-permuted copy).
+
+    Each centred table is first scaled by the power of two that brings its largest entry into
+    [0.5, 1): exact (the cosine does not change in any bit for ordinary tables), and the products
+    and norms of tiny tables (e.g. a merge with ``mix`` near 1e-160) do not underflow, so the
+    cosine stays in [-1, 1] up to rounding and is never 0 for a non-zero table.
     """
-    a = q - q.mean(axis=-1, keepdims=True)
-    bq = source_q - source_q.mean(axis=-1, keepdims=True)
+    a = _unit_scale(q - q.mean(axis=-1, keepdims=True))
+    bq = _unit_scale(source_q - source_q.mean(axis=-1, keepdims=True))
     a = a.reshape(*a.shape[:2], 1, -1)
     bq = bq.reshape(bq.shape[0], 1, bq.shape[1], -1)
     dot = (a * bq).sum(-1)
     norm = np.linalg.norm(a, axis=-1) * np.linalg.norm(bq, axis=-1)
     return np.where(norm > 0, dot / np.where(norm > 0, norm, 1.0), 0.0)
+
+
+def _unit_scale(table: np.ndarray) -> np.ndarray:
+    """``table`` (last two axes: one model) times the power of two that puts its largest magnitude in [0.5, 1)."""
+    _, exponent = np.frexp(np.abs(table).max(axis=(-2, -1), keepdims=True))
+    return np.ldexp(table, -exponent)
 
 
 def _to_labels(q_phys: np.ndarray, perm: np.ndarray) -> np.ndarray:
@@ -454,8 +505,20 @@ def _sparsify(q: np.ndarray, sparsity: float) -> np.ndarray:
     return np.where(np.abs(q) >= threshold[..., None], q, 0.0)
 
 
+def _rank(counts: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Rank in ``[0, counts)`` of the entry that uniforms ``u`` pick among ``counts`` (0 where there are none)."""
+    return np.minimum((u * counts).astype(np.int64), np.maximum(counts - 1, 0))
+
+
 def _pick(mask: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Index of a uniformly chosen True entry of ``mask`` (last axis) per row, from uniforms ``u``."""
-    counts = mask.sum(axis=-1)
-    rank = np.minimum((u * counts).astype(np.int64), np.maximum(counts - 1, 0))
-    return np.argmax(np.cumsum(mask, axis=-1) > rank[..., None], axis=-1)
+    return np.argmax(np.cumsum(mask, axis=-1) > _rank(mask.sum(axis=-1), u)[..., None], axis=-1)
+
+
+def _free_cells(mask: np.ndarray) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """``(order, counts)``: ``order[..., r]`` is the index of the ``r``-th True entry of ``mask`` (last axis).
+
+    So ``order[..., _rank(counts, u)]`` is :func:`_pick` of ``(mask, u)`` (index 0 where a row has no
+    True entry, as there), a gather instead of a cumulative sum over the row.
+    """
+    return np.argsort(~mask, axis=-1, kind="stable"), mask.sum(axis=-1)

@@ -184,6 +184,10 @@ class IoTAuction(BatchedScenario):
         self.num_agents = n
         self.agents = tuple(f"device_{i}" for i in range(n))
         self.noise_w = float(radio.dbm_to_watts(c.noise_dbm_per_hz)) * c.bandwidth_hz
+        # log2 of the SNR's factors other than h^2 (T cancels): the SNR where the direct product over- or underflows.
+        self.log2_snr_factor = (math.log2(c.harvest_efficiency) + math.log2(c.hap_power_w) + math.log2(c.charge_fraction)
+                                - math.log2(1.0 - c.charge_fraction) - math.log2(float(radio.dbm_to_watts(c.noise_dbm_per_hz)))
+                                - math.log2(c.bandwidth_hz))
         self.c0 = float(radio.db_to_linear(-c.path_loss_db_at_1m))
         self.bits_per_dim = c.words_per_sentence * c.bits_per_feature * c.sentences
         self._similarity = semantics.deepsc_kernel(c.accuracy_model, c.accuracy_interp)
@@ -207,9 +211,14 @@ class IoTAuction(BatchedScenario):
         if c.mechanism == "first_price":
             return auctions.first_price
         if c.mechanism == "neural":
-            from semcom_envs.myersonnet import MyersonNet, load_pretrained
+            from semcom_envs.myersonnet import MyersonNet, load_pretrained, pretrained_names
 
             name = c.neural_checkpoint or f"{c.valuation}_n{n}"
+            if not name.endswith(".npz") and name not in pretrained_names():
+                # A configuration error (not a bare ValueError), naming the fields that chose the checkpoint.
+                raise ConfigError(f"mechanism='neural' with neural_checkpoint={c.neural_checkpoint!r}, "
+                                  f"valuation={c.valuation!r}, num_devices={n}: no shipped MyersonNet {name!r}; "
+                                  f"shipped: {', '.join(pretrained_names())}")
             net = MyersonNet.load(name) if name.endswith(".npz") else load_pretrained(name)
             if net.n != n:
                 raise ConfigError(f"neural_checkpoint={c.neural_checkpoint!r} was trained for {net.n} bidders, "
@@ -233,10 +242,19 @@ class IoTAuction(BatchedScenario):
         c = self.config
         energy = c.harvest_efficiency * c.hap_power_w * gain * c.charge_fraction * c.slot_s
         uplink_s = (1.0 - c.charge_fraction) * c.slot_s
-        snr = (energy / uplink_s) * gain / self.noise_w
-        bits = uplink_s * radio.shannon_rate(c.bandwidth_hz, snr)
-        dim = np.minimum(np.floor(bits / self.bits_per_dim), c.max_feature_dim).astype(np.int64)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            snr = (energy / uplink_s) * gain / self.noise_w
+            rate = radio.shannon_rate(c.bandwidth_hz, snr)
         snr_db = 10.0 * np.log10(np.maximum(snr, 1e-30))
+        lost = ~(snr > 0.0) | (snr == np.inf)  # 0, inf or NaN: a factor under- or overflowed (subnormal B, T, P, ...)
+        if lost.any():
+            # The same SNR from the logarithms of its factors, p h / (N0 B) = eta P tau h^2 / ((1 - tau) N0 B) (§1),
+            # and log2(1 + snr) = logaddexp2(0, log2 snr): finite wherever the rate is.
+            log2_snr = 2.0 * np.log2(gain[lost]) + self.log2_snr_factor
+            rate[lost] = c.bandwidth_hz * np.logaddexp2(0.0, log2_snr)
+            snr_db[lost] = np.maximum(10.0 * math.log10(2.0) * log2_snr, -300.0)
+        bits = uplink_s * rate
+        dim = np.minimum(np.floor(bits / self.bits_per_dim), c.max_feature_dim).astype(np.int64)
         similarity = np.where(dim > 0, self._similarity(np.maximum(dim, 1) - 1, snr_db), 0.0)
         bleu = np.where(dim > 0, np.maximum(0.0, (similarity - 0.4) / 0.6) ** 1.5, 0.0)  # semantics §4 stand-in
         return {"harvested_energy_j": energy, "bits": bits, "feature_dim": dim, "snr_db": snr_db,

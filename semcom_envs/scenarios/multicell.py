@@ -67,6 +67,18 @@ Spec resolutions and choices (say so when comparing with the source):
   only after a slot was evaluated).
 - The accuracy table is interpolated linearly in dB (``accuracy_interp="round"`` reproduces the
   source code's nearest-dB lookup), clipped to [-10, 20] dB (semantics §1).
+- ``min_distance_m >= 1`` m (the range reached 0 exclusive): the log-distance path loss is a
+  far-field model, and near 0 m its gain overflows even float64. The path loss of every BS-UT
+  link is evaluated at no less than ``min_distance_m``: with ``inter_site_factor < 2`` a UT can
+  come arbitrarily close to a neighbouring BS (at the presets no link comes that close).
+- Precision: the hot path runs in float32 unless the configuration's largest channel gain,
+  received power or ratio of either to the noise (path loss at ``min_distance_m``, the largest
+  shadowing draw, a fading power of 20 dB) comes within 30 dB of float32's largest value
+  (385 dB), as at ``p_max_dbm=100`` over ``noise_dbm=-250`` with a path loss of 0 dB; such a
+  configuration runs in float64 (``MultiCell.dtype``; infos such as ``sinr`` are then float64),
+  so the SINR is never an overflowed float32 (inf, then NaN). Every preset runs in float32.
+- The bounds of the state's requirement blocks are the outer of their float32 and float64
+  roundings (the state scales the float32-stored requirements in float32).
 
 Seeding: see :mod:`semcom_envs.streams`; a batch seeded with ``s`` runs copy ``i`` exactly like a
 single environment seeded with ``s + i``.
@@ -127,9 +139,9 @@ class MultiCellConfig:
 
     preset: str = param("paper", Text(), "named defaults: `paper`, `paper-table`, `wide-area`")
     num_cells: int = param(7, Integer(1, MAX_CELLS), "base stations M (agents), hexagonal layout")
-    cell_radius_m: float = param(200.0, Real(0, 1e5, low_open=True), "cell radius [m]")
+    cell_radius_m: float = param(200.0, Real(1, 1e5, low_open=True), "cell radius [m] (> min_distance_m >= 1 m)")
     inter_site_factor: float = param(2.0, Real(1.0, 100.0), "inter-site distance / cell radius")
-    min_distance_m: float = param(10.0, Real(0, 1e5, low_open=True), "minimum BS-UT distance [m] (< cell_radius_m)")
+    min_distance_m: float = param(10.0, Real(1, 1e5), "minimum BS-UT distance [m] (< cell_radius_m; >= 1 m: far field)")
     ut_placement: str = param("radius", Choice(("radius", "area")), "UT distance uniform in radius or in area")
     shadowing_db: float = param(8.0, Real(0, 30), "log-normal shadowing standard deviation [dB]")
     path_loss_intercept_db: float = param(120.9, Real(0, 300), "path loss at 1 km [dB]")
@@ -202,14 +214,18 @@ def hexagonal_sites(num_cells: int, inter_site_distance_m: float) -> NDArray[np.
     return sites[:num_cells]
 
 
+_FADING_MAX_DB = 20.0
+"""Bound on the fading power ``|g|^2`` (of the stationary CN(0, 1) process: Exp(1)) that the dtype choice assumes."""
+_DTYPE_HEADROOM_DB = 30.0
+"""Margin below float32's largest value (385 dB) kept by the float32 hot path, beyond ``_FADING_MAX_DB``."""
 _F10, _TINY = np.float32(10.0), np.float32(1e-30)
 _OBS_DB_LOW, _OBS_DB_HIGH, _OBS_INV_SCALE = (np.float32(OBS_DB_RANGE[0]), np.float32(OBS_DB_RANGE[1]),
                                              np.float32(1.0 / OBS_DB_SCALE))
 
 
-def _db_feature(x: np.ndarray, noise_w: float) -> np.ndarray:
-    """Observation feature of a power: dB above the noise floor, clipped, divided by 30 (float32)."""
-    db = _F10 * np.log10(np.maximum(x * np.float32(1.0 / noise_w), _TINY))
+def _db_feature(x: np.ndarray, noise_w: np.floating) -> np.ndarray:
+    """Observation feature of a power: dB above the noise floor, clipped, divided by 30 (dtype of ``x``)."""
+    db = _F10 * np.log10(np.maximum(x * (1.0 / noise_w), _TINY))
     return np.minimum(np.maximum(db, _OBS_DB_LOW), _OBS_DB_HIGH) * _OBS_INV_SCALE
 
 
@@ -241,11 +257,13 @@ class MultiCell(BatchedScenario):
         self.num_agents = m
         self.agents = tuple(f"bs_{i}" for i in range(m))
         self.sites = hexagonal_sites(m, c.inter_site_distance_m)
-        self.power_levels = c.power_levels_w().astype(np.float32)
+        self.dtype: type[np.floating] = self._hot_path_dtype()
+        """float32, or float64 where the configuration's powers and SINRs could overflow float32."""
+        self.power_levels = c.power_levels_w().astype(self.dtype)
         self.p_max = float(self.power_levels[-1])
         self.lowest_active_level = int(np.flatnonzero(self.power_levels > 0)[0])
         """Index of the lowest non-zero power level (0 in ``wide-area``, 1 in the paper presets)."""
-        self.noise_w = np.float32(radio.dbm_to_watts(c.noise_dbm))
+        self.noise_w = self.dtype(radio.dbm_to_watts(c.noise_dbm))
         self.static_power_w = m * float(radio.dbm_to_watts([c.p_bs_dbm, c.p_ut_dbm, c.p_ai_dbm]).sum())
         self.p_tot_max = m * self.p_max + self.static_power_w
         # spec §3 eq. (6): S = H W / k [suts/s], tabulated per compression index k - 1.
@@ -265,6 +283,25 @@ class MultiCell(BatchedScenario):
         )
         self.state_space = self._build_state_space()
 
+    def _hot_path_dtype(self) -> type[np.floating]:
+        """float32 unless a channel gain, a received power or their ratio to the noise could exceed it.
+
+        Bounds (dB): the largest large-scale gain, at ``min_distance_m`` (the path-loss floor, §2) with
+        the largest shadowing draw, times a fading power of ``_FADING_MAX_DB``; the received power
+        sums ``p_max`` over the M transmitters. float32's range (about -450 to 385 dB) holds the
+        default configurations with more than 150 dB to spare; wide extremes of the documented
+        ranges (e.g. 100 dBm over -250 dBm noise at a path loss of 0 dB) do not. Underflow needs no
+        float64: a power below float32's smallest value is 0, i.e. more than 450 dB below a watt.
+        """
+        c = self.config
+        gain_db = (-float(radio.path_loss_db(c.min_distance_m, c.path_loss_intercept_db, c.path_loss_slope_db))
+                   + c.shadowing_db * streams.NORMAL_BOUND + _FADING_MAX_DB)
+        received_dbw = c.p_max_dbm - 30.0 + gain_db + 10.0 * math.log10(self.num_agents)
+        noise_dbw = c.noise_dbm - 30.0
+        peak_db = max(gain_db, received_dbw, gain_db - noise_dbw, received_dbw - noise_dbw)
+        float32_max_db = 10.0 * math.log10(float(np.finfo(np.float32).max))
+        return np.float32 if peak_db <= float32_max_db - _DTYPE_HEADROOM_DB else np.float64
+
     def _build_state_space(self) -> gymnasium.spaces.Box:
         """Exact bounds of ``global_state`` (normals are bounded by ``streams.NORMAL_BOUND``)."""
         c, m = self.config, self.num_agents
@@ -279,9 +316,19 @@ class MultiCell(BatchedScenario):
                          1e-3 * (c.beta_mean_per_ksuts + z * c.beta_std_per_ksuts)),
             "weight": c.weight_range,
         }
+        # The requirements are stored in float32 and scaled in float32, which can round one ulp past
+        # the float64 quotient (e.g. a degenerate range such as lambda_std = 0): each bound is the
+        # outer of the two roundings.
+        stored = {"prev_power": self.dtype, "prev_k": np.float64}  # requirements: float32 (_draw_requirements)
+
+        def bound(name: str, side: int) -> np.float32:
+            scale, value = self._state_scale(name), physical[name][side]
+            rounded = (np.float32(value / scale), np.float32(np.asarray(value, dtype=stored.get(name, np.float32)) / scale))
+            return min(rounded) if side == 0 else max(rounded)
+
         gain_lo, gain_hi = (x / STATE_GAIN_DB_SCALE for x in STATE_GAIN_DB_RANGE)
-        low = [np.full(m * m, gain_lo)] + [np.full(m, physical[n][0] / self._state_scale(n)) for n, _ in _STATE_BLOCKS]
-        high = [np.full(m * m, gain_hi)] + [np.full(m, physical[n][1] / self._state_scale(n)) for n, _ in _STATE_BLOCKS]
+        low = [np.full(m * m, gain_lo)] + [np.full(m, bound(n, 0)) for n, _ in _STATE_BLOCKS]
+        high = [np.full(m * m, gain_hi)] + [np.full(m, bound(n, 1)) for n, _ in _STATE_BLOCKS]
         low, high = np.concatenate(low).astype(np.float32), np.concatenate(high).astype(np.float32)
         return gymnasium.spaces.Box(low, high, dtype=np.float32)
 
@@ -297,9 +344,11 @@ class MultiCell(BatchedScenario):
         radius = (r0 + (r1 - r0) * u[:, m:] if c.ut_placement == "radius"
                   else np.sqrt(r0**2 + (r1**2 - r0**2) * u[:, m:]))
         ut_xy = self.sites[None] + np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=-1)
-        # §2: large-scale gain beta_jm from BS j to UT m, log-normal shadowing per link.
+        # §2: large-scale gain beta_jm from BS j to UT m, log-normal shadowing per link. The path loss
+        # is taken at no less than min_distance_m: with inter_site_factor < 2 a UT may come arbitrarily
+        # close to a neighbouring BS, where the log-distance model diverges.
         distance = np.linalg.norm(self.sites[None, :, None, :] - ut_xy[:, None, :, :], axis=-1)
-        loss_db = radio.path_loss_db(distance, c.path_loss_intercept_db, c.path_loss_slope_db)
+        loss_db = radio.path_loss_db(np.maximum(distance, r0), c.path_loss_intercept_db, c.path_loss_slope_db)
         loss_db += c.shadowing_db * streams.normals(keys, t0, _D_SHADOW, m * m).reshape(b, m, m)
         u_g = streams.uniforms(keys, t0, _D_FADE_INIT, m * m, np.float32)
         g = radio.cn01_from_uniforms(u_g[:, : m * m], u_g[:, m * m:]).reshape(b, 2, m, m)
@@ -307,7 +356,7 @@ class MultiCell(BatchedScenario):
             "key": keys.copy(),
             "t": t0,
             "ut_xy": ut_xy,
-            "large_scale": radio.db_to_linear(-loss_db).astype(np.float32),
+            "large_scale": radio.db_to_linear(-loss_db).astype(self.dtype),
             "fading": g,
             **self._draw_requirements(keys, t0, _D_REQ_U, _D_REQ_N),
         }
@@ -347,8 +396,9 @@ class MultiCell(BatchedScenario):
     def _evaluate_and_advance(self, state: State, a: np.ndarray, *, advance_t: bool) -> Transition:
         """One slot: evaluate the joint action on the current channel, then move the fading on.
 
-        The hot path runs in float32 (SIMD transcendental functions, half the memory traffic); the
-        reward is returned in float64.
+        The hot path runs in ``self.dtype``: float32 (SIMD transcendental functions, half the memory
+        traffic) unless the configuration's dynamic range needs float64; the reward is returned in
+        float64.
         """
         c, m = self.config, self.num_agents
         if c.flat_actions:
@@ -378,7 +428,7 @@ class MultiCell(BatchedScenario):
         new_state["prev_k"] = k_idx + 1
 
         obs = np.empty((p.shape[0], m, 7), dtype=np.float32)
-        obs[..., 0] = p * np.float32(1.0 / self.p_max)
+        obs[..., 0] = p * self.dtype(1.0 / self.p_max)
         obs[..., 1] = np.minimum(np.maximum(sinr_db, _OBS_DB_LOW), _OBS_DB_HIGH) * _OBS_INV_SCALE
         obs[..., 2] = qoe
         obs[..., 3] = new_state["desired_feature"] = _db_feature(desired, self.noise_w)
@@ -439,8 +489,10 @@ class MultiCell(BatchedScenario):
         sinr_db = sinr_db if sinr_db.shape == shape else np.broadcast_to(sinr_db, shape)
         accuracy = np.where(silent, 0.0, self._accuracy(k_idx, sinr_db))  # eq. (5)
         rate = np.where(silent, 0.0, self._rate_of_k[k_idx])  # eq. (6)
-        g_rate = 1.0 / (1.0 + np.exp(requirements["beta_qoe"] * (requirements["rate_req"] - rate)))  # eq. (8)
-        g_acc = 1.0 / (1.0 + np.exp(requirements["lam"] * (requirements["accuracy_req"] - accuracy)))
+        # A requirement missed by far overflows exp to inf, and 1 / (1 + inf) = 0 is the exact limit.
+        with np.errstate(over="ignore"):
+            g_rate = 1.0 / (1.0 + np.exp(requirements["beta_qoe"] * (requirements["rate_req"] - rate)))  # eq. (8)
+            g_acc = 1.0 / (1.0 + np.exp(requirements["lam"] * (requirements["accuracy_req"] - accuracy)))
         weight = requirements["weight"]
         return accuracy, rate, weight * g_rate + (1.0 - weight) * g_acc
 
@@ -508,7 +560,7 @@ class MultiCell(BatchedScenario):
         b, m = state["t"].shape[0], self.num_agents
         gain = self._gain(state)
         out = np.empty((b, m * m + 7 * m), dtype=np.float32)
-        gain_db = np.clip(10.0 * np.log10(gain / self.noise_w), *STATE_GAIN_DB_RANGE)
+        gain_db = np.clip(10.0 * np.log10(np.maximum(gain / self.noise_w, _TINY)), *STATE_GAIN_DB_RANGE)
         out[:, : m * m] = gain_db.reshape(b, m * m) / STATE_GAIN_DB_SCALE
         out[:, m * m:] = np.concatenate([state[n] / self._state_scale(n) for n, _ in _STATE_BLOCKS], axis=1)
         return out

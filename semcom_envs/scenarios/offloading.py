@@ -80,6 +80,21 @@ Spec resolutions and choices (say so when comparing with the source):
 - The device's channel gain in the observation is the current slot's (CSI from a pilot), so an
   agent can react to its fading; the congestion signal is the only information about the others.
 - The attention-head count of the codec does not change its MAC count and is not a parameter.
+- A device that computes locally makes no upload: its rate, upload time and (reported) SINR are 0
+  and its energy and latency contain no upload term, whatever its would-be channel (a deep fade
+  would otherwise give a rate of 0, an infinite upload time and ``0 * inf`` = NaN).
+- Where ``1 + SINR`` rounds to 1 in float64 (SINR < 2^-53, e.g. ``noise_dbm_per_hz`` near 0 dBm/Hz
+  over a wide band, or a path loss near 370 dB) the rate is its first-order term
+  ``b SINR log2(e)`` (:func:`semcom_envs.physics.radio.shannon_rate_positive`) rather than 0, so
+  an offloader's upload time, energy and latency stay finite; elsewhere the rate is unchanged.
+- Ranges narrowed to physical values (they reached 0 exclusive, where at tiny values the noise
+  power or the normalising energy underflows to 0 and upload times, edge times or the deadline
+  overrun overflow float64): ``bandwidth_hz >= 1`` Hz, ``deadline_s >= 1`` ns,
+  ``gpu_peak_power_w >= 1`` mW, ``edge_speedup >= 1e-3``. Over the whole documented range every
+  reward, info and observation is finite (``tests/scenarios/test_config_ranges.py``).
+- The state's last-slot power feature ``(p_dBm - p_min) / (p_max - p_min)`` is clipped to [0, 1]
+  (the dBm -> W -> dBm round trip can land an ulp outside the range, which is far outside
+  relative to a tiny range) and is 0 when ``p_min = p_max``.
 - With the spec's numbers the deadline rarely binds (local decoding takes milliseconds) and
   transmission energy is small next to encoding; the decisions that matter are offloading against
   the accuracy requirement, and the interference in ``access="shared"``.
@@ -144,10 +159,10 @@ class OffloadingConfig:
     path_loss_intercept_db: float = param(128.1, Real(0, 300), "path loss at 1 km [dB]")
     path_loss_slope_db: float = param(37.6, Real(0, 100), "path-loss slope [dB per decade of distance]")
     noise_dbm_per_hz: float = param(-174.0, Real(-250, 0), "noise power spectral density [dBm/Hz]")
-    bandwidth_hz: float = param(10e6, Real(0, 1e12, low_open=True), "uplink bandwidth [Hz]")
+    bandwidth_hz: float = param(10e6, Real(1, 1e12), "uplink bandwidth [Hz] (>= 1 Hz: a narrower band carries under a symbol per second)")
     sentences_range: tuple[int, int] = param((1, 10), Interval(1, 10_000, integer=True), "sentences per task")
     words_range: tuple[int, int] = param((4, 30), Interval(1, 10_000, integer=True), "words per sentence")
-    deadline_s: float = param(0.5, Real(0, 1e6, low_open=True), "task deadline [s]")
+    deadline_s: float = param(0.5, Real(1e-9, 1e6), "task deadline [s] (>= 1 ns, a clock cycle at 1 GHz: no task is due sooner)")
     d_model: int = param(128, Integer(1, 1 << 16), "DeepSC model width")
     num_layers: int = param(4, Integer(1, 256), "DeepSC decoder layers")
     d_ff: int = param(512, Integer(1, 1 << 18), "DeepSC feed-forward width")
@@ -157,11 +172,13 @@ class OffloadingConfig:
     gpu_cores: int = param(256, Integer(1, 1 << 20), "GPU cores")
     flops_per_cycle: int = param(2, Integer(1, 1024), "FLOPs per core and cycle")
     gpu_idle_power_w: float = param(1.5, Real(0, 1e4), "GPU static power P_0 [W]")
-    gpu_peak_power_w: float = param(10.0, Real(0, 1e4, low_open=True), "GPU power at the highest frequency [W] (> gpu_idle_power_w)")
+    gpu_peak_power_w: float = param(10.0, Real(1e-3, 1e4),
+                                    "GPU power at the highest frequency [W] (> gpu_idle_power_w; >= 1 mW: no GPU draws less)")
     p_tx_range_dbm: tuple[float, float] = param((15.0, 24.0), Interval(-50.0, 60.0), "transmit-power range [dBm]")
     num_power_levels: int = param(4, Integer(1, 64), "transmit-power levels P (discrete actions)")
     quant_bits: int = param(8, Integer(1, 64), "bits per uploaded feature")
-    edge_speedup: float = param(10.0, Real(0, 1e6, low_open=True), "edge GPU throughput / device peak throughput")
+    edge_speedup: float = param(10.0, Real(1e-3, 1e6),
+                                "edge GPU throughput / device peak throughput (>= 1e-3: no edge server is 1000x slower)")
     accuracy_min: float = param(0.8, Real(0, 1), "accuracy requirement of offloaded tasks")
     penalty: float = param(10.0, Real(0, 1e6), "weight of deadline and accuracy violations in the reward")
     max_steps: int = param(50, Integer(1), "slots per episode (truncation)")
@@ -251,6 +268,7 @@ class Offloading(BatchedScenario):
         """
         c = self.config
         x = np.asarray(x, dtype=np.float64)
+        offload = x > 0
         tokens = np.asarray(n_sent, dtype=np.float64) * length
         f_enc, f_dec = energy.deepsc_flops(tokens, length, c.k, d_model=c.d_model, d_ff=c.d_ff,
                                            num_layers=c.num_layers, vocab=c.vocab_size)  # §2
@@ -264,21 +282,28 @@ class Offloading(BatchedScenario):
             interference = 0.0
         else:
             bandwidth = c.bandwidth_hz
-            interference = received @ self._off_diagonal  # masked sum: no "total - own" cancellation
+            # Masked sum (no "total - own" cancellation) by einsum, whose per-element summation order does not
+            # depend on the batch size (BLAS would use gemv for one copy and gemm for several).
+            interference = np.einsum("...j,jm->...m", received, self._off_diagonal)
         sinr = p_w * gain / (interference + self.noise_psd_w * bandwidth)
-        rate = radio.shannon_rate(bandwidth, sinr)
-        t_tx = tokens * (c.k * c.quant_bits) / rate
+        # Only an offloading device uploads: a local device's rate and upload time are 0, never derived
+        # from its would-be channel (whose rate may round to 0: time inf, then 0 * inf in its energy).
+        # The positive rate keeps a faint offloader's upload time finite where 1 + SINR rounds to 1.
+        rate = np.where(offload, radio.shannon_rate_positive(bandwidth, sinr), 0.0)
+        bits = tokens * (c.k * c.quant_bits)
+        t_tx = np.divide(bits, rate, out=np.zeros(np.broadcast_shapes(bits.shape, rate.shape)), where=offload)
         t_edge = f_dec / (c.edge_speedup * self.f_max * self.flops_per_hz)
-        accuracy = np.where(x > 0, self._accuracy(c.k - 1, 10.0 * np.log10(sinr)), 1.0)  # semantics §1
-        # §4: device energy and latency.
-        energy_j = power * (t_enc + (1.0 - x) * t_dec) + x * p_w * t_tx
-        latency = t_enc + (1.0 - x) * t_dec + x * (t_tx + t_edge)
+        accuracy = np.where(offload, self._accuracy(c.k - 1, 10.0 * np.log10(sinr)), 1.0)  # semantics §1
+        # §4: device energy and latency; local: encode and decode; offloaded: encode, upload, edge decoding.
+        energy_j = np.where(offload, power * t_enc + p_w * t_tx, power * (t_enc + t_dec))
+        latency = np.where(offload, t_enc + (t_tx + t_edge), t_enc + t_dec)
         e_local = self.local_energy(f_enc + f_dec)
         overrun = np.maximum(latency - c.deadline_s, 0.0) / c.deadline_s
         shortfall = x * np.maximum(c.accuracy_min - accuracy, 0.0)
         return {
             "energy_j": energy_j, "energy_ratio": energy_j / e_local, "latency_s": latency, "accuracy": accuracy,
-            "sinr": x * sinr, "rate_bps": x * rate, "deadline_violation": overrun > 0, "accuracy_violation": shortfall > 0,
+            "sinr": np.where(offload, sinr, 0.0), "rate_bps": rate, "deadline_violation": overrun > 0,
+            "accuracy_violation": shortfall > 0,
             "reward": -(energy_j / e_local) - c.penalty * (overrun + shortfall),
         }
 
@@ -343,13 +368,16 @@ class Offloading(BatchedScenario):
         new_state = dict(state)
         new_state.update(self._draw_slot(state["key"], next_t, state["large_scale"]))
         p_lo, p_hi = c.p_tx_range_dbm
+        # (p_dBm - p_min) / (p_max - p_min), clipped: the dBm -> W -> dBm round trip can land an ulp
+        # outside the range, which is far outside relative to a tiny range; one power (p_min = p_max): 0.
+        p_span = p_hi - p_lo
+        p_position = np.clip(radio.watts_to_dbm(p_w) - p_lo, 0.0, p_span) / p_span if p_span > 0 else np.zeros_like(p_w)
         new_state.update({
             "t": next_t,
             "last_energy_ratio": out["energy_ratio"],
             "last_latency_s": out["latency_s"],
             "last_offloaders": x.sum(axis=1),
-            "last_action": np.stack([x, (f_hz - self.f_min) / max(self.f_max - self.f_min, 1e-300),
-                                     (radio.watts_to_dbm(p_w) - p_lo) / max(p_hi - p_lo, 1e-300)], axis=1),
+            "last_action": np.stack([x, (f_hz - self.f_min) / max(self.f_max - self.f_min, 1e-300), p_position], axis=1),
         })
         truncated = next_t >= c.max_steps
         terminated = np.zeros(truncated.shape, dtype=bool)

@@ -73,7 +73,11 @@ Spec resolutions: the reward uses the success *probability* (the paper's objecti
 slot also draws a channel realisation for the ``delay_s``/``delivered`` infos; ``eta`` is evaluated
 at the configured ``asc_snr_db`` (default 5 dB) rather than at each user's SNR, as the paper's
 Table IV fits are per training SNR; the service weights are all 1 unless ``service_levels``
-(preset ``"crraus"``), then drawn from {0.2, 0.4, 0.6, 0.8} per user and episode.
+(preset ``"crraus"``), then drawn from {0.2, 0.4, 0.6, 0.8} per user and episode; bandwidths
+are at least 1 Hz (``bandwidth_min_hz``, ``bandwidth_max_hz``): a narrower channel carries less than
+a symbol per second, and at (sub)normal-underflow bandwidths ``N0 B`` underflows and the delay
+``d / R`` of a weak user exceeds the largest float; where ``log2(1 + snr)`` rounds to 0 (``snr <
+2^-53``) the rate (6) is ``B log1p(snr) / ln 2``, so a weak user's delay stays finite.
 
 Seeding: see :mod:`semcom_envs.streams`; a batch seeded with ``s`` runs copy ``i`` exactly like a
 single environment seeded with ``s + i``.
@@ -114,9 +118,10 @@ class TaskOrientedConfig:
 
     preset: str = param("crra", Text(), "named defaults: `crra`, `crraus`")
     num_users: int = param(10, Integer(1, MAX_USERS), "users U (agents)")
-    bandwidth_max_hz: float = param(20e6, Real(0, 1e11, low_open=True), "server bandwidth B_max [Hz]")
-    bandwidth_min_hz: float = param(1e4, Real(0, 1e11, low_open=True), "bandwidth of a selected user at least [Hz] "
-                                    "(<= bandwidth_max_hz / num_users)")
+    bandwidth_max_hz: float = param(20e6, Real(1, 1e11), "server bandwidth B_max [Hz] (>= 1 Hz: see bandwidth_min_hz)")
+    bandwidth_min_hz: float = param(1e4, Real(1, 1e11), "bandwidth of a selected user at least [Hz] "
+                                    "(<= bandwidth_max_hz / num_users; >= 1 Hz: narrower channels carry under a "
+                                    "symbol per second, and below ~1e-290 Hz the delay d / R exceeds every float)")
     power_max_w: float = param(1.0, Real(0, 1e4, low_open=True), "total transmit power P_max [W]")
     power_min_dbm: float = param(-20.0, Real(-200.0, 70.0), "power of a selected user at least [dBm] "
                                  "(<= power_max_w / num_users)")
@@ -198,10 +203,13 @@ class TaskOriented(BatchedScenario):
         """``P(t <= t0) = 2 Q((2^(a (1 - o)) - 1) / (b delta))`` (eq. (8)), in log space: never overflows."""
         c = self.config
         b = np.asarray(power_w, dtype=np.float64) / (self.noise_psd_w * np.asarray(bandwidth_hz, dtype=np.float64))
-        exponent = np.log(2.0) * c.data_bits * (1.0 - np.asarray(o, dtype=np.float64)) / (np.asarray(bandwidth_hz) * c.deadline_s)
-        # log(2^e - 1) = e + log(1 - 2^-e): expm1 for small exponents, the asymptote for large ones.
-        log_numerator = np.where(exponent > 30.0, exponent + np.log1p(-np.exp(-np.minimum(exponent, 700.0))),
-                                 np.log(np.expm1(np.clip(exponent, 1e-300, 30.0))))
+        # The exponent may overflow to inf (then the probability is 0), and np.where evaluates both
+        # branches: the asymptote's log1p(-1) at exponents the other branch serves is discarded.
+        with np.errstate(over="ignore", divide="ignore"):
+            exponent = np.log(2.0) * c.data_bits * (1.0 - np.asarray(o, dtype=np.float64)) / (np.asarray(bandwidth_hz) * c.deadline_s)
+            # log(2^e - 1) = e + log(1 - 2^-e): expm1 for small exponents, the asymptote for large ones.
+            log_numerator = np.where(exponent > 30.0, exponent + np.log1p(-np.exp(-np.minimum(exponent, 700.0))),
+                                     np.log(np.expm1(np.clip(exponent, 1e-300, 30.0))))
         log_x = log_numerator - np.log(b) - 0.5 * np.log(np.asarray(delta2, dtype=np.float64))
         x = np.exp(np.minimum(log_x, _LOG_X_MAX))
         return np.minimum(2.0 * np.exp(log_ndtr(-x)), 1.0)
@@ -222,9 +230,22 @@ class TaskOriented(BatchedScenario):
         eta = self.task_success(o)
         delivery = self.delivery_probability(o, bandwidth_hz, power_w, delta2)
         data = c.data_bits * (1.0 - o)
-        rate = radio.shannon_rate(bandwidth_hz, np.sqrt(delta2) * power_w / (self.noise_psd_w * bandwidth_hz))
+        rate = self.rate(bandwidth_hz, np.sqrt(delta2) * power_w / (self.noise_psd_w * bandwidth_hz))
         return {"eta": eta, "delivery_prob": delivery, "success_prob": eta * delivery, "data_bits": data,
                 "delay_s": data / rate}
+
+    @staticmethod
+    def rate(bandwidth_hz: np.ndarray, snr: np.ndarray) -> np.ndarray:
+        """Shannon rate ``B log2(1 + snr)`` (eq. (6)), > 0 for every snr > 0.
+
+        Where ``log2(1 + snr)`` rounds to 0 (snr < 2^-53: a far user with a wide band), the same rate
+        as ``B log1p(snr) / ln 2``, so that the delay ``d / R`` of a weak link is large, not infinite.
+        """
+        rate = radio.shannon_rate(bandwidth_hz, snr)
+        lost = rate == 0.0
+        if lost.any():
+            rate = np.where(lost, np.asarray(bandwidth_hz) * np.log1p(snr) / np.log(2.0), rate)
+        return rate
 
     def allocate(self, o: np.ndarray, share_b: np.ndarray, share_p: np.ndarray) -> dict[str, np.ndarray]:
         """The server's allocation (§2): minimums for the selected users, the rest in proportion to the shares."""
@@ -308,8 +329,8 @@ class TaskOriented(BatchedScenario):
         # The slot's channel realisation h ~ N(0, delta^2) (§2: block fading) for the realised delay.
         n = streams.normals(state["key"], state["t"] + 1, _D_FADING, self.num_agents)
         h = np.abs(n) * np.sqrt(state["delta2"])
-        rate = radio.shannon_rate(bw, h * pw / (self.noise_psd_w * bw))
-        delay = np.where(sel, out["data_bits"] / np.maximum(rate, 1e-300), np.inf)
+        rate = self.rate(bw, h * pw / (self.noise_psd_w * bw))  # > 0: |n| > 0 for Box-Muller normals, B >= 1 Hz
+        delay = np.where(sel, out["data_bits"] / rate, np.inf)
         next_t = state["t"] + 1
         new_state = {**state, "t": next_t, "last_success": success}
         truncated = next_t >= c.max_steps

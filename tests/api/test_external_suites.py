@@ -1,4 +1,9 @@
-"""The external API suites (PettingZoo, Gymnasium, stable-baselines3) on every scenario and config."""
+"""The external API suites (PettingZoo, Gymnasium, stable-baselines3) on every scenario and config.
+
+Float comparisons: only inside the suites, e.g. PettingZoo's seed test compares two runs of the same
+code with the same seed (exact by construction); the PPO smoke test checks only that the action lies
+in the space.
+"""
 
 from __future__ import annotations
 

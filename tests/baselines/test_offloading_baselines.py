@@ -17,12 +17,17 @@ from semcom_envs.scenarios.offloading import Offloading
 
 NAMES = policies_for(Offloading.env_id)
 ACCESS = ("ofdma", "shared")
-# The global state is float32: its gain feature (|value| <= 4, in units of 30 dB) is off by at most
-# 4 * 2**-24 * 30 dB ~ 7e-6 dB, a relative gain error ~2e-6. The reward is Lipschitz in the gain
-# (every penalty is a hinge), so the exhaustive policy acting on the decoded state is optimal on the
-# true state up to a relative error of that order: 1e-5 leaves a margin and still catches any
-# wrong choice (rewards of different grid points differ by far more).
-DECODE_RTOL = 1e-5
+# The global state is float32: its gain feature (|value| <= 4, in units of 30 dB) is the float64 feature
+# rounded once, by <= 2^-23 * 30 dB, a relative gain error DELTA_G = 8.2e-7 (the same on every CPU). A
+# device's SINR then errs by <= 2 DELTA_G (its own gain and, shared, the others'), and its reward
+# -(E / E_local) - penalty (overrun + shortfall) by <= 2 DELTA_G (E / E_local + penalty (latency / deadline
+# + 0.465)) <= 2 DELTA_G (|reward| + 1.5 penalty): rate and upload time move by at most the SINR's
+# relative error, and the accuracy by the table's slope (<= 0.107 per dB) times 10 / ln 10 dB per unit
+# of it (0.465). The exhaustive policy's pick on the decoded state and the true optimum can each be
+# misjudged by that much, so their true rewards differ by at most twice it (rewards are negative, so
+# the team mean's |reward| is the mean of the devices'). That is _decode_gap, 5e-5 at |reward| = 1; the
+# former rtol 1e-5 left out the accuracy penalty. Measured: the pick is the optimum in every test here.
+DELTA_G = 2.0**-23 * 30.0 * np.log(10.0) / 10.0
 # With the default configuration the deadline never binds, the lowest frequency is always the
 # cheapest (the GPU's energy-optimal frequency lies below f_min) and the lowest power nearly always:
 # the "tight" one (a 2 ms deadline, which large tasks miss locally at low frequencies, and a 1 MHz
@@ -43,6 +48,11 @@ def _start(scenario: Offloading, batch: int, seed: int, warmup: int = 2):
 
 def _team_reward(scenario: Offloading, state, actions) -> np.ndarray:
     return scenario.team_reward(scenario.step(state, actions).rewards)
+
+
+def _decode_gap(scenario: Offloading, reward: np.ndarray) -> np.ndarray:
+    """Bound on what acting on the decoded float32 state can cost in true team reward (see DELTA_G)."""
+    return 4.0 * DELTA_G * (np.abs(reward) + 1.5 * scenario.config.penalty)
 
 
 def _brute_force(scenario: Offloading, state) -> np.ndarray:
@@ -67,9 +77,10 @@ def test_exhaustive_equals_brute_force_over_the_full_joint_grid(access, devices,
     exhaustive = make_policy("exhaustive", sc)
     brute = _brute_force(sc, state)
     *_, value = exhaustive.solve(state["n_sent"], state["length"], state["gain"])  # on the true state
+    # The same float64 model in other array shapes (measured: equal): rtol 1e-9 is slack.
     np.testing.assert_allclose(value, brute, rtol=1e-9)
     stepped = _team_reward(sc, state, exhaustive.act(obs, sc.global_state(state)))  # decoded float32 state
-    np.testing.assert_allclose(stepped, brute, rtol=DECODE_RTOL)
+    assert np.all(np.abs(stepped - brute) <= _decode_gap(sc, brute)), (stepped, brute)
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -84,9 +95,10 @@ def test_exhaustive_beats_every_baseline_on_the_same_slots(access, config):
     for _ in range(4):  # step the real env with greedy, so congestion evolves
         best = exhaustive.solve(state["n_sent"], state["length"], state["gain"])[-1]
         stepped = _team_reward(sc, state, exhaustive.act(obs, sc.global_state(state)))
-        np.testing.assert_allclose(stepped, best, rtol=DECODE_RTOL)
+        assert np.all(np.abs(stepped - best) <= _decode_gap(sc, best)), (stepped, best)
         for policy in policies:
             other = _team_reward(sc, state, policy.act(obs, sc.global_state(state)))
+            # The optimum over the same grid of the same float64 model (some policies tie with it exactly).
             assert np.all(best >= other - 1e-9 * np.abs(other)), policy.name
         tr = sc.step(state, make_policy("greedy", sc).act(obs, None))
         state, obs = tr.state, tr.observations
@@ -107,6 +119,7 @@ def test_actions_are_in_space_and_continuous_decodes_to_the_discrete_choice(acce
             assert all(sc.action_space(a).contains(row) for row in actions[a]), (sc.config.action_type, a)
         decoded.append(sc.decode_actions(actions))
     if name != "random":  # deterministic policies: the same (x, f, p) in both variants
+        # float32 actions at the grid points move a frequency or a power by <= ~3e-7 relative (measured 0).
         for d, c in zip(*decoded):
             np.testing.assert_allclose(c, d, rtol=1e-6)
 
@@ -148,7 +161,8 @@ def test_greedy_sees_congestion_and_exhaustive_scales_to_its_limit_only():
     obs = {a: np.tile(np.float32([1.0, 1.0, 1.0, 0.0, 0.0, 0.0]), (2, 1)) for a in sc.agents}
     obs[sc.agents[0]][1, 5] = obs[sc.agents[1]][1, 5] = 1.0  # copy 1: both offloaded last slot
     own = greedy.own_outcome(obs, np.array([[0, 0], [1, 1]]), np.array([[1, 0, 0]]))
-    assert np.all(own["rate_bps"][1] == pytest.approx(own["rate_bps"][0] / 2, rel=0.2))  # half the band
+    # Half the band (measured ratio 0.552: the SINR per Hz doubles), not a float comparison to tighten.
+    assert np.all(own["rate_bps"][1] == pytest.approx(own["rate_bps"][0] / 2, rel=0.2))
     with pytest.raises(ValueError, match="max_devices"):
         make_policy("exhaustive", Offloading(num_devices=9))
 
@@ -159,7 +173,7 @@ def test_exhaustive_memory_chunking_changes_nothing():
     args = (state["n_sent"], state["length"], state["gain"])
     big = make_policy("exhaustive", sc).solve(*args)
     small = make_policy("exhaustive", sc, memory_mb=0.01).solve(*args)
-    for b, s in zip(big, small):
+    for b, s in zip(big, small):  # exact: each candidate is scored element-wise whatever the chunk
         np.testing.assert_array_equal(b, s)
 
 
@@ -172,7 +186,11 @@ def test_greedy_beats_random_and_exhaustive_beats_local_only_over_seeds(access):
             for name, rs in runs.items()}
     assert mean["greedy"]["energy_per_task_j"] < mean["random"]["energy_per_task_j"]
     assert mean["greedy"]["reward"] > mean["random"]["reward"]
+    # Measured energy per task: exhaustive 0.95 / 4.87 mJ vs local 5.45 mJ (ofdma / shared).
     assert mean["exhaustive"]["energy_per_task_j"] <= mean["local_only"]["energy_per_task_j"]
+    # Thin in ofdma (-0.17411 vs -0.17412; 3.1 apart shared), but slot by slot: a slot's true reward depends
+    # only on its tasks and channels, the same streams for every policy, and the exhaustive pick is the
+    # slot's optimum (up to decoding near-ties within _decode_gap: none measured).
     assert mean["exhaustive"]["reward"] >= mean["greedy"]["reward"]
 
 

@@ -1,4 +1,10 @@
-"""Reports from a real store: tables, exports and the HTML page (in headless Chromium) show the stored numbers."""
+"""Reports from a real store: tables, exports and the HTML page (in headless Chromium) show the stored numbers.
+
+Float comparisons are exact by construction: exports copy stored doubles (CSV and JSON hold their
+shortest round-trip repr), and the tables' numbers are the same ``stats`` functions on the same
+stored values as here (the statistics use only sorting, means and a seeded bootstrap: the same bits
+on every CPU, so the published page and Markdown match their committed store anywhere).
+"""
 
 from __future__ import annotations
 
@@ -103,7 +109,9 @@ def test_the_published_leaderboard_matches_its_store() -> None:
     """docs/leaderboard (the README's results): the page and the Markdown show what the committed store holds."""
     from semcom_envs.leaderboard.protocol import DEFAULT
 
+    committed = (DOCS / "leaderboard.db").read_bytes()
     rows = Store(DOCS / "leaderboard.db").rows(DEFAULT.name, DEFAULT.version)
+    assert (DOCS / "leaderboard.db").read_bytes() == committed, "reading the committed store wrote to it"
     assert len(rows) == len(DEFAULT.jobs("unused"))
     page = report.report(rows, DEFAULT.to_dict(), figures=False)
     markdown = (DOCS / "leaderboard.md").read_text()

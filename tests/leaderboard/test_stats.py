@@ -1,4 +1,10 @@
-"""Leaderboard statistics against hand calculations and the properties that make them trustworthy."""
+"""Leaderboard statistics against hand calculations and the properties that make them trustworthy.
+
+Float comparisons: ``==`` where the arithmetic is exact (means and ratios of small integers and
+halves, constant samples, the same seeded bootstrap twice, ratios x / x); ``approx`` (rel 1e-6)
+for hand calculations in another operation order, a few ULPs apart; the bootstrap interval may sit a
+few ULPs off its point estimate (values <= 1: slack 1e-12).
+"""
 
 from __future__ import annotations
 

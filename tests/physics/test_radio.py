@@ -1,4 +1,8 @@
-"""Properties of the radio models: conversions invert, SINR is in range and monotone, fading is CN(0,1)."""
+"""Properties of the radio models: conversions invert, SINR is in range and monotone, fading is CN(0,1).
+
+Float comparisons: closed forms against the float64 implementation (tolerances derived at each
+test), exact values where the arithmetic is exact, and Monte-Carlo moments within k standard errors.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +20,18 @@ finite_db = st.floats(-200, 200, allow_nan=False)
 @settings(max_examples=200, deadline=None)
 @given(finite_db)
 def test_dbm_watts_round_trip(p_dbm):
+    # Approximate: 10^(x/10) then 10 log10, a few ULPs each (libm or NumPy's AVX-512 SVML, <= 4 ULP):
+    # with |p - 30| <= 230 the error is below 1e-13 dB; atol 1e-9 leaves 1e4x margin.
     assert np.isclose(radio.watts_to_dbm(radio.dbm_to_watts(p_dbm)), p_dbm, atol=1e-9)
 
 
 def test_reference_conversions():
+    # Exact: pow(10, 0) = 1 (C99 Annex F) and pow(10, 1) = 10 is representable, which any pow with
+    # error < 1 ULP (glibc < 0.52 ULP) returns exactly.
     assert radio.dbm_to_watts(30.0) == 1.0
-    assert np.isclose(radio.dbm_to_watts(-114.0), 10 ** -14.4)
+    # Approximate: (-114 - 30) / 10 and the literal -14.4 are the same double; NumPy's pow and Python's
+    # (libm) differ by at most a few ULPs (~1e-15). (isclose's default atol 1e-8 made this vacuous.)
+    assert np.isclose(radio.dbm_to_watts(-114.0), 10 ** -14.4, rtol=1e-13, atol=0)
     assert radio.db_to_linear(10.0) == 10.0
     assert radio.linear_to_db(0.0) == -np.inf
 
@@ -34,6 +44,8 @@ def test_path_loss_grows_with_distance(d1, d2):
 
 
 def test_path_loss_matches_spec_at_one_km():
+    # The spec's value (log10(1) = 0, so the intercept up to rounding); isclose's default rtol 1e-5
+    # (1.2e-3 dB) is below the spec's 0.1 dB resolution and far above any rounding.
     assert np.isclose(radio.path_loss_db(1000.0), 120.9)
 
 
@@ -47,6 +59,8 @@ def test_sinr_is_finite_non_negative_and_decomposes(p, g, noise):
     sinr, desired, interference = radio.interference_matrix_sinr(p, g, noise)
     assert np.all(np.isfinite(sinr)) and np.all(sinr >= 0)
     assert np.all(interference >= noise)
+    # Approximate: (desired / I) * I is desired to 2 roundings (4.4e-16 relative; a subnormal desired
+    # comes back exactly, since I < 1); rtol 1e-12 leaves 2000x margin.
     np.testing.assert_allclose(sinr * interference, desired, rtol=1e-12, atol=0)
 
 
@@ -58,6 +72,8 @@ def test_own_power_raises_own_sinr_and_lowers_others(p, g, m, factor):
     p2 = p.copy()
     p2[m] = p[m] * factor + 1e-3
     after, _, _ = radio.interference_matrix_sinr(p2, g, noise)
+    # Exact: both calls run the same kernel on same-shaped arrays, and rounding is monotone, so the
+    # orderings hold in floats too (the 1e-12 slack below is not needed).
     assert after[m] >= before[m]
     others = np.arange(4) != m
     assert np.all(after[others] <= before[others] * (1 + 1e-12))
@@ -68,6 +84,8 @@ def test_sinr_exact_when_desired_dwarfs_noise():
     p = np.array([1.0, 1.0])
     g = np.array([[1e-4, 1e-18], [1e-18, 1e-4]])
     sinr, _, interference = radio.interference_matrix_sinr(p.astype(np.float32), g.astype(np.float32), 1e-14)
+    # Approximate, float32: 1e-18 and the sum are each rounded once (<= 3 * 2^-24 = 1.8e-7 relative);
+    # rtol 1e-5 is 50x that and 10x below the 1e-4 that losing the 1e-18 term would cost.
     np.testing.assert_allclose(interference, 1e-14 + 1e-18, rtol=1e-5)
 
 
@@ -79,6 +97,10 @@ def test_shannon_rate_monotone_in_sinr(s1, s2):
 
 
 def test_rayleigh_and_gauss_markov_are_cn01_with_lag_correlation_rho():
+    """Monte-Carlo moments of n = 128,000 samples against their expectations: standard errors are
+    sqrt(Var |g|^2 = 1 / n) = 0.0028, sqrt(1/2 / n) = 0.002 per component of the mean and
+    sqrt((1 + rho^2) / 2 / n) = 0.0023 for the correlation, so 0.02 is >= 7 standard errors. The
+    sample is fixed by the counter-based streams; other CPUs' log/cos kernels move it by ULPs only."""
     keys = streams.episode_key(streams.seed_key(np.arange(64)), 0)
     u = streams.uniforms(keys, np.zeros(64, np.int64), 0, 2000)
     parts = radio.cn01_from_uniforms(u[:, :2000], u[:, 2000:])
