@@ -8,7 +8,9 @@ orders. A test that compares two float computations must hold under all of them.
 runs pytest under each setting, on any x86-64 machine:
 
 - ``baseline``: nothing changed.
-- ``threads-1``, ``threads-2``: ``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS`` 1 and 2.
+- ``threads-1``, ``threads-2``: ``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS`` 1 and 2, and as many torch
+  threads in the agent tests (``SEMCOM_TEST_TORCH_THREADS``, otherwise 1 there); with 2 threads the
+  pytest workers (``-n``) are halved so that the cores are never oversubscribed.
 - ``mkl-intel-avx512``: MKL's Intel code paths. On AMD CPUs MKL takes its generic paths; a tiny
   preloaded library that answers MKL's internal vendor check (``mkl_serv_intel_cpu_true``, a
   symbol torch's statically linked MKL exports) makes it dispatch as on an Intel CPU, so an AMD
@@ -70,13 +72,29 @@ def settings(shim: Path | None) -> dict[str, dict[str, str]]:
         no_avx512["NPY_DISABLE_CPU_FEATURES"] = features
     return {
         "baseline": {},
-        "threads-1": {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
-        "threads-2": {"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"},
+        "threads-1": threads(1),
+        "threads-2": threads(2),
         "mkl-intel-avx512": intel,
         "mkl-intel-avx2": {**intel, "MKL_ENABLE_INSTRUCTIONS": "AVX2"},
         "mkl-cbwr-compatible": {"MKL_CBWR": "COMPATIBLE"},
         "no-avx512": no_avx512,
     }
+
+
+def threads(count: int) -> dict[str, str]:
+    """A setting that runs every library, and torch in the agent tests, with ``count`` threads."""
+    return {"OMP_NUM_THREADS": str(count), "MKL_NUM_THREADS": str(count), "SEMCOM_TEST_TORCH_THREADS": str(count)}
+
+
+def workers(pytest_args: list[str], env: dict[str, str]) -> list[str]:
+    """``pytest_args`` with ``-n N`` divided by the setting's thread count: threads x workers stays N."""
+    count = int(env.get("OMP_NUM_THREADS", "1"))
+    if "-n" not in pytest_args or count == 1:
+        return pytest_args
+    at = pytest_args.index("-n") + 1
+    if at == len(pytest_args) or not pytest_args[at].isdigit():
+        return pytest_args
+    return [*pytest_args[:at], str(max(1, int(pytest_args[at]) // count)), *pytest_args[at + 1:]]
 
 
 def cpu_model() -> str:
@@ -110,15 +128,18 @@ def main() -> int:
         for name in chosen:
             env = {**os.environ, **table[name]}
             start = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-m", "pytest", *pytest_args], env=env, capture_output=True, text=True)
+            args_here = workers(pytest_args, table[name])
+            proc = subprocess.run([sys.executable, "-m", "pytest", *args_here], env=env, capture_output=True, text=True)
             summary = (proc.stdout.strip().splitlines() or [""])[-1]
-            results.append({"setting": name, "env": table[name], "returncode": proc.returncode, "summary": summary,
+            results.append({"setting": name, "env": table[name], "pytest": args_here, "returncode": proc.returncode, "summary": summary,
                             "seconds": round(time.perf_counter() - start, 1)})
-            print(f"{name:22s} {'PASS' if proc.returncode == 0 else 'FAIL'}  {summary}", flush=True)
+            workers_note = "" if args_here == pytest_args else f" (pytest {' '.join(args_here)})"
+            print(f"{name:22s} {'PASS' if proc.returncode == 0 else 'FAIL'}  {summary}{workers_note}", flush=True)
             if proc.returncode != 0:
                 failed = [line for line in proc.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
                 print("\n".join("    " + line for line in failed[:20]) or proc.stdout[-3000:] + proc.stderr[-3000:])
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"cpu": cpu_model(), "pytest": pytest_args, "results": results}, indent=2) + "\n")
     return 0 if all(r["returncode"] == 0 for r in results) else 1
 
