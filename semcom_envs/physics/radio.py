@@ -46,6 +46,20 @@ def path_loss_db(distance_m: ArrayLike, intercept_db: float = 120.9, slope_db: f
     return intercept_db + slope_db * np.log10(d_km)
 
 
+SPEED_OF_LIGHT_M_S = 299_792_458.0
+
+
+def free_space_path_loss_db(distance_m: ArrayLike, carrier_hz: float) -> FloatArray:
+    """Friis free-space path loss ``20 log10(4 pi d f_c / c)`` in dB (isotropic antennas).
+
+    The least loss any propagation law may give at distance ``d``: a log-distance law fitted at
+    hundreds of metres (e.g. ``120.9 + 37.6 log10 d[km]``, which crosses free space at 53 m for
+    2 GHz) predicts less below its crossing, which no real link can have.
+    """
+    d = np.asarray(distance_m, dtype=np.float64)
+    return 20.0 * np.log10(4.0 * np.pi * d * carrier_hz / SPEED_OF_LIGHT_M_S)
+
+
 def cn01_from_uniforms(u_radius: ArrayLike, u_phase: ArrayLike) -> FloatArray:
     """Circularly-symmetric CN(0, 1) samples from two independent U(0, 1] arrays (Box-Muller).
 

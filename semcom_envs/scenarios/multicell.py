@@ -46,7 +46,7 @@ Arguments (``gym.make("SemCom-MultiCell-v0", **kwargs)``; dB only here, SI insid
 ``preset`` (``"paper"``, ``"paper-table"``, ``"wide-area"``), ``num_cells`` (1..19),
 ``cell_radius_m``, ``inter_site_factor`` (inter-site distance / radius), ``min_distance_m``,
 ``ut_placement`` (``"radius"`` uniform radius, ``"area"`` uniform in area), ``shadowing_db``,
-``path_loss_intercept_db``, ``path_loss_slope_db``, ``rho``, ``noise_dbm``, ``bandwidth_hz``,
+``path_loss_intercept_db``, ``path_loss_slope_db``, ``carrier_hz``, ``rho``, ``noise_dbm``, ``bandwidth_hz``,
 ``suts_per_word``, ``num_power_levels``, ``power_step_db`` (``None``: linear levels from 0),
 ``p_max_dbm``, ``p_bs_dbm``, ``p_ut_dbm``, ``p_ai_dbm``, ``rate_req_ksuts``, ``accuracy_req``,
 ``lambda_mean``, ``lambda_std``, ``beta_mean_per_ksuts``, ``beta_std_per_ksuts``,
@@ -71,6 +71,10 @@ Spec resolutions and choices (say so when comparing with the source):
   far-field model, and near 0 m its gain overflows even float64. The path loss of every BS-UT
   link is evaluated at no less than ``min_distance_m``: with ``inter_site_factor < 2`` a UT can
   come arbitrarily close to a neighbouring BS (at the presets no link comes that close).
+- ``carrier_hz`` (default ``None``, the source's model): when set, every link's path loss is at
+  least the free-space (Friis) loss at that carrier. The source's law ``120.9 + 37.6 log10 d[km]``
+  gives less loss than free space at 2 GHz below 53 m (12 dB less at the 10 m minimum distance),
+  which no real link can have.
 - Precision: the hot path runs in float32 unless the configuration's largest channel gain,
   received power or ratio of either to the noise (path loss at ``min_distance_m``, the largest
   shadowing draw, a fading power of 20 dB) comes within 30 dB of float32's largest value
@@ -146,6 +150,8 @@ class MultiCellConfig:
     shadowing_db: float = param(8.0, Real(0, 30), "log-normal shadowing standard deviation [dB]")
     path_loss_intercept_db: float = param(120.9, Real(0, 300), "path loss at 1 km [dB]")
     path_loss_slope_db: float = param(37.6, Real(0, 100), "path-loss slope [dB per decade of distance]")
+    carrier_hz: float | None = param(None, OrNone(Real(1e6, 1e12)),
+                                     "carrier [Hz]: path loss never below free space at it; `None`: the law alone (the source)")
     rho: float = param(0.64, Real(0, 1), "Jakes correlation of the fading between slots")
     noise_dbm: float = param(-114.0, Real(-250, 100), "noise power in the band [dBm]")
     bandwidth_hz: float = param(180e3, Real(0, 1e12, low_open=True), "channel bandwidth [Hz]")
@@ -286,12 +292,13 @@ class MultiCell(BatchedScenario):
     def _hot_path_dtype(self) -> type[np.floating]:
         """float32 unless a channel gain, a received power or their ratio to the noise could exceed it.
 
-        Bounds (dB): the largest large-scale gain, at ``min_distance_m`` (the path-loss floor, §2) with
-        the largest shadowing draw, times a fading power of ``_FADING_MAX_DB``; the received power
-        sums ``p_max`` over the M transmitters. float32's range (about -450 to 385 dB) holds the
-        default configurations with more than 150 dB to spare; wide extremes of the documented
-        ranges (e.g. 100 dBm over -250 dBm noise at a path loss of 0 dB) do not. Underflow needs no
-        float64: a power below float32's smallest value is 0, i.e. more than 450 dB below a watt.
+        Bounds (dB): the largest large-scale gain, at ``min_distance_m`` (the path-loss floor, §2; the
+        free-space floor of ``carrier_hz`` only adds loss) with the largest shadowing draw, times a
+        fading power of ``_FADING_MAX_DB``; the received power sums ``p_max`` over the M
+        transmitters. float32's range (about -450 to 385 dB) holds the default configurations with
+        more than 150 dB to spare; wide extremes of the documented ranges (e.g. 100 dBm over -250 dBm
+        noise at a path loss of 0 dB) do not. Underflow needs no float64: a power below float32's
+        smallest value is 0, i.e. more than 450 dB below a watt.
         """
         c = self.config
         gain_db = (-float(radio.path_loss_db(c.min_distance_m, c.path_loss_intercept_db, c.path_loss_slope_db))
@@ -347,8 +354,10 @@ class MultiCell(BatchedScenario):
         # §2: large-scale gain beta_jm from BS j to UT m, log-normal shadowing per link. The path loss
         # is taken at no less than min_distance_m: with inter_site_factor < 2 a UT may come arbitrarily
         # close to a neighbouring BS, where the log-distance model diverges.
-        distance = np.linalg.norm(self.sites[None, :, None, :] - ut_xy[:, None, :, :], axis=-1)
-        loss_db = radio.path_loss_db(np.maximum(distance, r0), c.path_loss_intercept_db, c.path_loss_slope_db)
+        distance = np.maximum(np.linalg.norm(self.sites[None, :, None, :] - ut_xy[:, None, :, :], axis=-1), r0)
+        loss_db = radio.path_loss_db(distance, c.path_loss_intercept_db, c.path_loss_slope_db)
+        if c.carrier_hz is not None:
+            loss_db = np.maximum(loss_db, radio.free_space_path_loss_db(distance, c.carrier_hz))
         loss_db += c.shadowing_db * streams.normals(keys, t0, _D_SHADOW, m * m).reshape(b, m, m)
         u_g = streams.uniforms(keys, t0, _D_FADE_INIT, m * m, np.float32)
         g = radio.cn01_from_uniforms(u_g[:, : m * m], u_g[:, m * m:]).reshape(b, 2, m, m)

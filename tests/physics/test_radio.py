@@ -49,6 +49,27 @@ def test_path_loss_matches_spec_at_one_km():
     assert np.isclose(radio.path_loss_db(1000.0), 120.9)
 
 
+def test_free_space_path_loss_is_friis():
+    # 4 pi d f / c at d = c / (4 pi f) is 1 (0 dB), and every decade of distance or frequency adds
+    # 20 dB: exact up to a few float64 roundings of log10 (1e-12 dB is thousands of ulps of 20 dB).
+    f = 2e9
+    unit = radio.SPEED_OF_LIGHT_M_S / (4.0 * np.pi * f)
+    assert abs(radio.free_space_path_loss_db(unit, f)) < 1e-12
+    d = np.array([1.0, 10.0, 100.0, 1000.0])
+    steps = np.diff(radio.free_space_path_loss_db(d, f))
+    np.testing.assert_allclose(steps, 20.0, atol=1e-12)
+    # The textbook form 32.45 + 20 log10(f / 1 MHz) + 20 log10(d / 1 km) at 2 GHz and 1 km: 98.47 dB,
+    # to the 0.01 dB its constant is quoted with.
+    assert abs(radio.free_space_path_loss_db(1000.0, f) - 98.47) < 0.005
+
+
+def test_the_multicell_law_crosses_free_space_at_53_m_at_2_ghz():
+    # 120.9 + 37.6 log10(d / 1 km) = 20 log10(4 pi d f / c) at d = 53.1 m (spec multicell §2 law).
+    d = np.array([52.0, 54.0])
+    below, above = radio.path_loss_db(d) - radio.free_space_path_loss_db(d, 2e9)
+    assert below < 0 < above
+
+
 gains = arrays(np.float64, (4, 4), elements=st.floats(1e-16, 1e-3))
 powers = arrays(np.float64, (4,), elements=st.floats(0.0, 10.0))
 

@@ -333,6 +333,25 @@ def test_path_loss_is_taken_at_no_less_than_the_minimum_distance():
     assert state["large_scale"].max() <= np.float32(floor)
 
 
+def test_a_carrier_floors_the_path_loss_at_free_space_and_changes_nothing_beyond():
+    # Same seeds with and without the floor: links beyond the law's crossing with free space keep
+    # their gain bit for bit (np.maximum returns the law's value), closer ones get Friis' gain. Both
+    # gains carry the same shadowing draw, so their ratio is the floor's (float32 storage: a relative
+    # 2^-24 per gain, so 1e-6 bounds the ratio's error).
+    plain = MultiCell(num_cells=7, shadowing_db=6.0)
+    floored = MultiCell(num_cells=7, shadowing_db=6.0, carrier_hz=2e9)
+    s0, _ = plain.reset(_keys(300))
+    s1, _ = floored.reset(_keys(300))
+    distance = np.maximum(np.linalg.norm(plain.sites[None, :, None, :] - s0["ut_xy"][:, None, :, :], axis=-1), 10.0)
+    law, friis = radio.path_loss_db(distance), radio.free_space_path_loss_db(distance, 2e9)
+    near = friis > law
+    assert near.any() and (~near).any()
+    np.testing.assert_array_equal(s1["large_scale"][~near], s0["large_scale"][~near])
+    np.testing.assert_allclose(s1["large_scale"][near] / s0["large_scale"][near],
+                               radio.db_to_linear(law[near] - friis[near]), rtol=1e-6)
+    assert (s1["large_scale"][near] < s0["large_scale"][near]).all()
+
+
 @pytest.mark.parametrize("beta_mean", [9430.4417640873, 3.9810717055349722])
 def test_state_stays_in_its_space_for_a_degenerate_requirement_range(beta_mean):
     # The float32-stored requirement, scaled in float32, rounded one ulp past the float64 bound.
