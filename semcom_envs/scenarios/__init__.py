@@ -16,7 +16,6 @@ SCENARIOS: dict[str, type[BatchedScenario]] = {
 }
 
 
-
 def config_reference() -> str:
     """``docs/configuration.md``: every scenario's config fields, defaults, presets and allowed values."""
     from semcom_envs.config import describe_fields

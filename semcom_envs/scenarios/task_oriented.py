@@ -77,7 +77,8 @@ Table IV fits are per training SNR; the service weights are all 1 unless ``servi
 are at least 1 Hz (``bandwidth_min_hz``, ``bandwidth_max_hz``): a narrower channel carries less than
 a symbol per second, and at (sub)normal-underflow bandwidths ``N0 B`` underflows and the delay
 ``d / R`` of a weak user exceeds the largest float; where ``log2(1 + snr)`` rounds to 0 (``snr <
-2^-53``) the rate (6) is ``B log1p(snr) / ln 2``, so a weak user's delay stays finite.
+2^-53``) the rate (6) is its first-order term ``B snr log2(e)``
+(:func:`semcom_envs.physics.radio.shannon_rate_positive`), so a weak user's delay stays finite.
 
 Seeding: see :mod:`semcom_envs.streams`; a batch seeded with ``s`` runs copy ``i`` exactly like a
 single environment seeded with ``s + i``.
@@ -230,22 +231,9 @@ class TaskOriented(BatchedScenario):
         eta = self.task_success(o)
         delivery = self.delivery_probability(o, bandwidth_hz, power_w, delta2)
         data = c.data_bits * (1.0 - o)
-        rate = self.rate(bandwidth_hz, np.sqrt(delta2) * power_w / (self.noise_psd_w * bandwidth_hz))
+        rate = radio.shannon_rate_positive(bandwidth_hz, np.sqrt(delta2) * power_w / (self.noise_psd_w * bandwidth_hz))
         return {"eta": eta, "delivery_prob": delivery, "success_prob": eta * delivery, "data_bits": data,
                 "delay_s": data / rate}
-
-    @staticmethod
-    def rate(bandwidth_hz: np.ndarray, snr: np.ndarray) -> np.ndarray:
-        """Shannon rate ``B log2(1 + snr)`` (eq. (6)), > 0 for every snr > 0.
-
-        Where ``log2(1 + snr)`` rounds to 0 (snr < 2^-53: a far user with a wide band), the same rate
-        as ``B log1p(snr) / ln 2``, so that the delay ``d / R`` of a weak link is large, not infinite.
-        """
-        rate = radio.shannon_rate(bandwidth_hz, snr)
-        lost = rate == 0.0
-        if lost.any():
-            rate = np.where(lost, np.asarray(bandwidth_hz) * np.log1p(snr) / np.log(2.0), rate)
-        return rate
 
     def allocate(self, o: np.ndarray, share_b: np.ndarray, share_p: np.ndarray) -> dict[str, np.ndarray]:
         """The server's allocation (§2): minimums for the selected users, the rest in proportion to the shares."""
@@ -329,7 +317,7 @@ class TaskOriented(BatchedScenario):
         # The slot's channel realisation h ~ N(0, delta^2) (§2: block fading) for the realised delay.
         n = streams.normals(state["key"], state["t"] + 1, _D_FADING, self.num_agents)
         h = np.abs(n) * np.sqrt(state["delta2"])
-        rate = self.rate(bw, h * pw / (self.noise_psd_w * bw))  # > 0: |n| > 0 for Box-Muller normals, B >= 1 Hz
+        rate = radio.shannon_rate_positive(bw, h * pw / (self.noise_psd_w * bw))  # > 0: |n| > 0 for Box-Muller normals, B >= 1 Hz
         delay = np.where(sel, out["data_bits"] / rate, np.inf)
         next_t = state["t"] + 1
         new_state = {**state, "t": next_t, "last_success": success}

@@ -49,6 +49,19 @@ def test_path_loss_matches_spec_at_one_km():
     assert np.isclose(radio.path_loss_db(1000.0), 120.9)
 
 
+def test_positive_shannon_rate_is_shannon_where_it_is_positive_and_first_order_below():
+    # Where 1 + sinr > 1 in float64 the same expression as shannon_rate (bit for bit); below 2^-53 the
+    # first-order term B sinr log2(e), whose relative error there is sinr / 2 < 2^-54: so it is positive
+    # for every positive SINR and meets the exact rate at the boundary within a rounding.
+    sinr = np.array([1e3, 1.0, 1e-10, 2.0**-52, 2.0**-53, 1e-20, 1e-300, 5e-324, 0.0])
+    got = radio.shannon_rate_positive(180e3, sinr)
+    normal = 1.0 + sinr > 1.0
+    np.testing.assert_array_equal(got[normal], radio.shannon_rate(180e3, sinr[normal]))
+    np.testing.assert_array_equal(got[~normal], 180e3 * (sinr[~normal] * np.log2(np.e)))  # its order of operations
+    assert np.all(got[sinr > 0] > 0) and got[-1] == 0.0
+    assert np.all(radio.shannon_rate(180e3, sinr[~normal]) == 0.0)  # what the positive rate replaces
+
+
 def test_free_space_path_loss_is_friis():
     # 4 pi d f / c at d = c / (4 pi f) is 1 (0 dB), and every decade of distance or frequency adds
     # 20 dB: exact up to a few float64 roundings of log10 (1e-12 dB is thousands of ulps of 20 dB).
