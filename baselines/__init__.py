@@ -14,11 +14,11 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from baselines import cdrl, iot_auction, multicell, offloading, task_oriented
+from baselines import cdrl, iot_auction, multicell, offloading, offloading_queues, task_oriented
 from baselines.policy import Policy
 from baselines.random_policy import RandomPolicy
 from semcom_envs.api.core import BatchedScenario
-from semcom_envs.scenarios import CDRL, IoTAuction, MultiCell, Offloading, TaskOriented
+from semcom_envs.scenarios import CDRL, IoTAuction, MultiCell, MultiCellV1, Offloading, OffloadingQueues, TaskOriented
 
 Factory = Callable[..., Policy]
 
@@ -34,11 +34,35 @@ REGISTRY: dict[str, dict[str, Factory]] = {
         "max_sum_rate": multicell.MaxSumRate,
         "oracle": multicell.Oracle,
     },
+    MultiCellV1.env_id: {
+        "greedy": multicell.Greedy,
+        "full_power": multicell.full_power,
+        "min_power": multicell.min_power,
+        "adaptive_k": multicell.AdaptiveK,
+        "max_weight": multicell.MaxWeight,
+        "local_dpp": multicell.local_dpp,
+        "max_sum_rate": multicell.MaxSumRate,
+        "oracle": multicell.Oracle,
+        "oracle_delayed": multicell.oracle_delayed,
+        "dpp": multicell.dpp,
+        "dpp_delayed": multicell.dpp_delayed,
+    },
     Offloading.env_id: {
         "local_only": offloading.LocalOnly,
         "offload_all": offloading.OffloadAll,
         "greedy": offloading.Greedy,
         "exhaustive": offloading.Exhaustive,
+    },
+    OffloadingQueues.env_id: {
+        "local_only": offloading_queues.LocalOnly,
+        "offload_all": offloading_queues.OffloadAll,
+        "greedy": offloading_queues.Greedy,
+        "max_weight": offloading_queues.MaxWeight,
+        "local_dpp": offloading_queues.LocalDPP,
+        "exhaustive": offloading_queues.Exhaustive,
+        "exhaustive_delayed": offloading_queues.ExhaustiveDelayed,
+        "dpp_delayed": offloading_queues.DppDelayed,
+        "dpp": offloading_queues.DriftPlusPenalty,
     },
     IoTAuction.env_id: {
         "truthful": iot_auction.truthful,

@@ -45,6 +45,10 @@ _K_IDX = np.arange(DEEPSC_K_MAX)
 # float64 arrays of shape (B, chunk, M, 20) alive at once while the oracle scores a chunk (peak
 # measured with tracemalloc, rounded up): sets the chunk size for a memory budget.
 _LIVE_ARRAYS = 8
+DPP_V, LOCAL_DPP_V = 10.0, 30.0
+"""Drift-plus-penalty weights of the reward against the queues of ``dpp`` and ``local_dpp``: each the best of
+{0.03, 0.1, ..., 300} on SemCom-MultiCell-v1 at evaluation seeds 900-901 (disjoint from the leaderboard's,
+docs/benchmark-tasks.md)."""
 
 
 class _MultiCellPolicy(ScenarioPolicy):
@@ -79,6 +83,14 @@ class _LocalPolicy(_MultiCellPolicy):
 
     def _expected_qoe(self, observations: dict[str, np.ndarray], levels: np.ndarray) -> np.ndarray:
         """(B, M, len(levels), 20) expected QoE of each own (level, k), the others' powers unchanged."""
+        return self._expected_terms(observations, levels)[0]
+
+    def _expected_terms(self, observations: dict[str, np.ndarray], levels: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Expected QoE, service ``s / (phi D)`` (0 without queues) and accuracy, each (B, M, len(levels), 20), of
+        each own (level, k), the others' powers unchanged. With queues the QoE is the queued one at
+        the own backlog and the traffic's ``phi`` and ``xi`` (the BS knows both); only the UT's
+        weight and steepnesses are taken at their means."""
         local = self.scenario.decode_observations(observations)
         sent = local["prev_power"] > 0
         fresh = np.where(sent, local["desired_w"] / np.where(sent, local["prev_power"], 1.0), np.nan)
@@ -89,23 +101,77 @@ class _LocalPolicy(_MultiCellPolicy):
         sinr = p * (self._gain_estimate / local["interference_w"])[..., None]  # (B, M, L)
         sinr_db = 10.0 * np.log10(np.maximum(sinr, 1e-30))[..., None]
         silent = (p <= 0)[:, None]
-        _, _, qoe = self.scenario.semantic_qoe(sinr_db, silent, _K_IDX, self.requirements)
-        return qoe
+        if not self.scenario.config.queued:
+            accuracy, _, qoe = self.scenario.semantic_qoe(sinr_db, silent, _K_IDX, self.requirements)
+            return qoe, np.zeros_like(qoe), accuracy
+        own = {name: local[name][..., None, None] for name in ("accuracy_req", "rate_req")}
+        accuracy, _, qoe, served = self.scenario.queued_qoe(sinr_db, silent, _K_IDX, {**self.requirements, **own},
+                                                            local["backlog"][..., None, None])
+        return qoe, served / (own["rate_req"] * self.scenario.config.delay_req_s), accuracy
 
 
 class Greedy(_LocalPolicy):
-    """Each BS maximises own expected QoE per watt of own transmit plus static power (local info)."""
+    """Each BS maximises own expected QoE per watt of own transmit plus static power (local info).
+
+    With ``v`` set (``local_dpp``, queues only) each BS instead maximises the local drift-plus-penalty
+    score ``v EE_m + Z_m s_m / (phi_m D)``: ``EE_m = QoE_m (P_tot_max / M) / (M^2 (p_m + P_static / M))``
+    is its share of the network EE were every cell like it (the shares sum to eq. (9)'s EE when
+    all cells use one power), ``Z_m = backlog / (phi_m D)`` its queue in units of the delay
+    requirement and ``s_m`` what the slot would serve: :class:`Oracle`'s ``dpp`` score from own
+    information (own backlog and traffic class, own last-slot CQI and interference).
+    """
 
     name = "greedy"
 
+    def __init__(self, scenario: MultiCell, v: float | None = None, name: str = "greedy") -> None:
+        super().__init__(scenario)
+        if v is not None and not (scenario.config.queued and v > 0):
+            raise ValueError(f"v={v} is invalid: the drift-plus-penalty weight needs traffic='bursty' and v > 0")
+        self.v, self.name = v, name
+
     def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
-        levels = np.arange(len(self.levels_w))
-        qoe = self._expected_qoe(observations, levels)  # (B, M, L, K)
-        static_per_cell = self.scenario.static_power_w / self.scenario.num_agents
+        sc, levels = self.scenario, np.arange(len(self.levels_w))
+        qoe, served, _ = self._expected_terms(observations, levels)  # (B, M, L, K)
+        static_per_cell = sc.static_power_w / sc.num_agents
         score = qoe / (self.levels_w + static_per_cell)[:, None]
+        if self.v is not None:
+            backlog_ratio = observations_delay_ratio(sc, observations)[..., None, None]
+            score = self.v * score * (sc.p_tot_max / sc.num_agents ** 3) + backlog_ratio * served
         flat = score.reshape(*score.shape[:2], -1).argmax(axis=-1)
         level, k_idx = np.divmod(flat, DEEPSC_K_MAX)
         return self._encode(level, k_idx)
+
+
+def observations_delay_ratio(scenario: MultiCell, observations: dict[str, np.ndarray]) -> np.ndarray:
+    """(B, M) own backlog over ``phi D`` from the local observations (traffic="bursty")."""
+    local = scenario.decode_observations(observations)
+    return local["backlog"] / (local["rate_req"] * scenario.config.delay_req_s)
+
+
+def local_dpp(scenario: MultiCell, v: float = LOCAL_DPP_V) -> Greedy:
+    """``local_dpp``: the drift-plus-penalty rule on own information (:class:`Greedy` with ``v``)."""
+    return Greedy(scenario, v=v, name="local_dpp")
+
+
+class MaxWeight(_LocalPolicy):
+    """``max_weight``: backpressure on semantic goodput, the queue-stabilising rule of scheduling theory.
+
+    Each BS sends at ``p_max`` and picks the k that maximises ``Z_m s_m xi_m`` (backlog in units
+    of the delay requirement x units served x their expected accuracy at its last-slot CQI);
+    with one queue per BS the weight ``Z_m`` scales all its options alike, so this is the k of
+    the largest expected goodput. It ignores energy: what queue awareness alone achieves.
+    """
+
+    name = "max_weight"
+
+    def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
+        sc = self.scenario
+        if not sc.config.queued:
+            raise ValueError("max_weight needs traffic='bursty' (queues to weigh)")
+        level = len(self.levels_w) - 1
+        _, served, accuracy = self._expected_terms(observations, np.array([level]))
+        k_idx = (served * accuracy)[:, :, 0].argmax(axis=-1)
+        return self._encode(np.full_like(k_idx, level), k_idx)
 
 
 class FixedPower(_LocalPolicy):
@@ -174,14 +240,34 @@ class MaxSumRate(_MultiCellPolicy):
 
 
 class Oracle(_MultiCellPolicy):
-    """Per-slot maximiser of the configured reward with full CSI (exact for small M)."""
+    """Per-slot maximiser of the configured reward with full CSI (exact for small M).
+
+    Two variants serve the queued task (``traffic="bursty"``), where a per-slot maximum is not an
+    optimal policy (serving now changes what later slots must serve):
+
+    - ``v`` (``dpp``): maximise the drift-plus-penalty score ``v R + sum_m Z_m s_m / (phi_m D)``
+      instead of the reward ``R`` (Neely's Lyapunov rule for the queues ``Z_m = backlog / (phi_m D)``:
+      minimising the drift of ``sum Z^2 / 2`` minus ``v`` times the reward). Still separable: for a
+      power vector, each cell's k maximises ``v a(P) QoE_m + Z_m s_m / (phi_m D)`` with
+      ``R = a(P) sum QoE`` (every reward option is linear in the summed QoE).
+    - ``csi_delay=1`` (``*_delayed``): the channel of the previous call instead of the current one,
+      what a central controller with one slot of CSI feedback delay knows; queues and requirements
+      are current (they live at the BSs). At the first call after :meth:`reset` there is no
+      previous slot and it uses the current channel (one slot of an episode).
+    """
 
     name = "oracle"
     uses_global_state = True
 
     def __init__(self, scenario: MultiCell, exact_max_cells: int = 3, restarts: int = 4,
-                 memory_mb: float = 64.0) -> None:
+                 memory_mb: float = 64.0, v: float | None = None, csi_delay: int = 0, name: str = "oracle") -> None:
         super().__init__(scenario)
+        if v is not None and not (scenario.config.queued and v > 0):
+            raise ValueError(f"v={v} is invalid: the drift-plus-penalty weight needs traffic='bursty' and v > 0")
+        if csi_delay not in (0, 1):
+            raise ValueError(f"csi_delay={csi_delay} is invalid: must be 0 or 1 (slots)")
+        self.v, self.csi_delay, self.name = v, csi_delay, name
+        self._previous_gain: np.ndarray | None = None
         self.approximate = scenario.num_agents > exact_max_cells
         self.restarts = restarts
         self.memory_bytes = memory_mb * 2**20
@@ -192,6 +278,7 @@ class Oracle(_MultiCellPolicy):
 
     def reset(self, seed: int | None = None) -> None:
         self.rng = np.random.default_rng(seed)
+        self._previous_gain = None
 
     def value(self, decoded: dict[str, np.ndarray], levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Best reward and best k of candidate power-level vectors ``levels`` (B, C, M).
@@ -203,16 +290,36 @@ class Oracle(_MultiCellPolicy):
         sinr, _, _ = radio.interference_matrix_sinr(p, decoded["gain"][:, None], float(self.scenario.noise_w))
         sinr_db = 10.0 * np.log10(np.maximum(sinr, 1e-30))[..., None]
         requirements = {k: decoded[k][:, None, :, None] for k in ("rate_req", "accuracy_req", "lam", "beta_qoe", "weight")}
+        if self.scenario.config.queued:
+            return self._queued_value(decoded, p, sinr_db, requirements)
         _, _, qoe = self.scenario.semantic_qoe(sinr_db, (p <= 0)[..., None], _K_IDX, requirements)
         best_k = qoe.argmax(axis=-1)
         sum_qoe = np.take_along_axis(qoe, best_k[..., None], axis=-1)[..., 0].sum(axis=-1)
         reward, _ = self.scenario.objective(sum_qoe, p.sum(axis=-1) + self.scenario.static_power_w)
         return reward, best_k
 
+    def _queued_value(self, decoded: dict[str, np.ndarray], p: np.ndarray, sinr_db: np.ndarray,
+                      requirements: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`value` with queues: the reward, or with ``v`` the drift-plus-penalty score."""
+        sc = self.scenario
+        _, _, qoe, served = sc.queued_qoe(sinr_db, (p <= 0)[..., None], _K_IDX, requirements, decoded["backlog"][:, None, :, None])
+        per_qoe, _ = sc.objective(np.ones(1), p.sum(axis=-1) + sc.static_power_w)  # (B, C): reward per unit of sum QoE
+        cell = qoe * per_qoe[..., None, None]
+        if self.v is not None:
+            scale = requirements["rate_req"] * sc.config.delay_req_s
+            cell = self.v * cell + (decoded["backlog"][:, None, :, None] / scale) * (served / scale)
+        best_k = cell.argmax(axis=-1)
+        return np.take_along_axis(cell, best_k[..., None], axis=-1)[..., 0].sum(axis=-1), best_k
+
     def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
         if global_state is None:
-            raise ValueError("oracle needs the global state (full CSI)")
+            raise ValueError(f"{self.name} needs the global state (full CSI)")
         decoded = self.scenario.decode_global_state(global_state)
+        if self.csi_delay:
+            current = decoded["gain"]
+            if self._previous_gain is not None and self._previous_gain.shape == current.shape:
+                decoded["gain"] = self._previous_gain
+            self._previous_gain = current
         level, k_idx = self._exhaustive(decoded) if not self.approximate else self._coordinate_ascent(decoded)
         return self._encode(level, k_idx)
 
@@ -277,3 +384,18 @@ class AdaptiveK(_MultiCellPolicy):
         # Smallest k that meets the target; if none does, the most robust k (highest accuracy).
         k_idx = np.where(meets.any(axis=-1), meets.argmax(axis=-1), accuracy.argmax(axis=-1))
         return self._encode(np.full_like(k_idx, self.level), k_idx)
+
+
+def oracle_delayed(scenario: MultiCell) -> Oracle:
+    """``oracle_delayed``: the per-slot maximiser on the previous slot's channel (one slot of CSI delay)."""
+    return Oracle(scenario, csi_delay=1, name="oracle_delayed")
+
+
+def dpp(scenario: MultiCell, v: float = DPP_V) -> Oracle:
+    """``dpp``: the full-CSI drift-plus-penalty rule (queues)."""
+    return Oracle(scenario, v=v, name="dpp")
+
+
+def dpp_delayed(scenario: MultiCell, v: float = DPP_V) -> Oracle:
+    """``dpp_delayed``: the drift-plus-penalty rule on the previous slot's channel."""
+    return Oracle(scenario, v=v, csi_delay=1, name="dpp_delayed")

@@ -52,7 +52,8 @@ class ScenarioPolicy:
         self.scenario = scenario
 
     def supports(self, env_id: str) -> bool:
-        return env_id == self.scenario_class.env_id
+        """The scenario's own id (a subclass's, e.g. a later version of the same core, included)."""
+        return env_id == self.scenario.env_id
 
     def reset(self, seed: int | None = None) -> None:
         """Deterministic policies: nothing to reset."""

@@ -177,7 +177,8 @@ class Protocol:
 
 
 MULTICELL, OFFLOADING, IOT_AUCTION, CDRL, TASK_ORIENTED = (
-    "SemCom-MultiCell-v0", "SemCom-Offloading-v0", "SemCom-IoTAuction-v0", "SemCom-CDRL-v0", "SemCom-TaskOriented-v0")
+    "SemCom-MultiCell-v1", "SemCom-Offloading-v1", "SemCom-IoTAuction-v0", "SemCom-CDRL-v0", "SemCom-TaskOriented-v0")
+"""The benchmark task of every scenario: its newest version (v0 of MultiCell and Offloading keeps the sources' models)."""
 
 _DRQN_BUDGET = {"train_frequency": 4, "epsilon_decay": 4e-4, "bf16_matmul": True}
 """DRQN on the CPU budget of the multi-cell reproduction (docs/reproduce-multicell.md)."""
@@ -185,15 +186,19 @@ _ONE_SHOT = {"gamma": 0.0, "box_distribution": "beta"}
 """MAPPO for scenarios whose slots are independent one-shot games (the auction's bids, TaskOriented's
 allocations): no discount, Beta head on the bounded Box, as in their reproductions."""
 
+_QUEUES = {"gamma": 0.95}
+"""MAPPO on the MultiCell task: a discount horizon of 20 slots (0.4 s), a few delay requirements and bursts long."""
+
 DEFAULT = Protocol(
     name="default",
-    version=1,
+    version=2,
     seeds=(0, 1, 2, 3, 4),
-    description="Every scenario at its default config; agents trained on a 2-core CPU budget, 5 seeds; "
+    description="Every scenario's benchmark task at its default config; agents trained on a 2-core CPU budget, 5 seeds; "
                 "16 evaluation episodes per run.",
     benchmarks=(
-        Benchmark(MULTICELL, {}, {"dqn": 50_000, "drqn": 20_000, "mappo": 300_000}, {"drqn": _DRQN_BUDGET}),
-        Benchmark(OFFLOADING, {}, {"dqn": 50_000, "drqn": 20_000, "mappo": 300_000}, {"drqn": _DRQN_BUDGET}),
+        Benchmark(MULTICELL, {}, {"dqn": 50_000, "drqn": 20_000, "mappo": 1_000_000}, {"drqn": _DRQN_BUDGET, "mappo": _QUEUES}),
+        Benchmark(OFFLOADING, {}, {"dqn": 50_000, "drqn": 20_000, "mappo": 1_000_000},
+                  {"drqn": _DRQN_BUDGET, "mappo": {"preset": "offloading-source"}}),
         Benchmark(IOT_AUCTION, {}, {"mappo": 300_000}, {"mappo": _ONE_SHOT}),
         Benchmark(CDRL, {}, {"dqn": 2_000, "drqn": 2_000, "mappo": 100_000},
                   {"drqn": _DRQN_BUDGET, "mappo": {"num_envs": 16, "rollout_length": 20}}),
@@ -205,12 +210,12 @@ DEFAULT = Protocol(
 
 DEMO = Protocol(
     name="demo",
-    version=1,
+    version=2,
     seeds=(0, 1, 2),
     description="Baselines only, small configs, 3 seeds x 8 episodes: the quick leaderboard of `make demo`.",
     benchmarks=(
         Benchmark(MULTICELL, {"num_cells": 3}, episodes=8),
-        Benchmark(OFFLOADING, {"access": "shared"}, episodes=8),
+        Benchmark(OFFLOADING, {"num_devices": 3}, episodes=8),
         Benchmark(IOT_AUCTION, {}, episodes=8),
         Benchmark(CDRL, {}, episodes=8),
         Benchmark(TASK_ORIENTED, {"max_steps": 3}, episodes=8),

@@ -3,17 +3,29 @@
 from semcom_envs.api.core import BatchedScenario
 from semcom_envs.scenarios.cdrl import CDRL, CDRLConfig
 from semcom_envs.scenarios.iot_auction import IoTAuction, IoTAuctionConfig
-from semcom_envs.scenarios.multicell import MultiCell, MultiCellConfig
+from semcom_envs.scenarios.multicell import MultiCell, MultiCellConfig, MultiCellV1
 from semcom_envs.scenarios.offloading import Offloading, OffloadingConfig
+from semcom_envs.scenarios.offloading_queues import OffloadingQueues, OffloadingQueuesConfig
 from semcom_envs.scenarios.task_oriented import TaskOriented, TaskOrientedConfig
 
 SCENARIOS: dict[str, type[BatchedScenario]] = {
     MultiCell.env_id: MultiCell,
+    MultiCellV1.env_id: MultiCellV1,
     Offloading.env_id: Offloading,
+    OffloadingQueues.env_id: OffloadingQueues,
     IoTAuction.env_id: IoTAuction,
     CDRL.env_id: CDRL,
     TaskOriented.env_id: TaskOriented,
 }
+
+
+def latest_versions() -> tuple[str, ...]:
+    """The newest version of every scenario (``SemCom-MultiCell-v1``, not its ``-v0``): the benchmark tasks."""
+    newest: dict[str, tuple[int, str]] = {}
+    for env_id in SCENARIOS:
+        name, version = env_id.rsplit("-v", 1)
+        newest[name] = max(newest.get(name, (-1, "")), (int(version), env_id))
+    return tuple(env_id for _, env_id in newest.values())
 
 
 def config_reference() -> str:
@@ -33,5 +45,6 @@ def config_reference() -> str:
     return "\n".join(parts)
 
 
-__all__ = ["CDRL", "CDRLConfig", "SCENARIOS", "IoTAuction", "IoTAuctionConfig", "MultiCell", "MultiCellConfig", "Offloading",
-           "OffloadingConfig", "TaskOriented", "TaskOrientedConfig", "config_reference"]
+__all__ = ["CDRL", "CDRLConfig", "SCENARIOS", "IoTAuction", "IoTAuctionConfig", "MultiCell", "MultiCellConfig", "MultiCellV1", "Offloading",
+           "OffloadingConfig", "OffloadingQueues", "OffloadingQueuesConfig", "TaskOriented", "TaskOrientedConfig", "config_reference",
+           "latest_versions"]

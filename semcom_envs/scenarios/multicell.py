@@ -1,4 +1,4 @@
-"""SemCom-MultiCell-v0: multi-cell semantic energy efficiency, joint power control and compression.
+"""SemCom-MultiCell-v0 and -v1: multi-cell semantic energy efficiency, joint power control and compression.
 
 Spec: ``shared/spec/multicell.md`` (sections cited as "§n") and ``semantics.md`` §1.
 
@@ -38,6 +38,45 @@ Infos               per agent: ``sinr`` (linear), ``semantic_rate`` [suts/s], ``
                     ``total_power_w``, ``ee`` (the configured reward's value), ``ee_normalised``.
 ==================  =========================================================================
 
+Bursty traffic (``traffic="bursty"``; SemCom-MultiCell-v1's default, see below). Each UT's
+semantic traffic arrives from an ON/OFF Markov source (mean rate ``phi``, the rate requirement's
+draw; ``traffic_peak_to_mean x phi`` while ON, ON a share ``1 / traffic_peak_to_mean`` of the
+time, bursts of ``1 / (1 - traffic_on_stay)`` slots of ``slot_s``) into a queue at its BS. A slot
+serves ``s = min(backlog, S(k) slot_s)`` units; what is left waits. QoE (eq. (8)) replaces the
+rate satisfaction by a delay satisfaction ``1 / (1 + exp(nu (d - D)))`` of the delay
+``d = left / phi`` (Little's law), ``D = delay_req_s``, ``nu = delay_steepness_per_s``, and
+counts the accuracy satisfaction only in slots that serve something (1 otherwise). The queues
+make the problem sequential: what a slot leaves unserved, later slots pay for.
+
+==================  =========================================================================
+Observation         ``traffic="bursty"`` appends the own queue, which the BS holds:
+(additions)         ``[backlog / (phi D), source ON, xi, phi / 100 ksuts/s]`` (backlog after
+                    the coming slot's arrivals; ``phi`` and ``xi`` are the traffic's QoS class,
+                    which the BS knows as it knows a bearer's bit rate; the UT's weight and
+                    steepnesses stay private). ``backhaul_observations=True`` then appends
+                    what every other cell ``j`` (index order) reports about the slot just
+                    evaluated over the backhaul: the interference this BS caused at UT ``j``,
+                    ``p_m h_mj`` (dB feature as ``b``, measured by UT ``j`` on this BS's
+                    reference signal), and with queues ``j``'s backlog left ``/ (phi_j D)``:
+                    the neighbour interference terms of multi-agent power control (Nasir and
+                    Guo), one slot late like every measurement here.
+State (additions)   ``traffic="bursty"``: per cell the backlog ``/ (phi D)`` and the source state.
+Infos (additions)   ``backlog`` (left after the slot) and ``served`` [suts], ``delay_s``,
+                    ``delay_ok``; metrics ``delay_s`` and ``delay_ok``.
+==================  =========================================================================
+
+SemCom-MultiCell-v1, the benchmark task (docs/benchmark-tasks.md): the same core at the preset
+``benchmark``: ``wide-area`` geometry (500 m cells, 866 m between sites, UTs uniform in area,
+dB-spaced power levels) at ``p_max_dbm = 23`` (a macro BS's ~46 dBm over 100 resource blocks is
+26 dBm per 180 kHz block; 38 dBm on one block is 12 dB above it), path loss never below free space
+at 2 GHz, bursty traffic and backhaul observations. Why: at the paper's link budget the median
+SNR at the lowest power is 59 dB, above the accuracy table's 20 dB ceiling, so power barely
+changes QoE and a constant policy comes within 0.07 of the oracle; here links sit in the
+table's range, interference coordination pays, and the queues give memory and lookahead
+something to do. With queues the per-slot ``oracle`` is no optimal policy: the
+drift-plus-penalty rule ``dpp`` with the same full information does better
+(``baselines.multicell``).
+
 Order within a slot (§5): act -> SINR, accuracy, QoE and ``P_tot`` on the current channel ->
 reward -> fading update -> next observation. Observations are therefore one slot stale, while
 ``state()`` holds the channel that the next action will meet (so a full-CSI policy is exact).
@@ -52,7 +91,9 @@ Arguments (``gym.make("SemCom-MultiCell-v0", **kwargs)``; dB only here, SI insid
 ``lambda_mean``, ``lambda_std``, ``beta_mean_per_ksuts``, ``beta_std_per_ksuts``,
 ``weight_range``, ``redraw_requirements`` (``"episode"``/``"slot"``), ``reward``,
 ``flat_actions``, ``max_steps``, ``accuracy_interp`` (``"linear"``/``"round"``),
-``accuracy_model`` (``"table"``, or ``"logistic"`` for the smooth fitted surrogate).
+``accuracy_model`` (``"table"``, or ``"logistic"`` for the smooth fitted surrogate), ``traffic``,
+``slot_s``, ``delay_req_s``, ``delay_steepness_per_s``, ``traffic_on_stay``,
+``traffic_peak_to_mean``, ``backhaul_observations``.
 
 Spec resolutions and choices (say so when comparing with the source):
 - ``p_max_dbm = 38`` by default, not the 20 dBm printed in the source's table: with
@@ -87,7 +128,10 @@ Spec resolutions and choices (say so when comparing with the source):
 Seeding: see :mod:`semcom_envs.streams`; a batch seeded with ``s`` runs copy ``i`` exactly like a
 single environment seeded with ``s + i``.
 
-Version history: v0 (this version), first release.
+Version history: v0, first release (the source's model, its presets, full-buffer traffic); v1, the
+benchmark task (preset ``benchmark``: bursty traffic into queues, a link budget in the semantic
+model's range, backhaul observations). The fields that v1 added to the config keep v0's dynamics
+at their defaults: v0's trajectories are unchanged.
 """
 
 from __future__ import annotations
@@ -107,6 +151,7 @@ from semcom_envs.config import (
     ACCURACY_INTERP,
     ACCURACY_MODEL,
     Choice,
+    ConfigError,
     Flag,
     Integer,
     Interval,
@@ -132,9 +177,15 @@ STATE_GAIN_DB_RANGE = (-100.0, 250.0)
 _STATE_BLOCKS = (("prev_power", None), ("prev_k", 20.0), ("rate_req", 1e5), ("accuracy_req", 1.0),
                  ("lam", 55.0), ("beta_qoe", 2e-4), ("weight", 1.0))
 _STATE_SCALES = dict(_STATE_BLOCKS)
+QUEUE_FEATURES = 4
+"""Observation features of the own queue (traffic="bursty"): delay ratio, source ON, xi, phi."""
+QUEUE_METRICS = {
+    "delay_s": "mean delay of the backlog left after a slot, at the mean traffic rate [s] (traffic='bursty')",
+    "delay_ok": "share of cell-slots whose backlog delay meets delay_req_s (traffic='bursty')",
+}
 
 # Stream domains (semcom_envs.streams): one per kind of draw, so that adding one never shifts others.
-_D_POSITION, _D_SHADOW, _D_REQ_U, _D_REQ_N, _D_FADE_INIT, _D_FADE_STEP = range(6)
+_D_POSITION, _D_SHADOW, _D_REQ_U, _D_REQ_N, _D_FADE_INIT, _D_FADE_STEP, _D_TRAFFIC_INIT, _D_TRAFFIC_STEP = range(8)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -177,12 +228,40 @@ class MultiCellConfig:
     max_steps: int = param(100, Integer(1), "slots per episode (truncation)")
     accuracy_interp: str = param("linear", ACCURACY_INTERP, "DeepSC table lookup: linear in dB or nearest dB")
     accuracy_model: str = param("table", ACCURACY_MODEL, "DeepSC accuracy: measured table or logistic fit")
+    traffic: str = param("full_buffer", Choice(("full_buffer", "bursty")),
+                         "`full_buffer` (the source: a rate requirement) or `bursty`: ON/OFF traffic into per-UT queues")
+    slot_s: float = param(0.02, Real(1e-6, 10.0), "slot duration [s] (`bursty`: what a slot serves and how fast queues age)")
+    delay_req_s: float = param(0.1, Real(1e-6, 1e3), "`bursty`: delay requirement of the UTs' traffic [s]")
+    delay_steepness_per_s: float = param(110.0, Real(0, 1e6), "`bursty`: steepness of the delay satisfaction [1/s]")
+    traffic_on_stay: float = param(0.9, Real(0, 1), "`bursty`: probability that an ON source stays ON for the next slot")
+    traffic_peak_to_mean: float = param(2.0, Real(1, 1e3),
+                                        "`bursty`: arrival rate while ON / mean rate = 1 / share of time ON (1: constant traffic)")
+    backhaul_observations: bool = param(False, Flag(), "add what neighbours share over the backhaul, one slot late (see Observation)")
 
     def __post_init__(self) -> None:
         validate_fields(self)
         check_less("min_distance_m", self.min_distance_m, "cell_radius_m", self.cell_radius_m, strict=True,
                    why="UTs are placed between min_distance_m and cell_radius_m from their BS")
         check_accuracy_model(self.accuracy_model, self.accuracy_interp)
+        if self.queued and self.rate_req_ksuts[0] <= 0:
+            raise ConfigError(f"rate_req_ksuts={self.rate_req_ksuts!r} is invalid with traffic='bursty': the mean traffic "
+                              "rate must be > 0 (the backlog's delay is backlog / rate)")
+        if self.traffic_peak_to_mean > 1.0:
+            check_less("1 - traffic_on_stay", 1.0 - self.traffic_on_stay, "traffic_peak_to_mean - 1", self.traffic_peak_to_mean - 1.0,
+                       why="a source that is ON a share 1 / traffic_peak_to_mean of the time switches OFF->ON with probability "
+                           "(1 - traffic_on_stay) / (traffic_peak_to_mean - 1), which cannot exceed 1")
+
+    def traffic_switch_probabilities(self) -> tuple[float, float]:
+        """(P(OFF -> ON), P(ON -> OFF)) per slot of the ON/OFF source, whose stationary ON share is 1 / peak-to-mean."""
+        off = 1.0 - self.traffic_on_stay
+        if self.traffic_peak_to_mean == 1.0:
+            return 1.0, 0.0  # constant traffic: always ON
+        return off / (self.traffic_peak_to_mean - 1.0), off
+
+    @property
+    def queued(self) -> bool:
+        """Whether the UTs' traffic waits in queues (``traffic="bursty"``)."""
+        return self.traffic == "bursty"
 
     @property
     def inter_site_distance_m(self) -> float:
@@ -229,6 +308,11 @@ _OBS_DB_LOW, _OBS_DB_HIGH, _OBS_INV_SCALE = (np.float32(OBS_DB_RANGE[0]), np.flo
                                              np.float32(1.0 / OBS_DB_SCALE))
 
 
+def _uniforms(keys: NDArray[np.uint64], slot: np.ndarray, domain: int, n: int) -> np.ndarray:
+    """(B, n) uniforms of one stream address (:func:`streams.uniforms` yields them in pairs)."""
+    return streams.uniforms(keys, slot, domain, (n + 1) // 2)[:, :n]
+
+
 def _db_feature(x: np.ndarray, noise_w: np.floating) -> np.ndarray:
     """Observation feature of a power: dB above the noise floor, clipped, divided by 30 (dtype of ``x``)."""
     db = _F10 * np.log10(np.maximum(x * (1.0 / noise_w), _TINY))
@@ -261,6 +345,7 @@ class MultiCell(BatchedScenario):
         c = self.config
         m = c.num_cells
         self.num_agents = m
+        self.metrics = {**MultiCell.metrics, **(QUEUE_METRICS if c.queued else {})}
         self.agents = tuple(f"bs_{i}" for i in range(m))
         self.sites = hexagonal_sites(m, c.inter_site_distance_m)
         self.dtype: type[np.floating] = self._hot_path_dtype()
@@ -280,14 +365,35 @@ class MultiCell(BatchedScenario):
         q = c.num_power_levels
         self.action_nvec = np.array([q * K_MAX] if c.flat_actions else [q, K_MAX], dtype=np.int64)
         self.action_labels = ("level * 20 + k - 1",) if c.flat_actions else ("power_level", "k - 1")
-        lo, hi = OBS_DB_RANGE[0] / OBS_DB_SCALE, OBS_DB_RANGE[1] / OBS_DB_SCALE
-        obs_low = np.array([0, lo, 0, lo, lo, lo, lo], dtype=np.float32)
-        obs_high = np.array([1, hi, 1, hi, hi, hi, hi], dtype=np.float32)
-        self._obs_space = gymnasium.spaces.Box(obs_low, obs_high, dtype=np.float32)
+        if c.queued:
+            on_to, off_to = c.traffic_switch_probabilities()
+            self.switch_probability = np.array([on_to, off_to], dtype=np.float64)
+            """P(OFF -> ON), P(ON -> OFF) of the traffic sources, indexed by the current state."""
+            self.delay_ratio_max = c.traffic_peak_to_mean * c.slot_s * (c.max_steps + 2) / c.delay_req_s
+            """Largest backlog / (mean rate x delay requirement) an episode can reach: every arrival unserved
+            (those of slot 0, of the pilot and of ``max_steps`` slots)."""
+        self._others = np.array([[j for j in range(m) if j != i] for i in range(m)], dtype=np.int64).reshape(m, m - 1)
+        """Row i: the other cells in index order (the backhaul features' order)."""
+        self._obs_space = self._build_observation_space()
         self._act_space: gymnasium.Space = (
             gymnasium.spaces.Discrete(q * K_MAX) if c.flat_actions else gymnasium.spaces.MultiDiscrete([q, K_MAX])
         )
         self.state_space = self._build_state_space()
+
+    def _build_observation_space(self) -> gymnasium.spaces.Box:
+        """The Box of the layout in the Observation row of the module docstring."""
+        c, m = self.config, self.num_agents
+        lo, hi = OBS_DB_RANGE[0] / OBS_DB_SCALE, OBS_DB_RANGE[1] / OBS_DB_SCALE
+        low, high = [0, lo, 0, lo, lo, lo, lo], [1, hi, 1, hi, hi, hi, hi]
+        if c.queued:
+            xi = [float(np.float32(x)) for x in c.accuracy_req]
+            phi = [float(np.float32(np.float32(1e3 * x) / np.float32(_STATE_SCALES["rate_req"]))) for x in c.rate_req_ksuts]
+            low += [0, 0, xi[0], min(phi[0], float(np.float32(c.rate_req_ksuts[0] / 100)))]
+            high += [self.delay_ratio_max, 1, xi[1], max(phi[1], float(np.float32(c.rate_req_ksuts[1] / 100)))]
+        if c.backhaul_observations:
+            low += [lo] * (m - 1) + ([0] * (m - 1) if c.queued else [])
+            high += [hi] * (m - 1) + ([self.delay_ratio_max] * (m - 1) if c.queued else [])
+        return gymnasium.spaces.Box(np.array(low, dtype=np.float32), np.array(high, dtype=np.float32), dtype=np.float32)
 
     def _hot_path_dtype(self) -> type[np.floating]:
         """float32 unless a channel gain, a received power or their ratio to the noise could exceed it.
@@ -336,6 +442,9 @@ class MultiCell(BatchedScenario):
         gain_lo, gain_hi = (x / STATE_GAIN_DB_SCALE for x in STATE_GAIN_DB_RANGE)
         low = [np.full(m * m, gain_lo)] + [np.full(m, bound(n, 0)) for n, _ in _STATE_BLOCKS]
         high = [np.full(m * m, gain_hi)] + [np.full(m, bound(n, 1)) for n, _ in _STATE_BLOCKS]
+        if c.queued:  # delay ratio of the backlog, source ON
+            low += [np.zeros(m), np.zeros(m)]
+            high += [np.full(m, self.delay_ratio_max), np.ones(m)]
         low, high = np.concatenate(low).astype(np.float32), np.concatenate(high).astype(np.float32)
         return gymnasium.spaces.Box(low, high, dtype=np.float32)
 
@@ -369,6 +478,9 @@ class MultiCell(BatchedScenario):
             "fading": g,
             **self._draw_requirements(keys, t0, _D_REQ_U, _D_REQ_N),
         }
+        if c.queued:  # sources start in their stationary ON/OFF distribution; slot 0's arrivals wait
+            state["on"] = _uniforms(keys, t0, _D_TRAFFIC_INIT, m) < 1.0 / c.traffic_peak_to_mean
+            state["backlog"] = self._arrivals(state)
         # Pilot slot on g(0): highest level, k = k_max; then fading moves on to g(1).
         pilot = np.broadcast_to(
             np.array([self.action_nvec[0] - 1] if c.flat_actions else [len(self.power_levels) - 1, K_MAX - 1]),
@@ -419,7 +531,11 @@ class MultiCell(BatchedScenario):
         sinr, desired, interference = radio.interference_matrix_sinr(p, gain, self.noise_w)  # eqs. (1)-(2)
         silent = p <= 0.0
         sinr_db = _F10 * np.log10(np.maximum(sinr, _TINY))
-        accuracy, rate, qoe = self.semantic_qoe(sinr_db, silent, k_idx, state)
+        if c.queued:
+            accuracy, rate, qoe, served = self.queued_qoe(sinr_db, silent, k_idx, state, state["backlog"])
+            backlog_out = state["backlog"] - served
+        else:
+            accuracy, rate, qoe = self.semantic_qoe(sinr_db, silent, k_idx, state)
         p_tot = p.sum(axis=1, dtype=np.float64) + self.static_power_w  # eq. (7)
         reward, ee_normalised = self.objective(qoe.sum(axis=1, dtype=np.float64), p_tot)
 
@@ -432,11 +548,15 @@ class MultiCell(BatchedScenario):
         new_state["fading"] = radio.gauss_markov_step(state["fading"], e, c.rho)
         if advance_t and c.redraw_requirements == "slot":
             new_state.update(self._draw_requirements(keys, next_t, _D_REQ_U, _D_REQ_N))
+        if c.queued:  # the sources switch, then the next slot's arrivals join what was not served
+            switch = _uniforms(keys, next_t, _D_TRAFFIC_STEP, m) < self.switch_probability[state["on"].astype(np.int64)]
+            new_state["on"] = state["on"] ^ switch
+            new_state["backlog"] = backlog_out + self._arrivals(new_state)
         new_state["t"] = next_t
         new_state["prev_power"] = p
         new_state["prev_k"] = k_idx + 1
 
-        obs = np.empty((p.shape[0], m, 7), dtype=np.float32)
+        obs = np.empty((p.shape[0], m, self._obs_space.shape[0]), dtype=np.float32)
         obs[..., 0] = p * self.dtype(1.0 / self.p_max)
         obs[..., 1] = np.minimum(np.maximum(sinr_db, _OBS_DB_LOW), _OBS_DB_HIGH) * _OBS_INV_SCALE
         obs[..., 2] = qoe
@@ -444,6 +564,17 @@ class MultiCell(BatchedScenario):
         obs[..., 4] = state.get("desired_feature", obs[..., 3])
         obs[..., 5] = new_state["interference_feature"] = _db_feature(interference, self.noise_w)
         obs[..., 6] = state.get("interference_feature", obs[..., 5])
+        if c.queued:
+            obs[..., 7] = self._delay_ratio(new_state["backlog"], new_state)
+            obs[..., 8] = new_state["on"]
+            obs[..., 9] = new_state["accuracy_req"]
+            obs[..., 10] = new_state["rate_req"] / np.float32(_STATE_SCALES["rate_req"])
+        if c.backhaul_observations:  # row m: what every other cell j reports about the slot, in index order
+            end = 7 + QUEUE_FEATURES * c.queued + (m - 1)
+            leak = (p[:, :, None] * gain)[:, np.arange(m)[:, None], self._others]  # p_m h_mj, BS m -> UT j
+            obs[..., 7 + QUEUE_FEATURES * c.queued:end] = _db_feature(leak, self.noise_w)
+            if c.queued:
+                obs[..., end:] = self._delay_ratio(backlog_out, new_state)[:, self._others]
         observations = {agent: obs[:, i] for i, agent in enumerate(self.agents)}
 
         truncated = new_state["t"] >= c.max_steps
@@ -461,6 +592,11 @@ class MultiCell(BatchedScenario):
             "ee": reward,
             "ee_normalised": ee_normalised,
         }
+        if c.queued:
+            infos["backlog"] = backlog_out
+            infos["served"] = served
+            infos["delay_s"] = backlog_out / state["rate_req"]
+            infos["delay_ok"] = infos["delay_s"] <= c.delay_req_s
         return Transition(
             new_state,
             observations,
@@ -471,7 +607,8 @@ class MultiCell(BatchedScenario):
         )
 
     def step_metrics(self, team_reward: np.ndarray, infos: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return {
+        queue = {"delay_s": infos["delay_s"].mean(axis=1), "delay_ok": infos["delay_ok"].mean(axis=1)} if self.config.queued else {}
+        return queue | {
             "ee": team_reward,
             "sum_qoe": infos["qoe"].sum(axis=1),
             "sum_semantic_rate": infos["semantic_rate"].sum(axis=1),
@@ -505,6 +642,41 @@ class MultiCell(BatchedScenario):
         weight = requirements["weight"]
         return accuracy, rate, weight * g_rate + (1.0 - weight) * g_acc
 
+    def queued_qoe(self, sinr_db: np.ndarray, silent: np.ndarray, k_idx: np.ndarray,
+                   requirements: Mapping[str, np.ndarray], backlog: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Accuracy, semantic rate [suts/s], QoE and served units of each cell with bursty traffic.
+
+        The slot serves ``s = min(backlog, S(k) T)`` of the ``backlog`` [suts] waiting at its start.
+        QoE (eq. (8) with the rate satisfaction replaced by a delay satisfaction) is
+        ``w g_d + (1 - w) g_a``: ``g_d = 1 / (1 + exp(nu (d - D)))`` with ``d = (backlog - s) / phi``
+        the delay of what is left (Little's law at the mean rate ``phi``), ``D = delay_req_s`` and
+        ``nu = delay_steepness_per_s``; ``g_a`` is eq. (8)'s accuracy satisfaction when the slot
+        serves something and 1 when it serves nothing (no unit was delivered inaccurately). Arguments
+        broadcast like :meth:`semantic_qoe`'s; ``requirements`` also needs nothing more than its.
+        """
+        c = self.config
+        shape = np.broadcast_shapes(sinr_db.shape, k_idx.shape)
+        sinr_db = sinr_db if sinr_db.shape == shape else np.broadcast_to(sinr_db, shape)
+        accuracy = np.where(silent, 0.0, self._accuracy(k_idx, sinr_db))
+        rate = np.where(silent, 0.0, self._rate_of_k[k_idx])
+        served = np.minimum(backlog, rate * c.slot_s)
+        delay = (backlog - served) / requirements["rate_req"]
+        with np.errstate(over="ignore"):
+            g_delay = 1.0 / (1.0 + np.exp(c.delay_steepness_per_s * (delay - c.delay_req_s)))
+            g_acc = 1.0 / (1.0 + np.exp(requirements["lam"] * (requirements["accuracy_req"] - accuracy)))
+        weight = requirements["weight"]
+        return accuracy, rate, weight * g_delay + (1.0 - weight) * np.where(served > 0, g_acc, 1.0), served
+
+    def _arrivals(self, state: State) -> np.ndarray:
+        """(B, M) semantic units [suts] arriving for the coming slot: ``peak x phi x T`` from an ON source."""
+        c = self.config
+        return np.where(state["on"], c.traffic_peak_to_mean * c.slot_s * state["rate_req"].astype(np.float64), 0.0)
+
+    def _delay_ratio(self, backlog: np.ndarray, state: State) -> np.ndarray:
+        """Backlog as delay at the mean rate over the requirement, ``backlog / (phi D)``, capped at its bound."""
+        return np.minimum(backlog / (state["rate_req"] * self.config.delay_req_s), self.delay_ratio_max)
+
     def objective(self, sum_qoe: np.ndarray, total_power_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(configured reward, normalised EE) from the summed QoE and the total power (§4 eq. (9))."""
         m = self.num_agents
@@ -524,8 +696,11 @@ class MultiCell(BatchedScenario):
         """
         gs = np.asarray(global_state, dtype=np.float64)
         b, m = gs.shape[0], self.num_agents
-        blocks = gs[:, m * m:].reshape(b, 7, m)
+        blocks = gs[:, m * m:].reshape(b, -1, m)
         decoded = {name: blocks[:, i] * self._state_scale(name) for i, (name, _) in enumerate(_STATE_BLOCKS)}
+        if self.config.queued:
+            decoded["backlog"] = blocks[:, 7] * decoded["rate_req"] * self.config.delay_req_s
+            decoded["on"] = blocks[:, 8] > 0.5
         decoded["prev_k"] = np.rint(decoded["prev_k"]).astype(np.int64)
         decoded["gain"] = float(self.noise_w) * 10.0 ** (gs[:, : m * m].reshape(b, m, m) * (STATE_GAIN_DB_SCALE / 10.0))
         return decoded
@@ -535,7 +710,7 @@ class MultiCell(BatchedScenario):
 
         ``prev_power`` [W], ``sinr_db``, ``qoe``, ``desired_w`` and ``interference_w`` of the slot
         just evaluated; powers that hit the observation's clip (30 dB below the noise) come back
-        as that floor.
+        as that floor. With ``traffic="bursty"`` also the own queue (:meth:`_decode_queue_observations`).
         """
         obs = np.stack([np.asarray(observations[a], dtype=np.float64) for a in self.agents], axis=1)
         noise = float(self.noise_w)
@@ -545,7 +720,16 @@ class MultiCell(BatchedScenario):
             "qoe": obs[..., 2],
             "desired_w": noise * 10.0 ** (obs[..., 3] * (OBS_DB_SCALE / 10.0)),
             "interference_w": noise * 10.0 ** (obs[..., 5] * (OBS_DB_SCALE / 10.0)),
+            **self._decode_queue_observations(obs),
         }
+
+    def _decode_queue_observations(self, obs: np.ndarray) -> dict[str, np.ndarray]:
+        """traffic="bursty": ``backlog`` [suts], ``on``, ``accuracy_req`` and ``rate_req`` [suts/s] of the own UT."""
+        if not self.config.queued:
+            return {}
+        rate_req = obs[..., 10] * _STATE_SCALES["rate_req"]
+        return {"backlog": obs[..., 7] * rate_req * self.config.delay_req_s, "on": obs[..., 8] > 0.5,
+                "accuracy_req": obs[..., 9], "rate_req": rate_req}
 
     def expected_requirements(self) -> dict[str, float]:
         """Means of the requirement distributions (§3): what a BS assumes without its UT's draw."""
@@ -568,10 +752,12 @@ class MultiCell(BatchedScenario):
     def global_state(self, state: State) -> np.ndarray:
         b, m = state["t"].shape[0], self.num_agents
         gain = self._gain(state)
-        out = np.empty((b, m * m + 7 * m), dtype=np.float32)
+        out = np.empty((b, *self.state_space.shape), dtype=np.float32)
         gain_db = np.clip(10.0 * np.log10(np.maximum(gain / self.noise_w, _TINY)), *STATE_GAIN_DB_RANGE)
         out[:, : m * m] = gain_db.reshape(b, m * m) / STATE_GAIN_DB_SCALE
-        out[:, m * m:] = np.concatenate([state[n] / self._state_scale(n) for n, _ in _STATE_BLOCKS], axis=1)
+        out[:, m * m: m * m + 7 * m] = np.concatenate([state[n] / self._state_scale(n) for n, _ in _STATE_BLOCKS], axis=1)
+        if self.config.queued:
+            out[:, m * m + 7 * m:] = np.concatenate([self._delay_ratio(state["backlog"], state), state["on"]], axis=1)
         return out
 
     def _state_scale(self, name: str) -> float:
@@ -585,3 +771,18 @@ class MultiCell(BatchedScenario):
         power = state["prev_power"][index] / self.p_max
         return cell_map(self.sites, state["ut_xy"][index], power, state["prev_k"][index], K_MAX,
                         self.config.cell_radius_m, title=f"{self.env_id}  slot {int(state['t'][index])}")
+
+
+BENCHMARK_PRESETS: dict[str, dict[str, Any]] = {
+    "benchmark": {**PRESETS["wide-area"], "p_max_dbm": 23.0, "carrier_hz": 2e9, "traffic": "bursty",
+                  "backhaul_observations": True},
+}
+"""SemCom-MultiCell-v1's presets: the benchmark task (module docstring, "SemCom-MultiCell-v1")."""
+
+
+class MultiCellV1(MultiCell):
+    """SemCom-MultiCell-v1: the benchmark task, the same core at the ``benchmark`` preset (module docstring)."""
+
+    env_id: ClassVar[str] = "SemCom-MultiCell-v1"
+    pettingzoo_name: ClassVar[str] = "multicell_v1"
+    presets: ClassVar[dict[str, dict[str, Any]]] = BENCHMARK_PRESETS

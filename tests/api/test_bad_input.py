@@ -25,10 +25,9 @@ from semcom_envs.scenarios import SCENARIOS
 
 ENV_IDS = list(SCENARIOS)
 APIS = ["parallel", "aec", "gym", "vector"]
-SMALL = {"SemCom-MultiCell-v0": {"num_cells": 2}, "SemCom-Offloading-v0": {"num_devices": 2},
-         "SemCom-IoTAuction-v0": {"num_devices": 2}, "SemCom-CDRL-v0": {"num_targets": 2, "num_sources": 3},
-         "SemCom-TaskOriented-v0": {"num_users": 2}}
-"""Small but default-shaped configs (fewer agents), so that every API test is quick."""
+SMALL = {env_id: {cls.size_field: 2, **({"num_sources": 3} if env_id == "SemCom-CDRL-v0" else {})}
+         for env_id, cls in SCENARIOS.items()}
+"""Small but default-shaped configs (two agents; CDRL with a third source), so that every API test is quick."""
 
 
 def make(api: str, env_id: str, **kwargs: Any) -> Any:

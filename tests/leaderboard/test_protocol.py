@@ -20,11 +20,11 @@ from semcom_envs.leaderboard.protocol import (
     load_protocol,
 )
 from semcom_envs.registration import make_scenario
-from semcom_envs.scenarios import SCENARIOS
+from semcom_envs.scenarios import latest_versions
 
 
 def test_default_protocol_covers_every_scenario_policy_and_agent() -> None:
-    assert set(DEFAULT.env_ids) == set(SCENARIOS)
+    assert set(DEFAULT.env_ids) == set(latest_versions())  # the benchmark tasks
     assert len(DEFAULT.seeds) >= 5
     DEFAULT.check()
     for bench in DEFAULT.benchmarks:
@@ -35,7 +35,7 @@ def test_default_protocol_covers_every_scenario_policy_and_agent() -> None:
 
 
 def test_demo_protocol_is_baselines_only_on_every_scenario() -> None:
-    assert set(DEMO.env_ids) == set(SCENARIOS)
+    assert set(DEMO.env_ids) == set(latest_versions())
     DEMO.check()
     assert all(not b.train_steps for b in DEMO.benchmarks)
 
@@ -47,7 +47,7 @@ def test_jobs_seeds_and_selection(tmp_path) -> None:
     assert all(j.eval_seed == DEFAULT.eval_seed_base + j.seed for j in jobs)
     kinds = [j.kind for j in jobs]
     assert kinds == sorted(kinds, key=lambda k: k != AGENT_KIND)  # the long jobs first
-    only = DEFAULT.jobs(tmp_path, env_ids=["SemCom-MultiCell-v0"], policies=["greedy", "dqn"])
+    only = DEFAULT.jobs(tmp_path, env_ids=["SemCom-MultiCell-v1"], policies=["greedy", "dqn"])
     assert {(j.policy, j.kind) for j in only} == {("greedy", "baseline"), ("dqn", "agent")}
     with pytest.raises(ConfigError, match="no benchmark for 'SemCom-Nope-v0'"):
         DEFAULT.jobs(tmp_path, env_ids=["SemCom-Nope-v0"])

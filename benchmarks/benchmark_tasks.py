@@ -1,0 +1,163 @@
+"""The benchmark tasks' measurements (docs/benchmark-tasks.md): a benchmark, never a test.
+
+Reads the default protocol's rows of a leaderboard store (``make leaderboard`` writes
+docs/leaderboard/leaderboard.db: 5 seeds x 16 evaluation episodes, agents trained on the protocol's
+2-core budgets) and writes, per benchmark task, what separates information from learning: the best
+local baseline's normalised score (random 0, best full-information reference 1), the delayed- and
+full-information references, and every learning agent with its probability of improving on the
+best local baseline. For SemCom-MultiCell-v1 it also measures the source's ordering (DRQN, DQN,
+DQN without energy term, greedy, random): the "w/o EC" DQN (trained on reward ``qoe``, the
+protocol's DQN budget and seeds) is trained here and evaluated on the protocol's episodes, on the
+semantic EE like every other policy.
+
+Usage::
+
+    .venv/bin/python benchmarks/benchmark_tasks.py [--store docs/leaderboard/leaderboard.db] [--work results/benchmark-tasks]
+
+The tables replace the block between ``<!-- tables -->`` and ``<!-- /tables -->`` of
+docs/benchmark-tasks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from semcom_envs.leaderboard.protocol import DEFAULT, MULTICELL, OFFLOADING, Protocol
+from semcom_envs.leaderboard.stats import ScenarioResult, iqm_interval, normalised, poi_interval, summarise_scenario
+from semcom_envs.leaderboard.store import Store
+
+TASKS = (MULTICELL, OFFLOADING)
+DOC = Path("docs/benchmark-tasks.md")
+ORDERING = ("drqn", "dqn", "dqn_wo_ec", "greedy", "random")
+"""The source's ordering on SemCom-MultiCell (its Figs. 4-5): DRQN >= DQN > DQN w/o EC > greedy > random."""
+
+
+def _information(result: ScenarioResult, policy: str) -> str:
+    row = next(p for p in result.policies if p.policy == policy)
+    if row.kind == "agent":
+        return "learning agent (local)"
+    if not row.uses_global_state:
+        return "local"
+    return "full, one slot late" if policy.endswith("_delayed") else "full"
+
+
+def task_table(result: ScenarioResult) -> str:
+    """Every policy of one task: information, score, normalised score and P(improvement) on the best local baseline."""
+    direction = "higher" if result.higher_is_better else "lower"
+    lines = [f"### {result.env_id}", "",
+             f"Primary metric `{result.primary_metric}` ({direction} is better), the objective the agents pursue and the "
+             f"per-slot references optimise; normalised: random 0, `{result.reference}` (best full-information reference) 1; "
+             f"P(improvement) against `{result.best_classical}`, the best local baseline.", "",
+             f"| policy | information | {result.primary_metric} IQM [95% CI] | normalised IQM [95% CI] | "
+             f"P(better than {result.best_classical}) [95% CI] | train steps | wall-clock s / run |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for p in result.policies:
+        lines.append(f"| {p.policy} | {_information(result, p.policy)} | {p.score.text()} | {p.normalised.text()} | "
+                     f"{p.improvement.text() if p.policy != result.best_classical else '(anchor)'} | "
+                     f"{f'{p.train_steps:,}' if p.train_steps else '—'} | {p.wall_clock_s:.3g} |")
+    return "\n".join(lines)
+
+
+def split_table(results: Sequence[ScenarioResult]) -> str:
+    """Per task: the best local baseline, the delayed and full references and the best agent, normalised."""
+    lines = ["| task | best local baseline | delayed-information references | full-information references | best agent: "
+             "normalised, P(better than best local) |", "| --- | --- | --- | --- | --- |"]
+    for r in results:
+        by = {p.policy: p for p in r.policies}
+        local = by[r.best_classical]
+        delayed = [p for p in r.policies if p.uses_global_state and p.policy.endswith("_delayed")]
+        full = [p for p in r.policies if p.uses_global_state and p.kind == "baseline" and not p.policy.endswith("_delayed")
+                and np.isfinite(p.normalised.point) and p.normalised.point >= 0.5]
+        agents = [p for p in r.policies if p.kind == "agent"]
+        best_agent = agents[0] if agents else None  # policies are sorted best first
+        lines.append(
+            f"| {r.env_id} | {local.policy} {local.normalised.text()} | "
+            + ", ".join(f"{p.policy} {p.normalised.text()}" for p in delayed) + " | "
+            + ", ".join(f"{p.policy} {p.normalised.text()}" for p in full) + " | "
+            + (f"{best_agent.policy} {best_agent.normalised.text()}, {best_agent.improvement.text()}" if best_agent else "—")
+            + " |")
+    return "\n".join(lines)
+
+
+def train_dqn_without_energy_term(protocol: Protocol, work: Path) -> dict[int, float]:
+    """The source's "DQN w/o EC" on the MultiCell task: DQN trained on reward ``qoe`` with the protocol's DQN budget,
+    hyperparameters and seeds, evaluated on the protocol's episodes by the semantic EE: ``{seed: mean EE}``."""
+    from agents import load_policy
+    from agents.training import policy_path, train
+    from semcom_envs.evaluation import evaluate
+    from semcom_envs.registration import make_scenario
+
+    bench = protocol.benchmark(MULTICELL)
+    steps = bench.train_steps["dqn"]
+    env_kwargs = {**bench.env_kwargs, "reward": "qoe"}
+    hyperparameters = dict(bench.hyperparameters.get("dqn", {}))
+    judge = make_scenario(MULTICELL, **bench.env_kwargs)  # reward "ee": the metric every policy is ranked by
+    scores = {}
+    for seed in protocol.seeds:
+        out = work / f"dqn_wo_ec-seed{seed}"
+        train("dqn", MULTICELL, steps, seed, out, env_kwargs=env_kwargs, hyperparameters=hyperparameters, resume=True,
+              progress=False, tensorboard=False)
+        policy = load_policy(policy_path(out, seed), judge, name="dqn_wo_ec")
+        scores[seed] = evaluate(judge, policy, bench.episodes, protocol.eval_seed_base + seed).mean(judge.primary_metric)
+    return scores
+
+
+def ordering_table(result: ScenarioResult, wo_ec: Mapping[int, float]) -> str:
+    """The source's ordering measured on the task: IQM and normalised IQM of DRQN, DQN, DQN w/o EC, greedy, random."""
+    by = {p.policy: p for p in result.policies}
+    scores = {name: by[name].scores for name in ORDERING if name in by} | {"dqn_wo_ec": dict(wo_ec)}
+    anchor, reference = scores["random"], by[result.reference].scores
+    lines = ["| policy (the source's order) | ee IQM [95% CI] | normalised IQM [95% CI] | P(better than the next) [95% CI] |",
+             "| --- | --- | --- | --- |"]
+    names = [n for n in ORDERING if n in scores]
+    for i, name in enumerate(names):
+        values = [scores[name][s] for s in sorted(scores[name])]
+        runs = normalised(scores[name], anchor, reference)
+        after = (poi_interval(values, [scores[names[i + 1]][s] for s in sorted(scores[names[i + 1]])]).text()
+                 if i + 1 < len(names) else "—")
+        lines.append(f"| {name} | {iqm_interval([values]).text()} | {iqm_interval([runs]).text()} | {after} |")
+    return "\n".join(lines)
+
+
+def tables(store: Path, work: Path, protocol: Protocol = DEFAULT) -> str:
+    rows = Store(store).rows(protocol.name, protocol.version)
+    results = []
+    for env_id in TASKS:
+        task_rows = [r for r in rows if r["env_id"] == env_id]
+        if not task_rows:
+            raise SystemExit(f"{store} holds no rows of {env_id} for protocol {protocol.name} v{protocol.version}: run "
+                             "`make leaderboard` first")
+        results.append(summarise_scenario(task_rows))
+    parts: list[Any] = [f"Measured by `benchmarks/benchmark_tasks.py` from the leaderboard store (protocol "
+                        f"`{protocol.name}` v{protocol.version}: seeds {list(protocol.seeds)}, "
+                        f"{protocol.benchmark(MULTICELL).episodes} evaluation episodes per run).", "",
+                        "## Information against learning", "", split_table(results), ""]
+    parts += [task_table(r) + "\n" for r in results]
+    parts += ["## The source's ordering on SemCom-MultiCell-v1", "",
+              ordering_table(results[0], train_dqn_without_energy_term(protocol, work)), ""]
+    return "\n".join(parts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--store", type=Path, default=Path("docs/leaderboard/leaderboard.db"))
+    parser.add_argument("--work", type=Path, default=Path("results/benchmark-tasks"))
+    args = parser.parse_args()
+    block = tables(args.store, args.work)
+    text = DOC.read_text()
+    updated, count = re.subn(r"<!-- tables -->.*<!-- /tables -->", lambda _: f"<!-- tables -->\n{block}\n<!-- /tables -->",
+                             text, flags=re.S)
+    if count != 1:
+        raise SystemExit(f"{DOC} needs one <!-- tables --> ... <!-- /tables --> block")
+    DOC.write_text(updated)
+    print(block)
+
+
+if __name__ == "__main__":
+    main()
