@@ -59,6 +59,7 @@ REGISTRY: dict[str, dict[str, Factory]] = {
         "greedy": offloading_queues.Greedy,
         "max_weight": offloading_queues.MaxWeight,
         "local_dpp": offloading_queues.LocalDPP,
+        "opportunistic": offloading_queues.Opportunistic,
         "exhaustive": offloading_queues.Exhaustive,
         "exhaustive_delayed": offloading_queues.ExhaustiveDelayed,
         "dpp_delayed": offloading_queues.DppDelayed,

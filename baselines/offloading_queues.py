@@ -39,6 +39,30 @@ more than 0.47 dB apart only the stronger meets the accuracy requirement.
 - ``greedy``: each device maximises its own slot reward (myopic: it holds until words are due).
 - ``max_weight``: the ``service`` rule over all its actions.
 - ``local_dpp``: the ``dpp`` rule over all its actions.
+- ``opportunistic``: channel-aware random access (Qin and Berry, INFOCOM 2003; Adireddy and Tong), the
+  classical distributed rule for a collision channel: a device transmits only when its channel is
+  good relative to its own mean, with a threshold set so that about one device transmits per slot.
+  It offloads iff its queue is not empty and ``g_t > tau_k gbar_k``, with ``gbar_k`` the running mean
+  of the ``k`` linear gains it observed before this slot since ``reset`` (memory across calls; the
+  maximum-likelihood estimate of its large-scale gain ``L``, fixed within an episode). Threshold,
+  from the physics, not tuned: with Rayleigh fading ``g_t = L |h|^2``, ``|h|^2 ~ Exp(1)``, a known
+  ``L`` gives ``P(transmit) = exp(-tau)``, and ``tau = ln n`` one transmitter per slot on average
+  among ``n`` devices with traffic; with the estimate, ``k gbar_k / L ~ Gamma(k, 1)`` independent of
+  ``g_t``, so ``P(g_t > tau gbar_k) = (1 + tau / k)^(-k)`` exactly and ``tau_k = k (n^(1/k) - 1)``
+  (which decreases to ``ln n``; within 3% of it from ``k = 20``) keeps ``1 / n`` in every slot; in
+  the first slot since ``reset`` it knows nothing and does not offload. ``n = N``: a device knows
+  ``N`` (its ``m_last`` is broadcast relative to it), not how many others have traffic, and ``N``
+  bounds that number, so the expected transmitters per slot are at most one (exactly one when all
+  are backlogged): the error is on the side of fewer collisions. Otherwise it decodes locally when
+  its oldest words are due (age ``D - 1``, dropped after this slot) and holds if not: a word decoded
+  locally costs the same energy in any slot and holding costs nothing, so deferring local decoding
+  to the deadline loses nothing and gives each word up to ``D`` fading draws to be offloaded in
+  (always decoding locally would leave it backlogged only in its arrival slots). Levels: within the
+  chosen mode, the ``service`` rule as if alone on the band (``m = 1``, no interference, the slot the
+  threshold aims at): locally, ``local_only``'s choice (the energy-optimal level); offloading, the
+  (frequency, power) serving the most words, then the cheapest. It assumes one episode per batch
+  copy between resets (as :func:`~semcom_envs.evaluation.evaluate` runs): a copy restarted with new
+  positions keeps the old mean until ``reset``.
 
 Full-information references (``uses_global_state = True``), exact over the discrete joint grid for
 ``N <= max_devices``. OFDMA: given the set of offloaders (``2^N`` sets), every device's best action is
@@ -136,17 +160,22 @@ class _Local(_QueuesPolicy):
         super().__init__(scenario)
         self.candidates = self.all_candidates[np.isin(self.all_candidates[:, 0], self.modes)]
 
-    def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
+    def values(self, own: dict[str, np.ndarray], others: np.ndarray) -> np.ndarray:
+        """Scores ``(B, N, K)`` of the candidates for decoded observations ``own`` when ``others`` ``(B, N)``
+        other devices offload as well, each looking like the device itself (module docstring)."""
         sc = self.scenario
-        own = sc.decode_observations(observations)
-        others = np.full_like(own["gain"], sc.num_agents - 1) if self.assume_all_offload else own["others_offloading"]
         offloading = self.candidates[:, 0] == OFFLOAD
         offloaders = np.where(offloading, others[..., None] + 1.0, 0.0)
         # Shared access: the others look like me (each received at my own received power p g).
         own_rx = sc.tx_power_levels_w[self.candidates[:, 2]] * own["gain"][..., None]
         interference = np.where(offloading, others[..., None] * own_rx, 0.0) if sc.shared else 0.0
-        value = self.score(self.outcomes(own["backlog"], own["gain"], self.candidates, offloaders, interference))
-        return self.encode(self.candidates[value.argmax(axis=-1)])
+        return self.score(self.outcomes(own["backlog"], own["gain"], self.candidates, offloaders, interference))
+
+    def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
+        sc = self.scenario
+        own = sc.decode_observations(observations)
+        others = np.full_like(own["gain"], sc.num_agents - 1) if self.assume_all_offload else own["others_offloading"]
+        return self.encode(self.candidates[self.values(own, others).argmax(axis=-1)])
 
 
 class LocalOnly(_Local):
@@ -184,6 +213,46 @@ class LocalDPP(_Local):
 
     name = "local_dpp"
     rule = "dpp"
+
+
+class Opportunistic(_Local):
+    """``opportunistic``: channel-aware random access (Qin and Berry 2003), from its own observation.
+
+    Device ``i`` offloads iff its queue is not empty and ``g_t > tau_k gbar_k``: ``g_t`` its gain this
+    slot, ``gbar_k`` the mean of the ``k`` linear gains it observed in the earlier slots since
+    :meth:`reset` (the maximum-likelihood estimate of its large-scale gain ``L``, fixed within an
+    episode), ``tau_k = k (n^(1/k) - 1)`` with ``n = N``. Otherwise it decodes locally if its oldest
+    words are due (age ``D - 1``), and holds if not. Choices and derivation: the module docstring.
+    """
+
+    name = "opportunistic"
+    rule = "service"
+
+    def __init__(self, scenario: OffloadingQueues) -> None:
+        super().__init__(scenario)
+        self.reset()
+
+    def reset(self, seed: int | None = None) -> None:
+        """Forget the gains observed so far (a new evaluation: new positions)."""
+        self.gain_sum: np.ndarray | None = None  # (B, N): sum of the linear gains observed since reset
+        self.slots = 0  # how many: every copy of a batch sees one gain per call
+
+    def threshold(self, slots: int) -> float:
+        """``tau_k``, ``k = slots`` >= 1, solving ``P(g_t > tau_k gbar_k) = (1 + tau_k / k)^(-k) = 1 / N``."""
+        return slots * float(np.expm1(np.log(self.scenario.num_agents) / slots))
+
+    def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
+        own = self.scenario.decode_observations(observations)
+        gain, backlog = own["gain"], own["backlog"]
+        if self.gain_sum is None or self.gain_sum.shape != gain.shape:  # a new batch: nothing known yet
+            self.gain_sum, self.slots = np.zeros_like(gain), 0
+        transmit = np.zeros(gain.shape, dtype=bool) if self.slots == 0 else (
+            (backlog.sum(axis=-1) > 0) & (gain * self.slots > self.threshold(self.slots) * self.gain_sum))
+        mode = np.where(transmit, OFFLOAD, np.where(backlog[..., -1] > 0, LOCAL, HOLD))
+        # Within the chosen mode, the levels that serve the most, then the cheapest, as if alone on the band.
+        value = np.where(self.candidates[:, 0] == mode[..., None], self.values(own, np.zeros_like(gain)), -np.inf)
+        self.gain_sum, self.slots = self.gain_sum + gain, self.slots + 1
+        return self.encode(self.candidates[value.argmax(axis=-1)])
 
 
 class Exhaustive(_QueuesPolicy):
