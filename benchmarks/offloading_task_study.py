@@ -5,9 +5,9 @@ the normalised score ``(x - random) / (best full-information reference - random)
 averaged), plus the violation and energy columns, and where the energy goes under the best
 reference (radio share, GPU frequency levels chosen). Measures; asserts nothing.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/offloading_task_study.py [--seeds 5] [--episodes 16] [--access shared]
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/offloading_task_study.py [--seeds 5] [--episodes 16] [--access ofdma]
 
-``--access`` sets the uplink access (``ofdma``, the default config's, or ``shared``); every other
+``--access`` sets the uplink access (``shared``, the default config's, or ``ofdma``); every other
 field keeps its default.
 """
 
@@ -50,7 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--episodes", type=int, default=16)
-    parser.add_argument("--access", choices=("ofdma", "shared"), default="ofdma")
+    parser.add_argument("--access", choices=("shared", "ofdma"), default="shared")
     args = parser.parse_args()
     sc = OffloadingQueues(access=args.access)
     names = policies_for(sc.env_id)

@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 
 from baselines import make_policy, policies_for
-from baselines.offloading_queues import DriftPlusPenalty, Exhaustive, ExhaustiveDelayed
+from baselines.offloading_queues import DriftPlusPenalty, Exhaustive, ExhaustiveDelayed, Opportunistic
 from baselines.search import joint_grid
 from semcom_envs import evaluation, streams
+from semcom_envs.scenarios.offloading import GAIN_FEATURE
 from semcom_envs.scenarios.offloading_queues import HOLD, LOCAL, OFFLOAD, OffloadingQueues
 
 NAMES = policies_for(OffloadingQueues.env_id)
-LOCAL_NAMES = ("local_only", "offload_all", "greedy", "max_weight", "local_dpp")
+LOCAL_NAMES = ("local_only", "offload_all", "greedy", "max_weight", "local_dpp", "opportunistic")
 # Two devices and 3 x 2 x 2 actions each (144 joint actions) keep brute force cheap; "tight" makes the
 # device and edge capacities bind, so frequency and power change what is served.
 SMALL = {"num_devices": 2, "num_freq_levels": 2, "num_power_levels": 2}
@@ -129,11 +130,11 @@ def test_delayed_prediction_ages_the_known_queues_exactly() -> None:
 @pytest.mark.parametrize("name", LOCAL_NAMES)
 def test_local_policies_read_no_global_state(name: str) -> None:
     sc = OffloadingQueues(**CONFIGS["tight"])
-    policy = make_policy(name, sc)
+    policy, twin = make_policy(name, sc), make_policy(name, sc)  # two copies: a policy may keep memory
     assert not policy.uses_global_state
     for state, obs in _states(sc, batch=8, seed=2):
         blind = policy.act(obs, None)
-        seeing = policy.act(obs, sc.global_state(state))
+        seeing = twin.act(obs, sc.global_state(state))
         for a in sc.agents:
             np.testing.assert_array_equal(blind[a], seeing[a])
 
@@ -182,6 +183,98 @@ def test_local_policies_alone_last_slot_expect_no_interference(name: str) -> Non
         np.testing.assert_array_equal(a[alone], b[alone])  # the same expressions: bit for bit
         seen += int(alone.sum())
     assert seen > 0
+
+
+def _observations(sc: OffloadingQueues, backlog: np.ndarray, gain: np.ndarray) -> dict[str, np.ndarray]:
+    """Observations of queues ``backlog`` (B, N, D) [words] and gains ``gain`` (B, N) (nobody offloaded last slot)."""
+    obs = np.zeros((*gain.shape, sc.deadline + 3), dtype=np.float32)
+    obs[..., :sc.deadline] = backlog / sc.max_task_words
+    obs[..., sc.deadline] = GAIN_FEATURE.encode(gain)
+    return {a: obs[:, i] for i, a in enumerate(sc.agents)}
+
+
+def _opportunistic_run(sc: OffloadingQueues, policy: Opportunistic, slots: int, seed: int):
+    """Constructed slots of Rayleigh gains around per-device means, random queues: (obs, decoded, actions)."""
+    rng = np.random.default_rng(seed)
+    batch = 64
+    mean = 10.0 ** rng.uniform(-12.0, -10.0, (batch, sc.num_agents))
+    for _ in range(slots):
+        backlog = rng.integers(0, 100, (batch, sc.num_agents, sc.deadline)) * (rng.random((batch, sc.num_agents, 1)) < 0.7)
+        backlog[..., -1] *= rng.random((batch, sc.num_agents)) < 0.5
+        obs = _observations(sc, backlog, mean * rng.exponential(size=mean.shape))
+        yield obs, sc.decode_observations(obs), np.stack(list(policy.act(obs, None).values()), axis=1)
+
+
+@pytest.mark.parametrize("access", ("shared", "ofdma"))
+def test_opportunistic_follows_its_threshold_exactly(access: str) -> None:
+    """Offload iff the queue is not empty and g_t > tau_k * (mean of the k earlier gains); else local iff due;
+    levels: local_only's locally, the most served then the cheapest alone on the band when offloading."""
+    sc = OffloadingQueues(access=access)
+    policy = Opportunistic(sc)
+    local_only = make_policy("local_only", sc)
+    past, offloads = [], 0
+    for k, (obs, own, chosen) in enumerate(_opportunistic_run(sc, policy, slots=12, seed=3)):
+        nonempty, due = own["backlog"].sum(-1) > 0, own["backlog"][..., -1] > 0
+        if k == 0:
+            expected_offload = np.zeros_like(nonempty)  # nothing known yet
+        else:
+            tau = k * (sc.num_agents ** (1.0 / k) - 1.0)
+            assert policy.threshold(k) == pytest.approx(tau, rel=1e-12)
+            expected_offload = nonempty & (own["gain"] / np.mean(past, axis=0) > tau)
+        np.testing.assert_array_equal(chosen[..., 0], np.where(expected_offload, OFFLOAD, np.where(due, LOCAL, HOLD)))
+        past.append(own["gain"])
+        offloads += int(expected_offload.sum())
+        local = chosen[..., 0] == LOCAL
+        np.testing.assert_array_equal(chosen[local], np.stack(list(local_only.act(obs, None).values()), axis=1)[local])
+        go = chosen[..., 0] == OFFLOAD
+        cand = policy.candidates[policy.candidates[:, 0] == OFFLOAD]
+        alone = policy.outcomes(own["backlog"], own["gain"], cand, 1)["served"]
+        index = [int(np.flatnonzero((cand == c).all(axis=1))[0]) for c in chosen[go]]
+        np.testing.assert_array_equal(alone[go][np.arange(len(index)), index], alone[go].max(axis=-1))
+    assert offloads > 0 and policy.threshold(1) == pytest.approx(sc.num_agents - 1.0)
+    assert policy.threshold(10**6) == pytest.approx(np.log(sc.num_agents), rel=1e-5)  # tau_k -> ln N
+
+
+def test_opportunistic_reset_forgets_the_running_mean() -> None:
+    sc = OffloadingQueues()
+    used = Opportunistic(sc)
+    for _ in _opportunistic_run(sc, used, slots=7, seed=1):
+        pass
+    assert used.slots == 7
+    used.reset(0)
+    fresh = Opportunistic(sc)
+    fresh_run = _opportunistic_run(sc, fresh, slots=7, seed=2)
+    for (_, _, a), (_, _, b) in zip(_opportunistic_run(sc, used, slots=7, seed=2), fresh_run):
+        np.testing.assert_array_equal(a, b)
+
+
+def _collision_rate(sc: OffloadingQueues, name: str, episodes: int, seed: int) -> float:
+    """Share of the slots with two or more offloaders (on the shared band: at most one meets the accuracy
+    requirement, unless received within 0.47 dB)."""
+    policy = make_policy(name, sc)
+    policy.reset(seed)
+    state, obs = sc.reset(streams.episode_key(streams.seed_key(np.arange(seed, seed + episodes)), 0))
+    collisions = 0
+    for _ in range(sc.config.max_steps):
+        tr = sc.step(state, policy.act(obs, None))
+        collisions += int((tr.infos["offloaders"] >= 2).sum())
+        state, obs = tr.state, tr.observations
+    return collisions / (episodes * sc.config.max_steps)
+
+
+def test_opportunistic_collides_less_than_offload_all_on_the_shared_band() -> None:
+    """``offload_all``: all N offload in every slot, a collision rate of exactly 1. ``opportunistic``: each
+    device with traffic offloads with probability 1 / N per slot given its past (tau_k), independently of
+    the others' fading, so P(2 or more of N) <= 1 - (1 - 1/N)^N - (1 - 1/N)^(N-1) = 0.262 at N = 4; the
+    margin is five standard errors of a rate over 1,600 slots, 5 sqrt(0.262 0.738 / 1600) = 0.055."""
+    sc = OffloadingQueues()
+    assert sc.shared and sc.num_agents == 4
+    n = sc.num_agents
+    bound = 1.0 - (1.0 - 1.0 / n) ** n - (1.0 - 1.0 / n) ** (n - 1)
+    slots = 16 * sc.config.max_steps
+    assert _collision_rate(sc, "offload_all", 16, seed=0) == 1.0
+    rate = _collision_rate(sc, "opportunistic", 16, seed=0)
+    assert rate <= bound + 5.0 * np.sqrt(bound * (1.0 - bound) / slots), rate
 
 
 @pytest.mark.parametrize("name", NAMES)
