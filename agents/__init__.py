@@ -7,6 +7,7 @@ whether an agent can act in a scenario.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -46,6 +47,13 @@ def make_trainer(agent: str, scenario: BatchedScenario, seed: int, runs: int = 1
     return AGENTS[agent].trainer(scenario, seed, runs, **hyperparameters)
 
 
+def hyperparameters(agent: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Every hyperparameter of ``agent`` as training resolves ``overrides`` (presets expanded, defaults filled in)."""
+    if agent not in AGENTS:
+        raise ValueError(f"unknown agent {agent!r}: known agents are {', '.join(AGENTS)}")
+    return dataclasses.asdict(AGENTS[agent].build_config(dict(overrides or {})))
+
+
 def load_policy(path: str | Path, scenario: BatchedScenario, name: str | None = None) -> QPolicy | MAPPOPolicy:
     """The deterministic policy saved at ``path`` (a ``policy_seed*.pt`` file of ``semcom train``) for ``scenario``.
 
@@ -61,4 +69,4 @@ def load_policy(path: str | Path, scenario: BatchedScenario, name: str | None = 
     return _POLICY_LOADERS[agent](state, scenario, name)
 
 
-__all__ = ["AGENTS", "MAPPOPolicy", "MAPPOTrainer", "QPolicy", "QTrainer", "load_policy", "make_trainer", "supports"]
+__all__ = ["AGENTS", "MAPPOPolicy", "MAPPOTrainer", "QPolicy", "QTrainer", "hyperparameters", "load_policy", "make_trainer", "supports"]

@@ -20,6 +20,7 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from torch import nn
@@ -54,7 +55,12 @@ class QNetwork(nn.Sequential):
         super().__init__(*layers, BatchedLinear(learners, widths[-1], n_actions))
 
 
+def build_config(overrides: Mapping[str, Any]) -> DQNConfig:
+    """:class:`DQNConfig` with ``overrides`` (``semcom train --hp``); unknown names raise, listing the accepted ones."""
+    return build_qconfig(DQNConfig, overrides)
+
+
 def trainer(scenario: BatchedScenario, seed: int, runs: int = 1, **hyperparameters: Any) -> QTrainer:
     """A DQN trainer of ``runs`` runs (seeds ``seed .. seed + runs - 1``) on ``scenario``."""
-    config = build_qconfig(DQNConfig, hyperparameters)
+    config = build_config(hyperparameters)
     return QTrainer("dqn", scenario, config, QNetwork, seed, runs)

@@ -17,6 +17,7 @@ window's 8 recurrent steps at width 200 dominate, see the README's training-time
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -65,7 +66,12 @@ class RecurrentQNetwork(nn.Module):
         return self.out(torch.relu(self.head(self.lstm(z))))
 
 
+def build_config(overrides: Mapping[str, Any]) -> DRQNConfig:
+    """:class:`DRQNConfig` with ``overrides`` (``semcom train --hp``); unknown names raise, listing the accepted ones."""
+    return build_qconfig(DRQNConfig, overrides)
+
+
 def trainer(scenario: BatchedScenario, seed: int, runs: int = 1, **hyperparameters: Any) -> QTrainer:
     """A DRQN trainer of ``runs`` runs (seeds ``seed .. seed + runs - 1``) on ``scenario``."""
-    config = build_qconfig(DRQNConfig, hyperparameters)
+    config = build_config(hyperparameters)
     return QTrainer("drqn", scenario, config, RecurrentQNetwork, seed, runs)

@@ -18,7 +18,18 @@ from baselines import cdrl, iot_auction, multicell, offloading, offloading_queue
 from baselines.policy import Policy
 from baselines.random_policy import RandomPolicy
 from semcom_envs.api.core import BatchedScenario
-from semcom_envs.scenarios import CDRL, IoTAuction, MultiCell, MultiCellV1, Offloading, OffloadingQueues, TaskOriented
+from semcom_envs.scenarios import (
+    CDRL,
+    CDRLV1,
+    IoTAuction,
+    IoTAuctionV1,
+    MultiCell,
+    MultiCellV1,
+    Offloading,
+    OffloadingQueues,
+    TaskOriented,
+    TaskOrientedV1,
+)
 
 Factory = Callable[..., Policy]
 
@@ -69,6 +80,13 @@ REGISTRY: dict[str, dict[str, Factory]] = {
         "truthful": iot_auction.truthful,
         "shaded": iot_auction.Shaded,
     },
+    IoTAuctionV1.env_id: {
+        "truthful": iot_auction.truthful,
+        "shaded": iot_auction.Shaded,
+        "equilibrium": iot_auction.Equilibrium,
+        "price_anchored": iot_auction.PriceAnchored,
+        "complete_information_nash": iot_auction.CompleteInformationNash,
+    },
     CDRL.env_id: {
         "no_transfer": cdrl.NoTransfer,
         "random": cdrl.RandomSources,
@@ -77,11 +95,29 @@ REGISTRY: dict[str, dict[str, Factory]] = {
         "structural_semantic": cdrl.StructuralSemantic,
         "oracle": cdrl.Oracle,
     },
+    CDRLV1.env_id: {
+        "no_transfer": cdrl.NoTransfer,
+        "random": cdrl.RandomSources,
+        "structural": cdrl.Structural,
+        "semantic": cdrl.Semantic,
+        "structural_semantic": cdrl.StructuralSemantic,
+        "semantic_yield": cdrl.SemanticYield,
+        "oracle": cdrl.OracleV1,
+    },
     TaskOriented.env_id: {
         "equal": task_oriented.Equal,
         "msr": task_oriented.MSR,
         "fcr": task_oriented.FCR,
         "fra": task_oriented.FRA,
+        "crra": task_oriented.CRRA,
+        "crraus": task_oriented.CRRAUS,
+    },
+    TaskOrientedV1.env_id: {
+        "equal": task_oriented.Equal,
+        "msr": task_oriented.MSR,
+        "fcr": task_oriented.FCR,
+        "fra": task_oriented.FRA,
+        "local_select": task_oriented.LocalSelect,
         "crra": task_oriented.CRRA,
         "crraus": task_oriented.CRRAUS,
     },

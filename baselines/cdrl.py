@@ -53,7 +53,7 @@ import numpy as np
 from baselines.policy import ScenarioPolicy
 from baselines.search import chunk_size, chunked_argmax, joint_grid
 from semcom_envs.api.runner import BatchRunner
-from semcom_envs.scenarios.cdrl import CDRL
+from semcom_envs.scenarios.cdrl import CDRL, CDRLV1
 
 # Bytes of the scenario's step per copy and candidate subset (dominated by the aligned source
 # Q-tables (K, n, S^2, 4) and the training draws), times a margin: sets the oracle's chunk size.
@@ -63,6 +63,17 @@ _STEP_BYTES_PER_VALUE = 8 * 4
 def fair_share(scenario: CDRL) -> int:
     """Sources a target may request per round so that all targets' requests fit the shared budget."""
     return int(math.floor(scenario.budget_bits / scenario.num_agents / scenario.model_bits + 1e-9))
+
+
+def request_share(scenario: CDRL) -> int:
+    """Sources a local baseline requests per round: the fair share; on SemCom-CDRL-v1 at least 1.
+
+    v1's budget is below one model per target and round (the targets compete for the link), so a
+    fair share would be 0: each target then requests its best source and the coordinator's random
+    priority order decides which requests fit (requests are refused, never partly granted).
+    """
+    share = fair_share(scenario)
+    return max(share, 1) if isinstance(scenario, CDRLV1) else share
 
 
 def top_k_mask(score: np.ndarray, k: int | np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
@@ -115,7 +126,7 @@ class _CDRLPolicy(ScenarioPolicy):
 
     def __init__(self, scenario: CDRL) -> None:
         super().__init__(scenario)
-        self.share = fair_share(scenario)
+        self.share = request_share(scenario)
         self.n = scenario.config.num_sources
         self.floor = -scenario.config.step_cost
 
@@ -199,7 +210,8 @@ class StructuralSemantic(_CDRLPolicy):
         score = self.weight * (obs["cosine"] + 1.0) / 2.0 + (1.0 - self.weight) * self.normalised_relatedness(obs)
         sc = self.scenario
         weights = np.full(self.n, sc.model_bits, dtype=np.int64)
-        request = knapsack(score - self.threshold, weights, int(sc.budget_bits // sc.num_agents))
+        capacity = max(int(sc.budget_bits // sc.num_agents), self.share * sc.model_bits)  # v1: one model (request_share)
+        request = knapsack(score - self.threshold, weights, capacity)
         return request, probe
 
 
@@ -210,6 +222,27 @@ class Semantic(StructuralSemantic):
 
     def __init__(self, scenario: CDRL, threshold: float = 0.5) -> None:
         super().__init__(scenario, weight=0.0, probe_top=scenario.config.num_sources, threshold=threshold)
+
+
+class SemanticYield(Semantic):
+    """``semantic_yield`` (SemCom-CDRL-v1, local): ``semantic`` that leaves the link to the others once it is served.
+
+    Under v1's budget (one model per round for all targets) a request of a target that already
+    follows a solved table takes the round's only grant from a target that still needs one. A
+    target sees its own exact return (spec §3), so it stops requesting once that return exceeds
+    ``served`` (default 0.2: a merged related table gives about 0.5 on the benchmark, a target
+    alone about -0.1, so any value in between separates them). Uses only the target's observation.
+    """
+
+    name = "semantic_yield"
+
+    def __init__(self, scenario: CDRL, threshold: float = 0.5, served: float = 0.2) -> None:
+        super().__init__(scenario, threshold=threshold)
+        self.served = served
+
+    def choose(self, obs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        request, probe = super().choose(obs)
+        return request & (obs["return"] < self.served)[..., None], probe
 
 
 class Oracle(_CDRLPolicy):
@@ -262,3 +295,49 @@ class Oracle(_CDRLPolicy):
         request, _ = self.best_subsets(self.runner.state)
         return self.encode(request, np.zeros_like(request))
 
+
+
+class OracleV1(Oracle):
+    """``oracle`` of SemCom-CDRL-v1: the joint allocation of the round's budget maximising the targets' mean next return.
+
+    v1's budget does not cover one model per target, so the targets interact through the grants: the
+    oracle enumerates every joint request in which each target asks for at most one source and at
+    most ``floor(budget_bits / model_bits)`` targets ask (all of them fit, so all are granted), and
+    scores it with the scenario's own step on copies of the state (the round's actual draws, exact
+    policy evaluation). It never probes (it knows which sources help). One source per target keeps
+    the enumeration small ((n + 1)^K candidates before the budget filter: 729 at K = 3, n = 8); a
+    target's merge averages what it is granted, so a second source can only dilute the best one
+    when the best one solves the target's task (permuted copies do).
+    """
+
+    def __init__(self, scenario: CDRL, max_candidates: int = 4096, memory_mb: float = 256.0) -> None:
+        _CDRLPolicy.__init__(self, scenario)
+        k, n = scenario.num_agents, self.n
+        if (n + 1) ** k > max_candidates:
+            raise ValueError(f"oracle: (n + 1)^K = {(n + 1) ** k} joint requests exceed max_candidates={max_candidates}")
+        choice = joint_grid(n + 1, k) - 1  # (C, K): the source each target requests, -1 for none
+        total = int(math.floor(scenario.budget_bits / scenario.model_bits + 1e-9))
+        choice = choice[(choice >= 0).sum(axis=1) <= total]
+        self.subsets = (choice[..., None] == np.arange(n)).astype(bool)  # (C, K, n)
+        c = scenario.config
+        per_copy = c.num_targets * (c.num_sources + 1) * scenario.num_cells * 4 + 5 * c.train_steps * c.num_targets
+        self.bytes_per_candidate_copy = per_copy * _STEP_BYTES_PER_VALUE
+        self.memory_bytes = memory_mb * 2**20
+        self.runner = None
+
+    def best_subsets(self, state: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Per copy, the best joint request ``(B, K, n)`` and the targets' mean return after the round ``(B,)``."""
+        b = state["t"].shape[0]
+        step: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] = lambda part: self._score(state, part)  # noqa: E731
+        chunk = chunk_size(self.memory_bytes, b * self.bytes_per_candidate_copy)
+        value, subset, _ = chunked_argmax(self.subsets, b, chunk, step)
+        return subset, value
+
+    def _score(self, state: dict[str, Any], part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The targets' mean return ``(B, c)`` after the joint requests ``part`` ``(c, K, n)``."""
+        sc = self.scenario
+        b, c = state["t"].shape[0], len(part)
+        copies = {name: np.repeat(value, c, axis=0) for name, value in state.items()}
+        request = np.broadcast_to(part[None], (b, *part.shape)).reshape(b * c, *part.shape[1:])
+        value = sc.step(copies, self.encode(request, np.zeros_like(request))).infos["return"].mean(axis=1).reshape(b, c)
+        return value, value[..., None]

@@ -1,11 +1,16 @@
-"""Classical full-information solvers for SemCom-TaskOriented-v0 (spec task_oriented §3).
+"""Classical solvers for SemCom-TaskOriented-v0 and -v1 (spec task_oriented §3).
 
-Every policy decodes the global state (large-scale gains ``delta2`` and service weights), solves
-the slot's problem (eqs. (11)-(14g)) and acts through :meth:`TaskOriented.encode_allocation`, so
+Every policy decodes the large-scale gains ``delta2`` and service weights it may know, solves the
+slot's problem (eqs. (11)-(14g)) and acts through :meth:`TaskOriented.encode_allocation`, so
 the environment applies exactly the computed allocation (the nearest representable one in the
 discrete variant). Objectives are always evaluated with :meth:`TaskOriented.success`, never
 re-implemented; only the SCA needs the analytic form of eq. (8), which is checked against it in
 the tests.
+
+Information: ``equal`` and ``fra`` are *local* (``uses_global_state = False``): ``equal`` uses
+nothing, ``fra``'s ``o_i`` depends on user ``i``'s own gain only, read from its own observation
+(the same float32 feature as in the global state, so it acts exactly as from the global state).
+``msr``, ``fcr``, ``crra`` and ``crraus`` need every user's gain (and weight): full information.
 
 - ``equal``: ``B_i = B_max / U``, ``P_i = P_max / U``, ``o_i = 0.8``.
 - ``msr``: ``o_i = 0.8`` and the (B, P) maximising the sum rate ``sum_i B_i log2(1 + |h_i| P_i /
@@ -50,8 +55,10 @@ which frees resources for the others. A step is accepted only if the true object
 even if the solver returns an inexact point; the SCA stops when the gain is below 1e-4.
 
 Batching: the cvxpy solvers are references, not hot paths; they loop over the copies of the
-batch in Python (one or more cvxpy solves per copy and SCA iteration). ``equal`` and ``fra`` are
-vectorised over the batch.
+batch in Python (one or more cvxpy solves per copy and SCA iteration) and solve each distinct slot
+once (the slots of an episode share its large-scale gains, so an episode is one problem met
+``max_steps`` times). ``equal`` and ``fra`` are vectorised over the batch. The enumeration of ``o``
+runs over ``0, 0.01, ..., 0.99`` from ``compression_min`` on (v1: from 0.01, (14e)).
 """
 
 from __future__ import annotations
@@ -70,6 +77,7 @@ O_GRID = np.round(np.arange(0.0, 1.0, 0.01), 2)  # 0, 0.01, ..., 0.99 (Algorithm
 TOLERANCE = 1e-4  # stop when the objective changes by less than this (Algorithm 4)
 TRUST = math.log(2.0)
 _LOG_PHI_FLOOR = -60.0  # users whose 2 phi(x0) w eta is below e^-60 are parked at the minimums
+_MEMO_SIZE = 4096  # memoised slot solutions kept at most (cleared beyond)
 
 
 class _TaskOrientedPolicy(ScenarioPolicy):
@@ -79,6 +87,15 @@ class _TaskOrientedPolicy(ScenarioPolicy):
     uses_global_state = True
     scenario_class = TaskOriented
     scenario: TaskOriented
+
+    memoise = False
+    """Solve each distinct slot once (the per-copy cvxpy solvers; ``act`` explains why)."""
+
+    def __init__(self, scenario: TaskOriented) -> None:
+        super().__init__(scenario)
+        self._memo: dict[bytes, list[np.ndarray]] = {}
+        self.o_grid = O_GRID[O_GRID >= scenario.config.compression_min]
+        """:data:`O_GRID` from ``compression_min`` on ((14e): the v1 task excludes o = 0)."""
 
     def objective(self, o: np.ndarray, bandwidth_hz: np.ndarray, power_w: np.ndarray, delta2: np.ndarray,
                   weight: np.ndarray, selected: np.ndarray | None = None) -> np.ndarray:
@@ -94,30 +111,63 @@ class _TaskOrientedPolicy(ScenarioPolicy):
         return np.full(shape, c.bandwidth_max_hz / n), np.full(shape, c.power_max_w / n)
 
     def best_o(self, bandwidth_hz: np.ndarray, power_w: np.ndarray, delta2: np.ndarray) -> np.ndarray:
-        """Per user, the ``o`` of :data:`O_GRID` maximising ``Phi_i`` given its resources (ties: smallest o)."""
-        grid = O_GRID.reshape((-1,) + (1,) * np.ndim(bandwidth_hz))
+        """Per user, the ``o`` of :attr:`o_grid` maximising ``Phi_i`` given its resources (ties: smallest o)."""
+        grid = self.o_grid.reshape((-1,) + (1,) * np.ndim(bandwidth_hz))
         phi = self.scenario.success(grid, bandwidth_hz, power_w, delta2)["success_prob"]  # (K, ..., U)
-        return O_GRID[phi.argmax(axis=0)]
+        return self.o_grid[phi.argmax(axis=0)]
 
     def solve(self, delta2: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(o, B, P)`` for a batch ``(B, U)`` of slots."""
         raise NotImplementedError
 
-    def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
+    def reset(self, seed: int | None = None) -> None:
+        """Deterministic; forgets the memoised solutions."""
+        self._memo.clear()
+
+    def known_slot(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
+        """``delta2`` and ``weight`` ``(B, U)`` as this policy may know them: the global state (full information)."""
         if global_state is None:
             raise ValueError(f"{self.name} needs the global state (full information)")
-        slot = self.scenario.decode_global_state(global_state)
+        return self.scenario.decode_global_state(global_state)
+
+    def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
+        slot = self.known_slot(observations, global_state)
         delta2, weight = np.asarray(slot["delta2"], dtype=np.float64), np.asarray(slot["weight"], dtype=np.float64)
-        o, bandwidth, power, selected = self.solve_selected(delta2, weight)
-        return self.scenario.encode_allocation(o, bandwidth, power, selected)
+        if not self.memoise:
+            return self.scenario.encode_allocation(*self.solve_selected(delta2, weight))
+        # The slots of an episode share its large-scale gains (only the fading of the infos changes), so a
+        # deterministic solver meets the same problem max_steps times: solve each distinct one once.
+        keys = [row.tobytes() for row in np.concatenate([delta2, weight], axis=1)]
+        todo = list(dict.fromkeys(k for k in keys if k not in self._memo))
+        if todo:
+            first = [keys.index(k) for k in todo]
+            if len(self._memo) + len(todo) > _MEMO_SIZE:
+                self._memo.clear()
+            for k, *solution in zip(todo, *self.solve_selected(delta2[first], weight[first])):
+                self._memo[k] = solution
+        return self.scenario.encode_allocation(*(np.stack(v) for v in zip(*(self._memo[k] for k in keys))))
 
     def solve_selected(self, delta2: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(o, B, P, beta)`` for a batch ``(B, U)``; every user is selected unless overridden (crraus)."""
         return *self.solve(delta2, weight), np.ones(delta2.shape, dtype=bool)
 
 
-class Equal(_TaskOrientedPolicy):
-    """``equal``: equal bandwidth and power, ``o = 0.8``."""
+class _Local(_TaskOrientedPolicy):
+    """A policy that needs only each user's own observation (its gain and weight): ``uses_global_state = False``.
+
+    The observation carries the same float32 gain feature as the global state, so a local policy
+    acts exactly as it would from the global state.
+    """
+
+    uses_global_state = False
+
+    def known_slot(self, observations, global_state):
+        """``delta2`` and ``weight`` from each user's own observation (the global state is not read)."""
+        return self.scenario.decode_observation(np.stack([observations[a] for a in self.scenario.agents], axis=1))
+
+
+class Equal(_Local):
+    """``equal``: equal bandwidth and power, ``o = 0.8`` (local: uses no information at all)."""
 
     name = "equal"
 
@@ -126,8 +176,12 @@ class Equal(_TaskOrientedPolicy):
         return np.full(delta2.shape, FIXED_O), bandwidth, power
 
 
-class FRA(_TaskOrientedPolicy):
-    """``fra``: equal resources, ``o`` optimised per user by enumeration (exact: separable)."""
+class FRA(_Local):
+    """``fra``: equal resources, ``o`` optimised per user by enumeration (exact: separable).
+
+    Local: user ``i``'s ``o_i`` depends only on its own gain (its resources ``B_max / U``,
+    ``P_max / U`` are the configuration's), so each user computes it from its own observation.
+    """
 
     name = "fra"
 
@@ -136,10 +190,42 @@ class FRA(_TaskOrientedPolicy):
         return self.best_o(bandwidth, power, delta2), bandwidth, power
 
 
+class LocalSelect(_Local):
+    """``local_select``: user ``i`` joins iff ``w_i Phi_i >= tau`` at ``B_max / k``, ``P_max / k`` and its best
+    ``o`` there; the users who join share the budgets equally (local: own gain and weight only).
+
+    Why: at the v1 task's link budget ``crra``'s gain over ``fra`` comes mostly from users that cannot
+    meet the deadline handing their share to those that can, and whether a user can depends on its
+    own gain. ``k`` (the number of users it expects to share with) and ``tau`` are fixed: ``k = 5``,
+    ``tau = 0.1``, the best of ``k in {2, ..., 10}``, ``tau in {0, 0.02, ..., 0.3}`` on seeds 900-901
+    of SemCom-TaskOriented-v1 (``benchmarks/task_oriented_task_study.py``), never on the evaluation
+    seeds. If no user joins, the one with the largest ``w_i Phi_i`` does (ties: all of them). With
+    ``tau = 0`` and ``k = U`` every user joins and it is ``fra``.
+    """
+
+    name = "local_select"
+
+    def __init__(self, scenario: TaskOriented, k: int = 5, tau: float = 0.1) -> None:
+        super().__init__(scenario)
+        self.k, self.tau = k, tau
+
+    def solve_selected(self, delta2, weight):
+        c = self.scenario.config
+        bandwidth = np.full(delta2.shape, c.bandwidth_max_hz / self.k)
+        power = np.full(delta2.shape, c.power_max_w / self.k)
+        o = self.best_o(bandwidth, power, delta2)
+        value = weight * self.scenario.success(o, bandwidth, power, delta2)["success_prob"]
+        selected = value >= self.tau
+        nobody = ~selected.any(axis=-1, keepdims=True)
+        selected |= nobody & (value == value.max(axis=-1, keepdims=True))
+        return o, bandwidth, power, selected  # equal shares: the selected split the budgets equally
+
+
 class MSR(_TaskOrientedPolicy):
     """``msr``: the sum-rate maximising (B, P) (convex, cvxpy; loops over copies), ``o = 0.8``."""
 
     name = "msr"
+    memoise = True
 
     def __init__(self, scenario: TaskOriented) -> None:
         super().__init__(scenario)
@@ -202,6 +288,8 @@ def _fit_budget(x: np.ndarray, total: float, minimum: float) -> np.ndarray:
 class _SCA(_TaskOrientedPolicy):
     """The successive convex approximation of the resource problem given ``o`` (module docstring)."""
 
+    memoise = True
+
     def __init__(self, scenario: TaskOriented, max_sca_iterations: int = 50, max_rounds: int = 20) -> None:
         super().__init__(scenario)
         self.max_sca_iterations = max_sca_iterations
@@ -240,7 +328,7 @@ class _SCA(_TaskOrientedPolicy):
         for _ in range(self.max_sca_iterations):
             x0 = self.x_value(o, bandwidth_hz, power_w, delta2)
             # log of the tangent slope 2 phi(x0) w eta (phi: normal density), in log space.
-            with np.errstate(divide="ignore"):
+            with np.errstate(divide="ignore", over="ignore"):  # x0^2 -> inf: a slope of 0, parked below
                 log_slope = math.log(2.0) - 0.5 * math.log(2 * math.pi) - 0.5 * x0**2 + np.log(weight * eta)
             active = log_slope > _LOG_PHI_FLOOR
             if not active.any():
@@ -396,7 +484,7 @@ class CRRAUS(CRRA):
         """``(h, gmax)``: ``h[i, l, m]`` the over-estimated ``h_i`` at ``(lam_l, mu_m)``, ``gmax[i]`` = ``max g_i``."""
         nb, np_ = self.b_grid.size, self.p_grid.size
         b, p = self.b_grid[:, None, None], self.p_grid[None, :, None]
-        g = np.stack([(w * self.scenario.success(O_GRID[:, None, None, None], b, p, d)["success_prob"]).max(axis=0)
+        g = np.stack([(w * self.scenario.success(self.o_grid[:, None, None, None], b, p, d)["success_prob"]).max(axis=0)
                       for d, w in zip(delta2, weight)])  # (U, nb, np, 1) -> g at the grid points
         g = g[..., 0]
         upper = g[:, np.minimum(np.arange(nb) + 1, nb - 1)][:, :, np.minimum(np.arange(np_) + 1, np_ - 1)]  # cell's top corner
@@ -469,4 +557,4 @@ class CRRAUS(CRRA):
         return self.solve_selected(delta2, weight)[:3]
 
 
-__all__ = ["CRRA", "CRRAUS", "FCR", "FRA", "MSR", "Equal"]
+__all__ = ["CRRA", "CRRAUS", "FCR", "FRA", "MSR", "Equal", "LocalSelect"]

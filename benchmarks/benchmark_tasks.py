@@ -12,10 +12,11 @@ semantic EE like every other policy.
 
 Usage::
 
-    .venv/bin/python benchmarks/benchmark_tasks.py [--store docs/leaderboard/leaderboard.db] [--work results/benchmark-tasks]
+    .venv/bin/python benchmarks/benchmark_tasks.py [--store docs/leaderboard/leaderboard.db] [--task ENV_ID ...]
 
-The tables replace the block between ``<!-- tables -->`` and ``<!-- /tables -->`` of
-docs/benchmark-tasks.md.
+The summary replaces the block between ``<!-- tables:split -->`` and ``<!-- /tables:split -->`` of
+docs/benchmark-tasks.md, each task's table the block ``<!-- tables:<env id> -->``; ``--task`` selects
+the tasks to regenerate (MultiCell's includes training the DQN without energy term).
 """
 
 from __future__ import annotations
@@ -24,15 +25,13 @@ import argparse
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from semcom_envs.leaderboard.protocol import DEFAULT, MULTICELL, OFFLOADING, Protocol
+from semcom_envs.leaderboard.protocol import DEFAULT, MULTICELL, Protocol
 from semcom_envs.leaderboard.stats import ScenarioResult, iqm_interval, normalised, poi_interval, summarise_scenario
 from semcom_envs.leaderboard.store import Store
 
-TASKS = (MULTICELL, OFFLOADING)
 DOC = Path("docs/benchmark-tasks.md")
 ORDERING = ("drqn", "dqn", "dqn_wo_ec", "greedy", "random")
 """The source's ordering on SemCom-MultiCell (its Figs. 4-5): DRQN >= DQN > DQN w/o EC > greedy > random."""
@@ -125,38 +124,46 @@ def ordering_table(result: ScenarioResult, wo_ec: Mapping[int, float]) -> str:
     return "\n".join(lines)
 
 
-def tables(store: Path, work: Path, protocol: Protocol = DEFAULT) -> str:
-    rows = Store(store).rows(protocol.name, protocol.version)
-    results = []
-    for env_id in TASKS:
+def blocks(store: Path, work: Path, tasks: Sequence[str], protocol: Protocol = DEFAULT) -> dict[str, str]:
+    """The generated blocks of docs/benchmark-tasks.md: ``split`` (every task) and one per task in ``tasks``."""
+    rows = protocol.stored_rows(Store(store))
+    results = {}
+    for env_id in protocol.env_ids:
         task_rows = [r for r in rows if r["env_id"] == env_id]
         if not task_rows:
             raise SystemExit(f"{store} holds no rows of {env_id} for protocol {protocol.name} v{protocol.version}: run "
                              "`make leaderboard` first")
-        results.append(summarise_scenario(task_rows))
-    parts: list[Any] = [f"Measured by `benchmarks/benchmark_tasks.py` from the leaderboard store (protocol "
-                        f"`{protocol.name}` v{protocol.version}: seeds {list(protocol.seeds)}, "
-                        f"{protocol.benchmark(MULTICELL).episodes} evaluation episodes per run).", "",
-                        "## Information against learning", "", split_table(results), ""]
-    parts += [task_table(r) + "\n" for r in results]
-    parts += ["## The source's ordering on SemCom-MultiCell-v1", "",
-              ordering_table(results[0], train_dqn_without_energy_term(protocol, work)), ""]
-    return "\n".join(parts)
+        results[env_id] = summarise_scenario(task_rows)
+    versions = ", ".join(f"{env_id} v{protocol.results_version(env_id)}" for env_id in protocol.env_ids)
+    out = {"split": "\n".join([
+        f"Measured by `benchmarks/benchmark_tasks.py` from the leaderboard store (protocol `{protocol.name}` "
+        f"v{protocol.version}, runs of {versions}: seeds {list(protocol.seeds)}, "
+        f"{protocol.benchmarks[0].episodes} evaluation episodes per run).", "", split_table(list(results.values())), ""])}
+    for env_id in tasks:
+        parts = [task_table(results[env_id]), ""]
+        if env_id == MULTICELL:
+            parts += ["#### The source's ordering on SemCom-MultiCell-v1", "",
+                      ordering_table(results[env_id], train_dqn_without_energy_term(protocol, work)), ""]
+        out[env_id] = "\n".join(parts)
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", type=Path, default=Path("docs/leaderboard/leaderboard.db"))
     parser.add_argument("--work", type=Path, default=Path("results/benchmark-tasks"))
+    parser.add_argument("--task", action="append", choices=DEFAULT.env_ids, default=[],
+                        help="regenerate this task's table (repeatable; default: every task). The summary table is "
+                             "always regenerated; MultiCell's trains the DQN without energy term (about 30 min on 2 cores)")
     args = parser.parse_args()
-    block = tables(args.store, args.work)
     text = DOC.read_text()
-    updated, count = re.subn(r"<!-- tables -->.*<!-- /tables -->", lambda _: f"<!-- tables -->\n{block}\n<!-- /tables -->",
-                             text, flags=re.S)
-    if count != 1:
-        raise SystemExit(f"{DOC} needs one <!-- tables --> ... <!-- /tables --> block")
-    DOC.write_text(updated)
-    print(block)
+    for name, block in blocks(args.store, args.work, args.task or DEFAULT.env_ids).items():
+        text, count = re.subn(rf"<!-- tables:{re.escape(name)} -->.*?<!-- /tables:{re.escape(name)} -->",
+                              lambda _, b=block, n=name: f"<!-- tables:{n} -->\n{b}\n<!-- /tables:{n} -->", text, flags=re.S)
+        if count != 1:
+            raise SystemExit(f"{DOC} needs one <!-- tables:{name} --> ... <!-- /tables:{name} --> block")
+        print(block)
+    DOC.write_text(text)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,10 @@ Every mechanism maps bids ``(B, N)`` to ``(winner (B,) int64, price (B,) float64
 means no sale (price 0). Ties go to the lowest bidder index, so every mechanism is deterministic.
 
 - :func:`second_price`: the highest bid wins and pays the second-highest bid (or the reserve).
-- :func:`first_price`: the highest bid wins and pays its bid.
+- :func:`first_price`: the highest bid wins and pays its bid; :func:`first_price_equilibrium_bids` is its
+  symmetric Bayes-Nash equilibrium for i.i.d. values.
+- ``second_price`` with ``reserve = ValueDistribution.monopoly_reserve()``: the optimal reserve price (the
+  zero of the virtual value), Myerson's optimum for i.i.d. regular values.
 - :class:`Myerson`: the revenue-optimal auction for independent values with known distributions
   (Myerson 1981): the highest *ironed virtual value* wins if it is positive and pays the smallest
   bid with which it would still win. Virtual values come from each bidder's
@@ -83,6 +86,17 @@ class ValueDistribution:
         q = np.linspace(0.0, 1.0, points)
         return cls(q, np.quantile(np.asarray(samples, dtype=np.float64), q))
 
+    def cdf(self, x: np.ndarray) -> FloatArray:
+        """``F(x) = P(V <= x)`` (the highest level whose quantile is ``<= x``, linear between grid points)."""
+        keep = np.append(np.diff(self.values) > 0, True)  # the last grid point of every atom: F includes the atom
+        return np.interp(np.asarray(x, dtype=np.float64), self.values[keep], self.levels[keep], left=0.0, right=1.0)
+
+    def monopoly_reserve(self) -> float:
+        """The optimal reserve price ``r*``: the smallest value whose ironed virtual value is ``>= 0``
+        (``phi(r*) = 0``; Myerson 1981: with i.i.d. regular values second price with ``r*`` is optimal)."""
+        v, phi = self.ironed_virtual_values()
+        return float(v[np.argmax(phi >= 0.0)]) if (phi >= 0.0).any() else float(v[-1])
+
     def ironed_virtual_values(self) -> tuple[FloatArray, FloatArray]:
         """``(v, phi_bar)``: the ironed virtual value at the grid values (non-decreasing in v).
 
@@ -100,6 +114,23 @@ class ValueDistribution:
         segment = np.clip(np.searchsorted(s[hull], s, side="right") - 1, 0, len(slope_segments) - 1)
         phi = slope_segments[segment]
         return v[::-1], phi[::-1]
+
+
+def first_price_equilibrium_bids(dist: ValueDistribution, n: int, values: np.ndarray) -> FloatArray:
+    """The symmetric Bayes-Nash equilibrium bids of a first-price auction with ``n`` i.i.d. bidders.
+
+    ``b(v) = v - int_0^v F(x)^(n-1) dx / F(v)^(n-1)`` (Krishna, *Auction Theory*, 2nd ed., Prop. 2.2:
+    ``b(v) = E[Y | Y < v]`` with ``Y`` the highest of the other ``n - 1`` values); ``(n - 1) / n v`` for
+    ``U[0, 1]``. The integral is the trapezoidal rule on the distribution's quantile grid, where ``F`` is
+    piecewise linear; ``b(v) = v`` where ``F(v) = 0`` (the limit), and ``n = 1`` bids the lowest value.
+    """
+    keep = np.append(np.diff(dist.values) > 0, True)
+    x, level = dist.values[keep], dist.levels[keep]
+    power = level ** (n - 1)
+    integral = np.concatenate([[0.0], np.cumsum(0.5 * (power[1:] + power[:-1]) * np.diff(x))])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bid = np.where(power > 0, x - integral / np.where(power > 0, power, 1.0), x)
+    return np.interp(np.asarray(values, dtype=np.float64), x, bid)
 
 
 def _upper_concave_hull(x: np.ndarray, y: np.ndarray) -> NDArray[np.int64]:

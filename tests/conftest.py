@@ -40,13 +40,18 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("SemCom-IoTAuction-v0", {"valuation": "uniform", "mechanism": "neural", "num_devices": 3, "max_steps": 20}),
     ("SemCom-IoTAuction-v0", {"mechanism": "myerson", "num_devices": 1, "sentences": 2000, "accuracy_interp": "round",
                               "max_steps": 10}),
+    ("SemCom-IoTAuction-v1", {}),
+    ("SemCom-IoTAuction-v1", {"mechanism": "second_price_reserve", "num_devices": 2, "max_steps": 20}),
     ("SemCom-CDRL-v0", {}),
     ("SemCom-CDRL-v0", {"num_targets": 1, "num_sources": 3, "max_steps": 5, "train_steps": 20, "sparsity": 0.9}),
+    ("SemCom-CDRL-v1", {"grid_size": 9, "num_sources": 3, "max_steps": 3}),
     ("SemCom-TaskOriented-v0", {}),
     ("SemCom-TaskOriented-v0", {"preset": "crraus", "action_type": "discrete", "num_users": 4, "max_steps": 10}),
     ("SemCom-TaskOriented-v0", {"num_users": 1, "backbone": "vgg", "asc_snr_db": -2.0, "select_threshold": 0.3,
                                 "bandwidth_max_hz": 1e6, "power_max_w": 1e-3}),
     ("SemCom-TaskOriented-v0", {"codec": "se-sc", "num_users": 3, "sesc_l_tot": 64.0, "sesc_l_opt": 20.0, "max_steps": 10}),
+    ("SemCom-TaskOriented-v1", {}),
+    ("SemCom-TaskOriented-v1", {"action_type": "discrete", "num_users": 3, "compression_min": 0.3, "max_steps": 5}),
     ("SemCom-CDRL-v0", {"preset": "walls", "grid_size": 5, "num_sources": 4, "probe_steps": 5, "max_steps": 4}),
 ]
 CASE_IDS = [f"{env_id}-{'-'.join(f'{k}={v}' for k, v in cfg.items()) or 'default'}" for env_id, cfg in CASES]

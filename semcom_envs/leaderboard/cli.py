@@ -16,7 +16,7 @@ def _protocol_and_rows(args: argparse.Namespace) -> tuple[dict, list[dict]]:
 
     store = Store(args.store)
     protocol = load_protocol(args.protocol)
-    rows = store.rows(protocol.name, protocol.version)
+    rows = protocol.stored_rows(store)
     if not rows:
         stored = ", ".join(f"{n} v{v}" for n, v in store.protocols()) or "none"
         raise ValueError(f"{args.store} holds no results of protocol {protocol.name} v{protocol.version} "

@@ -147,10 +147,12 @@ def protocol_section(protocol: Mapping[str, Any]) -> dict[str, Any]:
         rows.append({"scenario": _cell(b["env_id"]), "config": _cell(text(b["env_kwargs"])),
                      "budget": _cell(budgets), "hyperparameters": _cell(hyper),
                      "baselines": _cell("all registered" if b["baselines"] is None else ", ".join(b["baselines"])),
-                     "episodes": _cell(str(b["episodes"]), b["episodes"])})
+                     "episodes": _cell(str(b["episodes"]), b["episodes"]),
+                     "results": _cell(f"v{b.get('results_version') or protocol['version']}")})
     labels = [("scenario", "scenario", False), ("config", "env config", False),
               ("budget", "training budget (env steps per run)", False), ("hyperparameters", "agent hyperparameters", False),
-              ("baselines", "baselines", False), ("episodes", "evaluation episodes per run", True)]
+              ("baselines", "baselines", False), ("episodes", "evaluation episodes per run", True),
+              ("results", "runs of (unchanged since)", False)]
     return {"id": "protocol", "title": f"Protocol {protocol['name']} v{protocol['version']}",
             "description": f"runs: seeds {list(protocol['seeds'])}; run s is evaluated on evaluation seed "
                            f"{protocol['eval_seed_base']} + s",

@@ -35,8 +35,8 @@ def run(protocol: Protocol, store: Store, work_dir: str | Path, env_ids: Iterabl
     """Run every job of ``protocol`` (or of the selected scenarios and policies) that ``store`` lacks."""
     protocol.check()
     jobs = protocol.jobs(work_dir, env_ids, policies)
-    done = store.keys(protocol.name, protocol.version)
-    pending = [j for j in jobs if j.key not in done]
+    done = {version: store.keys(protocol.name, version) for version in {j.version for j in jobs}}
+    pending = [j for j in jobs if j.key not in done[j.version]]
     written = 0
 
     def commit(job: Job, row: dict[str, Any]) -> None:

@@ -1,12 +1,12 @@
 """Scenario cores, one module each; ``SCENARIOS`` maps every Gymnasium id to its core class."""
 
 from semcom_envs.api.core import BatchedScenario
-from semcom_envs.scenarios.cdrl import CDRL, CDRLConfig
-from semcom_envs.scenarios.iot_auction import IoTAuction, IoTAuctionConfig
+from semcom_envs.scenarios.cdrl import CDRL, CDRLV1, CDRLConfig
+from semcom_envs.scenarios.iot_auction import IoTAuction, IoTAuctionConfig, IoTAuctionV1
 from semcom_envs.scenarios.multicell import MultiCell, MultiCellConfig, MultiCellV1
 from semcom_envs.scenarios.offloading import Offloading, OffloadingConfig
 from semcom_envs.scenarios.offloading_queues import OffloadingQueues, OffloadingQueuesConfig
-from semcom_envs.scenarios.task_oriented import TaskOriented, TaskOrientedConfig
+from semcom_envs.scenarios.task_oriented import TaskOriented, TaskOrientedConfig, TaskOrientedV1
 
 SCENARIOS: dict[str, type[BatchedScenario]] = {
     MultiCell.env_id: MultiCell,
@@ -14,8 +14,11 @@ SCENARIOS: dict[str, type[BatchedScenario]] = {
     Offloading.env_id: Offloading,
     OffloadingQueues.env_id: OffloadingQueues,
     IoTAuction.env_id: IoTAuction,
+    IoTAuctionV1.env_id: IoTAuctionV1,
     CDRL.env_id: CDRL,
+    CDRLV1.env_id: CDRLV1,
     TaskOriented.env_id: TaskOriented,
+    TaskOrientedV1.env_id: TaskOrientedV1,
 }
 
 
@@ -45,6 +48,24 @@ def config_reference() -> str:
     return "\n".join(parts)
 
 
-__all__ = ["CDRL", "CDRLConfig", "SCENARIOS", "IoTAuction", "IoTAuctionConfig", "MultiCell", "MultiCellConfig", "MultiCellV1", "Offloading",
-           "OffloadingConfig", "OffloadingQueues", "OffloadingQueuesConfig", "TaskOriented", "TaskOrientedConfig", "config_reference",
-           "latest_versions"]
+__all__ = [
+    "CDRL",
+    "CDRLConfig",
+    "CDRLV1",
+    "SCENARIOS",
+    "IoTAuction",
+    "IoTAuctionConfig",
+    "IoTAuctionV1",
+    "MultiCell",
+    "MultiCellConfig",
+    "MultiCellV1",
+    "Offloading",
+    "OffloadingConfig",
+    "OffloadingQueues",
+    "OffloadingQueuesConfig",
+    "TaskOriented",
+    "TaskOrientedConfig",
+    "TaskOrientedV1",
+    "config_reference",
+    "latest_versions",
+]

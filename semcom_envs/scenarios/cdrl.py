@@ -28,7 +28,8 @@ Episode end         truncation after ``max_steps`` rounds (the spec's R, default
 Infos               per agent: ``return_before``, ``return`` (after the round), ``bits_used``,
                     ``probe_steps``, ``granted`` (count), ``ungranted`` (requests refused),
                     ``requested``;
-                    network: ``bits_used_total``, ``budget_bits``.
+                    network: ``bits_used_total``, ``budget_bits``; with ``probe_cost =
+                    "train_steps"`` also ``train_steps`` (left for learning), ``probes_refused``.
 ==================  =========================================================================
 
 Tasks (§1): an ``S x S`` grid (default 7) shared by the episode's tasks, with ``num_walls`` wall
@@ -61,14 +62,42 @@ Spec resolutions (say so when comparing with the source):
   they fit (all sources cost the same, so this is a prefix of the order).
 - Probes of a round happen before its transfers; their relatedness is observed next round. Probe
   steps are reported in infos (and are the price of semantic information), not subtracted from
-  the reward.
+  the reward (v0, ``probe_cost = "free"``; v1 pays them from the round's steps: below).
 - The ``model = "linear"`` option of the spec is not offered: a linear Q on one-hot features with
   SGD is the tabular update, so it would be the same environment.
 
 Seeding: see :mod:`semcom_envs.streams`; a batch seeded with ``s`` runs copy ``i`` exactly like a
 single environment seeded with ``s + i``.
 
-Version history: v0 (this version), first release.
+SemCom-CDRL-v1 (:class:`CDRLV1`, preset ``benchmark``; v0 and its presets are unchanged, the new
+fields default to v0's behaviour): the benchmark task, where collaboration matters.
+
+- *Little own experience* (the source's setting: transfer pays when the target has learned little
+  itself): an 11 x 11 grid (horizon 44), ``train_steps = 40`` per round and ``max_steps = 5``
+  rounds, so a target alone stays near a policy that never reaches its goal, while one merged
+  solved table nearly solves it. (Measured at 7 x 7, 200 steps, 10 rounds: no_transfer reached
+  91% of the exhaustive oracle, so selection hardly mattered.)
+- *Probes cost what the spec says* (``probe_cost = "train_steps"``, §2): a round is
+  ``train_steps`` environment steps of the target; each probe (``probe_steps = 10``) is paid from
+  them before learning, in source order while it fits, and a probe that does not fit is refused
+  (infos ``train_steps``, ``probes_refused``). Semantic information therefore costs learning.
+- *A budget that binds*: one dense model per round for the K = 3 targets (``budget_models =
+  1/3``): the targets' requests compete and the coordinator's random priority order refuses all
+  but one. (At v0's 2 models per target the budget never bound.)
+- *Placement* (``placement = "strict"``): distinct target goals; every unrelated source's goal at
+  least ``FAR_DISTANCE = 3`` cells (Chebyshev) from every target goal, guaranteed by the config
+  check ``25 K + num_walls < S^2`` (each goal excludes a 5 x 5 square). v0's fallback (measured
+  over 4,096 episodes in ``benchmarks/cdrl_task_study.py``: on 5 x 5, 25.4% of unrelated sources
+  within 2 cells of a target goal and 12.1% of episodes with two equal target goals; at 7 x 7,
+  0% and 6.5%; at the benchmark's 11 x 11, 0% and 2.4%) stays v0's.
+- *Objective*: the reward is the target's return after the round (``reward = "return"``), so an
+  episode's return is the area under the learning curve, which is what the primary metric
+  ``return`` averages (mean over rounds and targets) and what the reference oracle
+  (:class:`baselines.cdrl.OracleV1`, a one-round lookahead over joint allocations) maximises
+  round by round. v0's reward, the improvement, sums to the final return minus the initial one:
+  another objective than v0's metric.
+
+Version history: v0, first release; v1, the benchmark task (above).
 """
 
 from __future__ import annotations
@@ -90,7 +119,11 @@ MOVES = np.array([(-1, 0), (0, 1), (1, 0), (0, -1)])
 """Physical moves (row, column): up, right, down, left."""
 BITS_PER_VALUE = 32
 
-_D_MAP, _D_TASK, _D_PERM, _D_TRAIN, _D_PROBE, _D_GRANT, _D_PRETRAIN = range(7)
+_D_MAP, _D_TASK, _D_PERM, _D_TRAIN, _D_PROBE, _D_GRANT, _D_PRETRAIN, _D_GOALS = range(8)
+FAR_DISTANCE = 3
+"""Chebyshev distance (cells) of an unrelated source's goal from every target goal."""
+_FAR_ZONE = (2 * FAR_DISTANCE - 1) ** 2
+"""Cells closer than ``FAR_DISTANCE`` to one goal (a square of side 2 FAR_DISTANCE - 1 around it)."""
 _BLOCK = 1024
 """Inner steps whose draws are turned into labels, moves and restart cells at once (bounds the scratch memory)."""
 
@@ -118,6 +151,16 @@ class CDRLConfig:
     step_cost: float = param(0.01, Real(0.0, 1.0), "gridworld reward per step")
     max_steps: int = param(10, Integer(1, 10_000), "rounds per episode (truncation)")
     value_iterations: int = param(200, Integer(1, 100_000), "value-iteration sweeps of the reference solutions")
+    probe_cost: str = param("free", Choice(("free", "train_steps")),
+                            "`free`: probe steps are only reported (v0); `train_steps`: probes are paid from the round's "
+                            "train_steps environment steps (spec §2), a probe that does not fit is refused")
+    placement: str = param("fallback", Choice(("fallback", "strict")),
+                           "`fallback` (v0): unrelated goals >= 3 cells from every target goal when such a cell "
+                           "exists, else anywhere but the base target's goal; `strict`: distinct target goals and "
+                           "unrelated goals always >= 3 cells away (needs 25 num_targets + num_walls < grid_size^2)")
+    reward: str = param("improvement", Choice(("improvement", "return")),
+                        "`improvement` (v0): the return gained over the round; `return`: the return after the round "
+                        "(the area under the learning curve, what the `return` metric averages)")
 
     def __post_init__(self) -> None:
         validate_fields(self)
@@ -125,6 +168,11 @@ class CDRLConfig:
             raise ConfigError(f"num_walls={self.num_walls} is invalid with grid_size={self.grid_size}: at most a quarter "
                               f"of the cells can be walls, num_walls <= grid_size^2 // 4 = {self.grid_size**2 // 4}; "
                               "change one of num_walls, grid_size")
+        if self.placement == "strict" and _FAR_ZONE * self.num_targets + self.num_walls >= self.grid_size**2:
+            raise ConfigError(f"placement='strict' is invalid with num_targets={self.num_targets}, num_walls="
+                              f"{self.num_walls}, grid_size={self.grid_size}: a cell >= {FAR_DISTANCE} cells from every "
+                              f"target goal is guaranteed only if {_FAR_ZONE} num_targets + num_walls < grid_size^2; "
+                              "change one of placement, num_targets, num_walls, grid_size")
 
     @property
     def horizon(self) -> int:
@@ -247,7 +295,11 @@ class CDRL(BatchedScenario):
             np.put_along_axis(walls, order[:, : c.num_walls], True, axis=1)
         u = streams.uniforms(keys, t0, _D_TASK, 4 * (k + n))
         free_rank = lambda x, mask: _pick(mask, x)  # noqa: E731
-        target_goal = free_rank(u[:, :k], np.broadcast_to(~walls[:, None], (b, k, self.num_cells)))
+        if c.placement == "strict":  # k distinct free cells, uniformly (a random order of the free cells)
+            order_u = streams.uniforms(keys, t0, _D_GOALS, (self.num_cells + 1) // 2)[:, : self.num_cells]
+            target_goal = np.argsort(np.where(walls, 2.0, order_u), axis=1, kind="stable")[:, :k]
+        else:
+            target_goal = free_rank(u[:, :k], np.broadcast_to(~walls[:, None], (b, k, self.num_cells)))
         target_slip = c.slip_range[0] + (c.slip_range[1] - c.slip_range[0]) * u[:, k:2 * k]
         perms = np.argsort(streams.uniforms(keys, t0, _D_PERM, 2 * (k + n))[:, : 4 * (k + n)].reshape(b, k + n, 4), axis=-1)
         target_perm = perms[:, :k]
@@ -262,8 +314,9 @@ class CDRL(BatchedScenario):
         dist = lambda g: np.maximum(np.abs(grow - np.divmod(g, s)[0][..., None]), np.abs(gcol - np.divmod(g, s)[1][..., None]))  # noqa: E731
         free = ~walls[:, None, :]
         near_mask = free & (dist(goal_b) >= 1) & (dist(goal_b) <= 2)
-        far_mask = free & np.all(dist(target_goal) >= 3, axis=1)[:, None, :]  # at least 3 cells from every target
-        far_mask = np.where(far_mask.any(axis=-1, keepdims=True), far_mask, free & (dist(goal_b) >= 1))
+        far_mask = free & np.all(dist(target_goal) >= FAR_DISTANCE, axis=1)[:, None, :]  # far from every target
+        if c.placement == "fallback":  # (strict: the config guarantees a far cell)
+            far_mask = np.where(far_mask.any(axis=-1, keepdims=True), far_mask, free & (dist(goal_b) >= 1))
         pick_u = u[:, 2 * k + n:2 * k + 2 * n]
         source_goal = np.where(kind == 0, _pick(near_mask, pick_u), np.where(kind == 1, goal_b, _pick(far_mask, pick_u)))
         other_perm = perms[:, k:]
@@ -297,8 +350,12 @@ class CDRL(BatchedScenario):
         return np.take_along_axis(perm[:, :, None, :], q.argmax(axis=-1)[..., None], axis=-1)[..., 0]
 
     def _train(self, state: State, nxt: np.ndarray, task: Mapping[str, np.ndarray], q: np.ndarray, slot: np.ndarray,
-               domain: int = _D_TRAIN) -> np.ndarray:
+               domain: int = _D_TRAIN, budget: np.ndarray | None = None) -> np.ndarray:
         """``train_steps`` steps of epsilon-greedy Q-learning of every target on its own task (§2).
+
+        ``budget`` ``(B, K)`` (``probe_cost = "train_steps"``): a target learns only in its first
+        ``budget`` steps (what its probes left of the round's steps) and is frozen afterwards; the
+        draws of a step are the same whatever the budget.
 
         The steps are sequential; what a step draws (exploration, random labels, slips, random moves,
         restart cells) does not depend on Q, so it is derived for a block of steps at once, and every
@@ -310,6 +367,7 @@ class CDRL(BatchedScenario):
         if steps == 0:
             return q
         q = q.copy()
+        limit = np.full((b, k), steps) if budget is None else budget
         draws = streams.uniforms(state["key"], slot, domain, (5 * steps * k + 1) // 2)[:, : 5 * steps * k].reshape(b, steps, 5, k)
         cells = self.num_cells
         table = (np.arange(b)[:, None] * k + np.arange(k)) * cells  # (B, K) flat index of each target's cell 0
@@ -331,6 +389,7 @@ class CDRL(BatchedScenario):
             random_move = (block[:, :, 3] * 4).astype(np.int64).clip(0, 3)
             restart_cell = free[table[:, None] + _rank(count[:, None], block[:, :, 4])]
             for i in range(block.shape[1]):
+                active = first + i < limit
                 row = table + pos
                 label = np.where(explore[:, i], random_label[:, i], q_rows[row].argmax(-1))
                 move = np.where(slipped[:, i], random_move[:, i], perm_flat[perm_base + label])
@@ -338,11 +397,10 @@ class CDRL(BatchedScenario):
                 done = terminal[new_row]
                 target = arrival[new_row] + gamma * np.where(done, 0.0, q_rows[new_row].max(-1))
                 entry = row * 4 + label
-                q_flat[entry] += rate * (target - q_flat[entry])
-                t += 1
-                restart = done | (t >= horizon)
-                pos = np.where(restart, restart_cell[:, i], new_row - table)
-                t = np.where(restart, 0, t)
+                q_flat[entry] += np.where(active, rate * (target - q_flat[entry]), 0.0)
+                restart = done | (t + 1 >= horizon)
+                pos = np.where(active, np.where(restart, restart_cell[:, i], new_row - table), pos)
+                t = np.where(active, np.where(restart, 0, t + 1), t)
         return q
 
     def _probe(self, state: State, nxt: np.ndarray, task: Mapping[str, np.ndarray], probe: np.ndarray) -> np.ndarray:
@@ -400,6 +458,11 @@ class CDRL(BatchedScenario):
         nxt = grid_transitions(c.grid_size, state["walls"])
         nxt = np.broadcast_to(nxt[:, None], (b, k, *nxt.shape[1:]))
         task = self._task_arrays(state["target_goal"], state["target_slip"], state["walls"])
+        budget = None
+        if c.probe_cost == "train_steps":  # probes are paid from the round's steps, in source order while they fit (§2)
+            asked = probe
+            probe = probe & (np.cumsum(probe, axis=-1) * c.probe_steps <= c.train_steps)
+            budget = c.train_steps - probe.sum(axis=-1) * c.probe_steps
         relatedness = self._probe(state, nxt, task, probe)
         # Grants in a random priority order over all (target, source) requests, while the budget lasts (§2).
         priority = streams.uniforms(state["key"], state["t"], _D_GRANT, (k * n + 1) // 2)[:, : k * n]
@@ -414,9 +477,9 @@ class CDRL(BatchedScenario):
         count = granted.sum(axis=-1)
         mean = (aligned * granted[..., None, None]).sum(axis=2) / np.maximum(count, 1)[..., None, None]
         q = np.where((count > 0)[..., None, None], (1.0 - c.mix) * state["q"] + c.mix * mean, state["q"])
-        q = self._train(state, nxt, task, q, state["t"] + 1)
+        q = self._train(state, nxt, task, q, state["t"] + 1, budget=budget)
         new_return = self.policy_return(nxt, task, self._greedy_moves(q, state["target_perm"]))
-        reward = new_return - state["return"]
+        reward = new_return - state["return"] if c.reward == "improvement" else new_return
         next_t = state["t"] + 1
         new_state = {**state, "t": next_t, "q": q, "return": new_return, "relatedness": relatedness, "granted": granted}
         truncated = next_t >= c.max_steps
@@ -427,6 +490,9 @@ class CDRL(BatchedScenario):
                  "granted": count.astype(np.float64), "ungranted": (request & ~granted).sum(-1).astype(np.float64),
                  "requested": request.sum(-1).astype(np.float64), "bits_used_total": bits.sum(-1).astype(np.float64),
                  "budget_bits": np.full(b, float(self.budget_bits))}
+        if budget is not None:
+            infos["train_steps"] = budget.astype(np.float64)
+            infos["probes_refused"] = (asked & ~probe).sum(-1).astype(np.float64)
         return Transition(new_state, self._observe(new_state), {ag: reward[:, i] for i, ag in enumerate(self.agents)},
                           {ag: terminated for ag in self.agents}, {ag: truncated for ag in self.agents}, infos)
 
@@ -522,3 +588,19 @@ def _free_cells(mask: np.ndarray) -> tuple[NDArray[np.int64], NDArray[np.int64]]
     True entry, as there), a gather instead of a cumulative sum over the row.
     """
     return np.argsort(~mask, axis=-1, kind="stable"), mask.sum(axis=-1)
+
+
+BENCHMARK_PRESETS: dict[str, dict[str, Any]] = {
+    "benchmark": {"grid_size": 11, "num_targets": 3, "num_sources": 8, "budget_models": 1.0 / 3.0, "train_steps": 40,
+                  "probe_steps": 10, "max_steps": 5, "probe_cost": "train_steps", "placement": "strict",
+                  "reward": "return"},
+}
+"""SemCom-CDRL-v1's presets: the benchmark task (module docstring, "SemCom-CDRL-v1")."""
+
+
+class CDRLV1(CDRL):
+    """SemCom-CDRL-v1: the benchmark task, the same core at the ``benchmark`` preset (module docstring)."""
+
+    env_id: ClassVar[str] = "SemCom-CDRL-v1"
+    pettingzoo_name: ClassVar[str] = "cdrl_v1"
+    presets: ClassVar[dict[str, dict[str, Any]]] = BENCHMARK_PRESETS

@@ -59,7 +59,9 @@ Arguments (``gym.make("SemCom-TaskOriented-v0", **kwargs)``, SI units): ``preset
 ``path_loss_intercept_db``, ``path_loss_slope_db``, ``noise_dbm_per_hz``, ``backbone``
 (``"resnet"``/``"vgg"``, ASC only), ``asc_snr_db``, ``service_levels``, ``action_type``,
 ``select_threshold``, ``max_steps``, ``codec`` (``"asc"``/``"se-sc"``), ``sesc_l_tot`` (``L_tot`` > 0,
-default 100) and ``sesc_l_opt`` (``L_opt`` in (0, ``L_tot``], default 51; both SE-SC only).
+default 100), ``sesc_l_opt`` (``L_opt`` in (0, ``L_tot``], default 51; both SE-SC only),
+``channel_scale`` (``"sqrt-gain"``, v0's ``delta^2 = g``, or ``"gain"``, ``delta = g``) and
+``compression_min`` (the smallest ``o`` an action maps to, in [0, 0.99); v0 0).
 
 Calibration (§1, ``python -m semcom_envs.scenarios.task_oriented_calibration``): the printed
 24.5 MB cannot meet a millisecond deadline, so ``d0`` and the distances are chosen so that, with
@@ -83,7 +85,35 @@ a symbol per second, and at (sub)normal-underflow bandwidths ``N0 B`` underflows
 Seeding: see :mod:`semcom_envs.streams`; a batch seeded with ``s`` runs copy ``i`` exactly like a
 single environment seeded with ``s + i``.
 
-Version history: v0 (this version), first release.
+SemCom-TaskOriented-v1, the benchmark task (:class:`TaskOrientedV1`, docs/benchmark-tasks.md): the
+same core at the preset ``benchmark``. What changes, and why:
+
+- ``channel_scale="gain"``: ``delta = g``, the large-scale *power* gain. In (6) ``h`` multiplies the
+  transmit power, so it is a power gain, and Lemma 1's ``h ~ N(0, delta^2)`` puts ``delta`` on that
+  scale: at ``|h| = delta`` the SNR is the link budget ``g P / (N0 B)``. v0's ``delta^2 = g`` gives
+  ``delta = sqrt(g)``, 64 dB more than ``g`` at 1 km (``g = 1.5e-13``), hence 67-86 dB SNRs at which
+  a 10x spread in distance changes the rate by 28% and equal resources are near optimal.
+- ``data_bits = 147456``: the 512 x 3 x 3 float32 features of the last convolutional map of a 96 x 96
+  STL-10 image (VGG-16 and ResNet-18/34 halve it five times: 96 / 32 = 3), what ASC compresses. (v0's
+  1.2e6 bits was calibrated to v0's 67-86 dB SNRs.)
+- ``power_max_w = 0.01``: 0 dBm per user on average, each on 2 MHz at equal shares: the operating
+  point of the low-power IoT radios (IEEE 802.15.4, Bluetooth LE: 0 dBm typical, 2 MHz channels). The
+  link budget of the 100-1000 m users then spans -17 to +20 dB SNR at equal resources (noise -111 dBm
+  in 2 MHz, path loss 90.5-128.1 dB), so who gets the bandwidth and power decides who meets the
+  deadline. (At v0's 1 W the same users sit at +3 to +40 dB and equal resources with the best ``o``,
+  ``fra``, come within a few per cent of ``crra``: ``benchmarks/task_oriented_task_study.py``.)
+- ``compression_min = 0.01``: (14e) is strict (``0 < o < 1``); the actions map to ``o`` in
+  ``[0.01, 0.99]`` (continuous ``0.01 + 0.98 u[0]``, discrete ``max(0.05 i, 0.01)``), so ``o = 0`` is
+  unreachable, and :meth:`TaskOriented.encode_allocation` rejects a selected user's ``o`` outside
+  that range naming the user. v0 keeps its action map (its Box reaches ``o = 0``, as its spec's
+  ``[0, 0.99]`` allows; rejecting a valid Box action would break its action space).
+- ``service_levels=True``: the source's general setting (CRRAUS), weights from {0.2, 0.4, 0.6, 0.8};
+  the primary metric is ``weighted_success``, ``Phi / U``: the team reward and what ``crra`` and
+  ``crraus`` maximise (v0's ``success_prob`` ignores the weights).
+
+Version history: v0, first release (the source's model, delta^2 = g); v1, the benchmark task (preset
+``benchmark``, above). The fields v1 added (``channel_scale``, ``compression_min``) keep v0's
+dynamics at their defaults: v0's trajectories are unchanged.
 """
 
 from __future__ import annotations
@@ -141,6 +171,11 @@ class TaskOrientedConfig:
     codec: str = param("asc", Choice(("asc", "se-sc")), "semantic codec")
     sesc_l_tot: float = param(100.0, Real(0, 1e9, low_open=True), "SE-SC extracted features L_tot")
     sesc_l_opt: float = param(51.0, Real(0, 1e9, low_open=True), "SE-SC explicit-region size L_opt (<= sesc_l_tot)")
+    channel_scale: str = param("sqrt-gain", Choice(("sqrt-gain", "gain")),
+                               "std delta of h ~ N(0, delta^2) (eq. (8)) from the large-scale power gain g: "
+                               "`sqrt-gain` delta^2 = g (v0), `gain` delta = g (v1: h multiplies P in (6), a power gain)")
+    compression_min: float = param(0.0, Real(0.0, O_MAX, high_open=True),
+                                   "smallest compression ratio o an action maps to (v1: 0.01, (14e) o > 0)")
 
     def __post_init__(self) -> None:
         validate_fields(self)
@@ -199,6 +234,14 @@ class TaskOriented(BatchedScenario):
                                                 dtype=np.float32)
 
     # ---------------------------------------------------------------- physics
+    def channel_variance(self, gain: np.ndarray) -> np.ndarray:
+        """``delta^2`` of ``h ~ N(0, delta^2)`` for large-scale power gains ``g`` (``channel_scale``)."""
+        return gain if self.config.channel_scale == "sqrt-gain" else np.square(gain)
+
+    def large_scale_gain(self, delta2: np.ndarray) -> np.ndarray:
+        """The large-scale power gain ``g`` behind ``delta^2`` (inverse of :meth:`channel_variance`)."""
+        return delta2 if self.config.channel_scale == "sqrt-gain" else np.sqrt(delta2)
+
     def delivery_probability(self, o: np.ndarray, bandwidth_hz: np.ndarray, power_w: np.ndarray,
                              delta2: np.ndarray) -> np.ndarray:
         """``P(t <= t0) = 2 Q((2^(a (1 - o)) - 1) / (b delta))`` (eq. (8)), in log space: never overflows."""
@@ -251,22 +294,36 @@ class TaskOriented(BatchedScenario):
                 "power_w": split(share_p, c.power_max_w, c.power_min_w), "selected": selected}
 
     def decode_actions(self, actions: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Validated actions as the allocation they make the server apply, each ``(B, U)``."""
+        """Validated actions as the allocation they make the server apply, each ``(B, U)``.
+
+        Compression: continuous ``o = o_min + (0.99 - o_min) u[0]``, discrete ``max(0.05 i, o_min)``
+        (``o_min = compression_min``; at 0, v0's maps ``0.99 u[0]`` and ``0.05 i`` exactly).
+        """
         a = self.stack_actions(actions)
+        o_min = self.config.compression_min
         if self.config.action_type == "continuous":
             u = 0.5 * (a + 1.0)
-            return self.allocate(O_MAX * u[..., 0], u[..., 1], u[..., 2])
-        return self.allocate(0.05 * a[..., 0], a[..., 1] / (DISCRETE_SHARE_LEVELS - 1), a[..., 2] / (DISCRETE_SHARE_LEVELS - 1))
+            return self.allocate(o_min + (O_MAX - o_min) * u[..., 0], u[..., 1], u[..., 2])
+        return self.allocate(np.maximum(0.05 * a[..., 0], o_min), a[..., 1] / (DISCRETE_SHARE_LEVELS - 1),
+                             a[..., 2] / (DISCRETE_SHARE_LEVELS - 1))
 
     def encode_allocation(self, o: np.ndarray, bandwidth_hz: np.ndarray, power_w: np.ndarray,
                           selected: np.ndarray) -> AgentArrays:
         """Per-agent actions that make the server apply ``(o, B, P)`` for the ``selected`` users ``(B, U)``.
 
         Exact in the continuous variant whenever the allocation respects (14a)-(14g) and uses the
-        whole budgets; the discrete variant rounds to the nearest representable levels.
+        whole budgets; the discrete variant rounds to the nearest representable levels. A selected
+        user's ``o`` outside ``[compression_min, 0.99]`` raises a ``ValueError`` naming the user
+        ((14e): no action maps to it); unselected users' ``o`` is ignored.
         """
         c = self.config
         selected = np.asarray(selected, dtype=bool)
+        o = np.broadcast_to(np.asarray(o, dtype=np.float64), selected.shape)
+        bad = selected & ~((o >= c.compression_min) & (o <= O_MAX))
+        if bad.any():
+            copy, user = (int(v) for v in np.argwhere(bad)[0])
+            raise ValueError(f"{self.agents[user]} (copy {copy}): compression ratio o = {o[copy, user]!r} is outside "
+                             f"[{c.compression_min}, {O_MAX}] (compression_min; (14e) needs o > 0)")
         share_b = np.where(selected, np.asarray(bandwidth_hz) - c.bandwidth_min_hz, 0.0)
         share_p = np.where(selected, np.asarray(power_w) - c.power_min_w, 0.0)
         share_b = share_b / np.maximum(share_b.max(axis=-1, keepdims=True), 1e-300)
@@ -275,9 +332,9 @@ class TaskOriented(BatchedScenario):
         tiny = c.select_threshold + 1e-6
         share_b = np.where(selected, np.maximum(share_b, tiny), 0.0)
         share_p = np.where(selected, np.maximum(share_p, tiny), 0.0)
-        o = np.clip(np.asarray(o, dtype=np.float64), 0.0, O_MAX)
+        o = np.clip(o, c.compression_min, O_MAX)
         if c.action_type == "continuous":
-            a = np.stack([o / O_MAX, share_b, share_p], axis=-1) * 2.0 - 1.0
+            a = np.stack([(o - c.compression_min) / (O_MAX - c.compression_min), share_b, share_p], axis=-1) * 2.0 - 1.0
             return {agent: a[:, i].astype(np.float32) for i, agent in enumerate(self.agents)}
         levels = DISCRETE_SHARE_LEVELS - 1
         a = np.stack([np.clip(np.rint(o / 0.05), 0, DISCRETE_O_LEVELS - 1),
@@ -292,7 +349,8 @@ class TaskOriented(BatchedScenario):
         t0 = np.zeros(b, dtype=np.int64)
         lo, hi = c.distance_range_m
         distance = lo + (hi - lo) * streams.uniforms(keys, t0, _D_POSITION, (u + 1) // 2)[:, :u]
-        delta2 = radio.db_to_linear(-radio.path_loss_db(distance, c.path_loss_intercept_db, c.path_loss_slope_db))
+        delta2 = self.channel_variance(radio.db_to_linear(-radio.path_loss_db(distance, c.path_loss_intercept_db,
+                                                                             c.path_loss_slope_db)))
         if c.service_levels:
             pick = streams.uniforms(keys, t0, _D_WEIGHT, (u + 1) // 2)[:, :u]
             weight = SERVICE_LEVELS[np.minimum((pick * len(SERVICE_LEVELS)).astype(np.int64), len(SERVICE_LEVELS) - 1)]
@@ -344,7 +402,7 @@ class TaskOriented(BatchedScenario):
     def _observe(self, state: State) -> AgentArrays:
         c, u = self.config, self.num_agents
         obs = np.empty((state["t"].shape[0], u, 7), dtype=np.float32)
-        obs[..., 0] = GAIN_FEATURE.encode(state["delta2"])
+        obs[..., 0] = GAIN_FEATURE.encode(self.large_scale_gain(state["delta2"]))
         obs[..., 1] = state["weight"]
         obs[..., 2] = u / MAX_USERS
         obs[..., 3] = c.bandwidth_max_hz / 30e6
@@ -368,10 +426,44 @@ class TaskOriented(BatchedScenario):
         }, title)
 
     def global_state(self, state: State) -> np.ndarray:
-        return np.concatenate([GAIN_FEATURE.encode(state["delta2"]), state["weight"]], axis=1).astype(np.float32)
+        return np.concatenate([GAIN_FEATURE.encode(self.large_scale_gain(state["delta2"])), state["weight"]],
+                              axis=1).astype(np.float32)
 
     def decode_global_state(self, global_state: np.ndarray) -> dict[str, np.ndarray]:
         """``delta2`` (linear large-scale gains, float32 rounding) and ``weight`` of a ``(B, 2U)`` global state."""
         gs = np.asarray(global_state, dtype=np.float64)
         u = self.num_agents
-        return {"delta2": GAIN_FEATURE.decode(gs[:, :u]), "weight": gs[:, u:]}
+        return {"delta2": self.channel_variance(GAIN_FEATURE.decode(gs[:, :u])), "weight": gs[:, u:]}
+
+    def decode_observation(self, observation: np.ndarray) -> dict[str, np.ndarray]:
+        """``delta2`` and ``weight`` of the users' own observations ``(B, U, 7)`` (what a local policy knows)."""
+        obs = np.asarray(observation, dtype=np.float64)
+        return {"delta2": self.channel_variance(GAIN_FEATURE.decode(obs[..., 0])), "weight": obs[..., 1]}
+
+
+BENCHMARK_PRESETS: dict[str, dict[str, Any]] = {
+    "benchmark": {"channel_scale": "gain", "compression_min": 0.01, "power_max_w": 0.01, "data_bits": 147456.0,
+                  "service_levels": True},
+}
+"""SemCom-TaskOriented-v1's presets: the benchmark task (module docstring, "SemCom-TaskOriented-v1")."""
+
+
+class TaskOrientedV1(TaskOriented):
+    """SemCom-TaskOriented-v1: the benchmark task, the same core at the ``benchmark`` preset (module docstring).
+
+    Its primary metric is ``weighted_success``, ``(1/U) sum_i beta_i w_i Phi_i``: the agents' team
+    reward and the objective (13) that ``crra``/``crraus`` maximise (v0 ranks by the unweighted
+    ``success_prob``, which differs from both when the service weights are drawn).
+    """
+
+    env_id: ClassVar[str] = "SemCom-TaskOriented-v1"
+    pettingzoo_name: ClassVar[str] = "task_oriented_v1"
+    presets: ClassVar[dict[str, dict[str, Any]]] = BENCHMARK_PRESETS
+    metrics: ClassVar[dict[str, str]] = {
+        "weighted_success": "service-weighted mean success probability (1/U) sum_i beta_i w_i Phi_i: the team reward",
+        **TaskOriented.metrics,
+    }
+    primary_metric: ClassVar[str] = "weighted_success"
+
+    def step_metrics(self, team_reward: np.ndarray, infos: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {"weighted_success": infos["objective"] / self.num_agents, **super().step_metrics(team_reward, infos)}

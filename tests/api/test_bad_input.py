@@ -25,7 +25,7 @@ from semcom_envs.scenarios import SCENARIOS
 
 ENV_IDS = list(SCENARIOS)
 APIS = ["parallel", "aec", "gym", "vector"]
-SMALL = {env_id: {cls.size_field: 2, **({"num_sources": 3} if env_id == "SemCom-CDRL-v0" else {})}
+SMALL = {env_id: {cls.size_field: 2, **({"num_sources": 3} if env_id.startswith("SemCom-CDRL") else {})}
          for env_id, cls in SCENARIOS.items()}
 """Small but default-shaped configs (two agents; CDRL with a third source), so that every API test is quick."""
 
@@ -87,8 +87,10 @@ def test_every_config_field_rejects_values_of_the_wrong_type_naming_the_field(en
     ("SemCom-MultiCell-v0", {"rate_req_ksuts": "12"}, "rate_req_ksuts"),
     ("SemCom-Offloading-v0", {"k": "8"}, "k"),
     ("SemCom-IoTAuction-v0", {"value_scale": "1"}, "value_scale"),
+    ("SemCom-IoTAuction-v1", {"mechanism": "vickrey"}, "mechanism"),
     ("SemCom-CDRL-v0", {"budget_models": "2"}, "budget_models"),
     ("SemCom-TaskOriented-v0", {"service_levels": 1}, "service_levels"),
+    ("SemCom-TaskOriented-v1", {"channel_scale": "power"}, "channel_scale"),
 ])
 def test_strings_in_configs_raise_in_every_api(api, env_id, kwargs, field):
     with pytest.raises(ConfigError, match=rf"^{field}=.* is invalid: must be"):
@@ -107,6 +109,7 @@ def test_strings_in_configs_raise_in_every_api(api, env_id, kwargs, field):
     ("SemCom-TaskOriented-v0", {"num_users": 64, "bandwidth_min_hz": 1e6}, ("bandwidth_min_hz", "num_users")),
     ("SemCom-TaskOriented-v0", {"power_max_w": 1e-6}, ("power_min_dbm", "power_max_w")),
     ("SemCom-TaskOriented-v0", {"sesc_l_tot": 10.0}, ("sesc_l_opt", "sesc_l_tot")),
+    ("SemCom-TaskOriented-v1", {"power_max_w": 5e-5}, ("power_min_dbm", "power_max_w")),
 ])
 def test_cross_field_constraints_name_every_field_involved(env_id, kwargs, fields):
     with pytest.raises(ConfigError) as err:

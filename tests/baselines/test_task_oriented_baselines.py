@@ -44,7 +44,8 @@ def _slots(sc: TaskOriented, batch: int, seed: int):
 def test_every_solver_is_registered():
     assert set(SOLVERS) <= set(policies_for(TaskOriented.env_id))
     for name in SOLVERS:
-        assert make_policy(name, TaskOriented()).uses_global_state
+        # equal (no information) and fra (each user's own gain) are local; the rest need every user's gain.
+        assert make_policy(name, TaskOriented()).uses_global_state == (name not in ("equal", "fra"))
 
 
 @pytest.mark.parametrize("action_type", ["continuous", "discrete"])

@@ -1,0 +1,78 @@
+"""A version bump that leaves a benchmark unchanged shares the earlier version's runs instead of repeating them.
+
+The tiny protocol (tests/leaderboard/conftest.py) is run once as v1; its v2 changes one scenario's config and
+keeps the other's (``results_version=1``). Everything is exact: stored rows are compared as stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+
+from semcom_envs.config import ConfigError
+from semcom_envs.leaderboard.protocol import Protocol
+from semcom_envs.leaderboard.run import run
+from semcom_envs.leaderboard.store import Store
+
+MULTICELL, OFFLOADING = "SemCom-MultiCell-v0", "SemCom-Offloading-v0"
+
+
+def _bumped(protocol: Protocol, **multicell_changes: object) -> Protocol:
+    """``protocol`` v2: Offloading changed (one more episode), MultiCell shared from v1 (with ``multicell_changes``)."""
+    multicell, offloading = protocol.benchmark(MULTICELL), protocol.benchmark(OFFLOADING)
+    return dataclasses.replace(protocol, version=2, benchmarks=(
+        dataclasses.replace(multicell, results_version=1, **multicell_changes),
+        dataclasses.replace(offloading, episodes=offloading.episodes + 1)))
+
+
+@pytest.fixture
+def store_copy(tiny_store: tuple[Protocol, Store], tmp_path: Path) -> tuple[Protocol, Store]:
+    protocol, store = tiny_store
+    shutil.copy(store.path, tmp_path / "lb.db")
+    return protocol, Store(tmp_path / "lb.db")
+
+
+def test_a_bump_reruns_only_the_changed_benchmark(store_copy: tuple[Protocol, Store], tmp_path: Path) -> None:
+    v1, store = store_copy
+    v2 = _bumped(v1)
+    jobs = v2.jobs(tmp_path)
+    assert {j.version for j in jobs if j.benchmark.env_id == MULTICELL} == {1}
+    assert {j.version for j in jobs if j.benchmark.env_id == OFFLOADING} == {2}
+    summary = run(v2, store, tmp_path / "runs", progress=False)
+    offloading_jobs = [j for j in jobs if j.benchmark.env_id == OFFLOADING]
+    assert (summary.total, summary.stored) == (len(jobs), len(offloading_jobs))  # MultiCell's runs were not repeated
+    rows = v2.stored_rows(store)
+    assert len(rows) == len(jobs)
+    assert {(r["env_id"], r["version"]) for r in rows} == {(MULTICELL, 1), (OFFLOADING, 2)}
+    shared = [r for r in rows if r["env_id"] == MULTICELL]
+    assert shared == [r for r in store.rows(v1.name, 1) if r["env_id"] == MULTICELL]  # the v1 rows themselves, not copies
+    assert all(len(r["episode_values"][r["primary_metric"]]) == v2.benchmark(OFFLOADING).episodes
+               for r in rows if r["env_id"] == OFFLOADING)
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"env_kwargs": {"num_cells": 2, "max_steps": 11}}, "max_steps"),
+    ({"episodes": 4}, "episodes"),
+    ({"train_steps": {"dqn": 301}}, "train_steps"),
+    ({"hyperparameters": {"dqn": {"learning_starts": 51}}}, "learning_starts"),
+])
+def test_a_changed_benchmark_cannot_share_old_runs(store_copy: tuple[Protocol, Store], change: dict, field: str) -> None:
+    v1, store = store_copy
+    with pytest.raises(ConfigError, match=field):
+        _bumped(v1, **change).stored_rows(store)
+
+
+def test_results_version_must_not_be_newer_than_the_protocol(tiny_store: tuple[Protocol, Store]) -> None:
+    v1, _ = tiny_store
+    with pytest.raises(ConfigError, match="newer than the protocol"):
+        dataclasses.replace(v1, benchmarks=(dataclasses.replace(v1.benchmark(MULTICELL), results_version=2),))
+    with pytest.raises(ConfigError, match="results_version"):
+        dataclasses.replace(v1.benchmark(MULTICELL), results_version=0)
+
+
+def test_the_protocol_json_round_trip_keeps_results_version(tiny_store: tuple[Protocol, Store]) -> None:
+    v2 = _bumped(tiny_store[0])
+    assert Protocol.from_dict(v2.to_dict()) == v2
