@@ -289,7 +289,7 @@ DEFAULT = Protocol(
         Benchmark(OFFLOADING, {}, {"dqn": 50_000, "drqn": 20_000, "mappo": 1_000_000},
                   {"drqn": _DRQN_BUDGET, "mappo": {"preset": "offloading-source"}}, results_version=2),
         Benchmark(IOT_AUCTION, {}, {"mappo": 300_000}, {"mappo": _ONE_SHOT}),
-        Benchmark(CDRL, {}, {"dqn": 2_000, "drqn": 2_000, "mappo": 100_000},
+        Benchmark(CDRL, {}, {"dqn": 2_000, "drqn": 2_000, "mappo": 50_000},
                   {"drqn": _DRQN_BUDGET, "mappo": {"num_envs": 16, "rollout_length": 20}}),
         Benchmark(TASK_ORIENTED, {}, {"mappo": 300_000},
                   {"mappo": {**_ONE_SHOT, "num_envs": 16, "rollout_length": 16}}, baselines=_baselines(TASK_ORIENTED)),
