@@ -49,8 +49,7 @@ def _information(result: ScenarioResult, policy: str) -> str:
 def task_table(result: ScenarioResult) -> str:
     """Every policy of one task: information, score, normalised score and P(improvement) on the best local baseline."""
     direction = "higher" if result.higher_is_better else "lower"
-    lines = [f"### {result.env_id}", "",
-             f"Primary metric `{result.primary_metric}` ({direction} is better), the objective the agents pursue and the "
+    lines = [f"Primary metric `{result.primary_metric}` ({direction} is better), the objective the agents pursue and the "
              f"per-slot references optimise; normalised: random 0, `{result.reference}` (best full-information reference) 1; "
              f"P(improvement) against `{result.best_classical}`, the best local baseline.", "",
              f"| policy | information | {result.primary_metric} IQM [95% CI] | normalised IQM [95% CI] | "

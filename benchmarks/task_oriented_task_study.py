@@ -10,10 +10,18 @@ Part 2 (the source's claims, on ``--claim-episodes`` one-slot episodes of evalua
 every other field at the task's): CRRA against FRA, FCR and MSR over ``P_max`` for both
 ``channel_scale`` mappings, and CRRAUS against CRRA in weighted success on ``--crraus-episodes``
 of them (CRRAUS costs about a minute and a half per slot at U = 10), with how many users it drops.
+Part 3 (``--regimes``): is there a regime of the source's model where each user's own information
+is not enough? Per regime, ``local_select``'s ``(k, tau)`` is tuned on ``--regime-episodes`` episodes
+of seed 900 (``k`` in 1..U, ``tau`` in {0, 0.05, 0.1, 0.2, 0.3}) and scored on the same number of
+episodes of the held-out seed 901, normalised between ``random`` (0) and ``crra`` (1) of that seed.
+Regimes: the task, scarcer or richer budgets, a tighter deadline, more users, and two counterfactual
+servers (:class:`VariableLoad`, :class:`GrantBased`) that take away what makes local rules strong.
+
 Measures; asserts nothing.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/task_oriented_task_study.py [--seeds 5] [--episodes 16]
         [--mappo DIR] [--claim-episodes 32] [--crraus-episodes 4] [--skip-claims] [--power-max-w W]
+        [--regimes] [--regime-episodes 12]
 """
 
 from __future__ import annotations
@@ -30,10 +38,14 @@ from agents.training import policy_path
 from baselines import make_policy, policies_for
 from semcom_envs.evaluation import EPISODE_SEED_STRIDE, evaluate, mean_ci
 from semcom_envs.leaderboard.stats import probability_of_improvement
-from semcom_envs.scenarios.task_oriented import TaskOrientedV1
+from baselines.task_oriented import LocalSelect
+from semcom_envs import streams
+from semcom_envs.scenarios.task_oriented import O_MAX, TaskOrientedV1
 
 EVAL_SEED_BASE = 10_000
 """The protocol's evaluation seeds: run ``s`` on ``10000 + s`` (:mod:`semcom_envs.leaderboard.protocol`)."""
+_D_LOAD = 40
+"""Stream domain of :class:`VariableLoad`'s draws (clear of the core's domains 0-2)."""
 
 
 def task_table(seeds: int, episodes: int, mappo: Path | None, power_max_w: float | None = None) -> None:
@@ -111,6 +123,89 @@ def claims(episodes: int, crraus_episodes: int) -> None:
           f"crraus wall-clock {time.perf_counter() - start:.0f} s")
 
 
+class VariableLoad(TaskOrientedV1):
+    """Counterfactual: in each episode only ``k ~ U{1..U}`` random users have a task (the cell's load).
+
+    The others have service weight 0 (what their observation shows: a user does not see the load) and
+    are never selected, so the number of users competing for the budgets varies from 1 to U and is
+    unknown to each of them. Continuous actions only (an inactive user's action is overridden by -1).
+    """
+
+    def reset(self, keys):
+        state, _ = super().reset(keys)
+        u, zero = self.num_agents, np.zeros_like(state["t"])
+        rank = streams.uniforms(state["key"], zero, _D_LOAD, (u + 1) // 2)[:, :u].argsort(axis=1).argsort(axis=1)
+        load = 1 + np.minimum((streams.uniforms(state["key"], zero, _D_LOAD + 1, 1)[:, 0] * u).astype(np.int64), u - 1)
+        state["weight"] = np.where(rank < load[:, None], state["weight"], 0.0)
+        return state, self._observe(state)
+
+    def step(self, state, actions):
+        idle = state["weight"] == 0
+        return super().step(state, {a: np.where(idle[:, i, None], -1.0, actions[a]).astype(np.float32)
+                                    for i, a in enumerate(self.agents)})
+
+
+class GrantBased(TaskOrientedV1):
+    """Counterfactual server: a share is an absolute request (``s B_max``, ``s P_max``), granted in full
+    unless the requests exceed the budget, then prorated (an uplink scheduler granting buffer-status
+    requests); what nobody requests stays unused, so the users must coordinate their requests."""
+
+    def allocate(self, o, share_b, share_p):
+        c = self.config
+        selected = (share_b > c.select_threshold) & (share_p > c.select_threshold)
+
+        def grant(share: np.ndarray, total: float, minimum: float) -> np.ndarray:
+            request = np.where(selected, np.maximum(share * total, minimum), 0.0)
+            asked = request.sum(axis=-1, keepdims=True)
+            return request * np.minimum(1.0, total / np.where(asked > 0, asked, 1.0))
+
+        return {"compression": np.where(selected, o, 0.0), "bandwidth_hz": grant(share_b, c.bandwidth_max_hz, c.bandwidth_min_hz),
+                "power_w": grant(share_p, c.power_max_w, c.power_min_w), "selected": selected}
+
+    def encode_allocation(self, o, bandwidth_hz, power_w, selected):
+        c, sel = self.config, np.asarray(selected, dtype=bool)
+        share_b = np.where(sel, np.maximum(np.asarray(bandwidth_hz) / c.bandwidth_max_hz, 1e-6), 0.0)
+        share_p = np.where(sel, np.maximum(np.asarray(power_w) / c.power_max_w, 1e-6), 0.0)
+        o = np.clip(np.broadcast_to(o, sel.shape), c.compression_min, O_MAX)
+        a = np.stack([(o - c.compression_min) / (O_MAX - c.compression_min), share_b, share_p], axis=-1) * 2.0 - 1.0
+        return {agent: a[:, i].astype(np.float32) for i, agent in enumerate(self.agents)}
+
+
+REGIMES: list[tuple[str, type[TaskOrientedV1], dict]] = [
+    ("the task (P_max 10 mW, B_max 20 MHz, t0 5 ms, U 10)", TaskOrientedV1, {}),
+    ("P_max 1 mW", TaskOrientedV1, {"power_max_w": 1e-3}),
+    ("P_max 0.3 mW", TaskOrientedV1, {"power_max_w": 3e-4}),
+    ("P_max 0.1 W, B_max 2 MHz", TaskOrientedV1, {"power_max_w": 0.1, "bandwidth_max_hz": 2e6}),
+    ("B_max 5 MHz", TaskOrientedV1, {"bandwidth_max_hz": 5e6}),
+    ("B_max 2 MHz", TaskOrientedV1, {"bandwidth_max_hz": 2e6}),
+    ("t0 2 ms", TaskOrientedV1, {"deadline_s": 2e-3}),
+    ("U 20", TaskOrientedV1, {"num_users": 20}),
+    ("U 30", TaskOrientedV1, {"num_users": 30}),
+    ("variable load (k ~ U{1..10} users with a task)", VariableLoad, {}),
+    ("grant-based server (absolute requests)", GrantBased, {}),
+]
+
+
+def regimes(episodes: int) -> None:
+    """Part 3: tuned ``local_select`` (seed 900) against ``crra`` on the held-out seed 901, per regime."""
+    print(f"## Can local information fall short? ({episodes} episodes, tuned on seed 900, scored on seed 901)\n")
+    print("| regime | random | fra | local_select (k, tau) | crra | fra normalised | local_select normalised |")
+    print("|---|---|---|---|---|---|---|")
+    for label, cls, fields in REGIMES:
+        sc = cls(**fields)
+
+        def score(policy, seed: int, sc: TaskOrientedV1 = sc) -> float:
+            return evaluate(sc, policy, episodes, seed).mean(sc.primary_metric)
+
+        tuned = max(((score(LocalSelect(sc, k, tau), 900), k, tau) for k in range(1, sc.num_agents + 1)
+                     for tau in (0.0, 0.05, 0.1, 0.2, 0.3)), key=lambda t: t[0])
+        v = {name: score(make_policy(name, sc), 901) for name in ("random", "fra", "crra")}
+        local = score(LocalSelect(sc, tuned[1], tuned[2]), 901)
+        span = v["crra"] - v["random"]
+        print(f"| {label} | {v['random']:.4f} | {v['fra']:.4f} | {local:.4f} ({tuned[1]}, {tuned[2]:g}) | {v['crra']:.4f} | "
+              f"{(v['fra'] - v['random']) / span:.3f} | {(local - v['random']) / span:.3f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
@@ -120,7 +215,12 @@ def main() -> None:
     parser.add_argument("--crraus-episodes", type=int, default=4)
     parser.add_argument("--skip-claims", action="store_true")
     parser.add_argument("--power-max-w", type=float, default=None, help="override the task's P_max in part 1")
+    parser.add_argument("--regimes", action="store_true", help="part 3 only: local information across regimes")
+    parser.add_argument("--regime-episodes", type=int, default=12)
     args = parser.parse_args()
+    if args.regimes:
+        regimes(args.regime_episodes)
+        return
     warnings.filterwarnings("ignore", category=UserWarning)  # cvxpy "solution may be inaccurate": checked by the SCA
     task_table(args.seeds, args.episodes, args.mappo, args.power_max_w)
     if not args.skip_claims:

@@ -88,10 +88,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     import torch
 
-    from agents.training import train
+    from agents.training import pick_torch_threads, train
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    threads, why = pick_torch_threads(args.threads)
+    torch.set_num_threads(threads)
+    Console(width=160, stderr=True).print(f"torch threads: {threads} ({why}); recorded in meta.json", markup=False)
     out = args.out or f"runs/{args.env}-{args.agent}-seed{args.seed}"
     meta = train(args.agent, args.env, args.steps, args.seed, out, runs=args.runs, env_kwargs=_parse_set(args.set),
                  hyperparameters=_parse_set(args.hp), log_every=args.log_every, checkpoint_every=args.checkpoint_every,
@@ -268,7 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-every", type=int, default=1000, help="environment steps per curve row")
     p.add_argument("--checkpoint-every", type=int, default=10_000, help="environment steps between checkpoints")
     p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
-    p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    p.add_argument("--threads", type=int, help="torch threads (default: OMP_NUM_THREADS if set, else the idle cores: "
+                   "available cores less the 1-minute load average, at least 1)")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--no-tensorboard", action="store_true")
     p.set_defaults(func=cmd_train)

@@ -56,6 +56,7 @@ def test_train_writes_curve_checkpoint_and_a_policy_that_eval_loads(tmp_path, ca
                  "--no-progress", "--threads", "1"]) == 0
     meta = json.loads((out / "meta.json").read_text())
     assert meta["seeds"] == [4] and meta["steps_done"] == 300 and meta["env_config"]["num_cells"] == 2
+    assert meta["torch_threads"] == 1 and "torch threads: 1 (--threads)" in capsys.readouterr().err
     assert meta["hyperparameters"]["learning_starts"] == 50 and meta["versions"]["torch"]
     assert (out / "curve.csv").read_text().count("\n") == 4 and any((out / "tb" / "seed4").iterdir())
     policy = str(out / "policy_seed4.pt")
@@ -139,3 +140,20 @@ def test_train_auction_on_the_scenarios_semantic_values_writes_a_usable_checkpoi
                  "--out", str(tmp_path / "eval")]) == 0
     summary = json.loads((tmp_path / "eval" / "results.json").read_text())["summary"]
     assert summary["truthful"]["revenue"][0] > 0
+
+
+def test_train_picks_torch_threads_that_leave_busy_cores_alone(monkeypatch):
+    from agents.training import pick_torch_threads
+
+    assert pick_torch_threads(3) == (3, "--threads")
+    with pytest.raises(ValueError, match="threads"):
+        pick_torch_threads(0)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    threads, why = pick_torch_threads()
+    assert "OMP_NUM_THREADS=1" in why and threads >= 1
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    for load, expected in ((0.2, 2), (0.6, 1), (1.4, 1), (7.0, 1)):
+        monkeypatch.setattr("os.getloadavg", lambda load=load: (load, 0.0, 0.0), raising=False)
+        threads, why = pick_torch_threads()
+        assert threads == expected and "2 cores available" in why

@@ -28,13 +28,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     from semcom_envs.leaderboard.protocol import load_protocol
     from semcom_envs.leaderboard.run import run
     from semcom_envs.leaderboard.store import Store
+    from semcom_envs.leaderboard.submission import Submission
 
     protocol = load_protocol(args.protocol)
+    submissions = [Submission.parse(text) for text in args.submit]
     store = Store(args.store)
     work_dir = args.work_dir or str(Path(args.store).parent / "runs")
     start = time.perf_counter()
     summary = run(protocol, store, work_dir, env_ids=args.env or None, policies=args.policy or None, backend=args.backend,
-                  workers=args.workers, address=args.address, progress=not args.no_progress)
+                  workers=args.workers, address=args.address, progress=not args.no_progress, submissions=submissions)
     print(f"protocol {protocol.name} v{protocol.version}: {summary.stored} results stored, {summary.already_stored} already "
           f"stored, of {summary.total}; {time.perf_counter() - start:.1f} s wall-clock; store {args.store}")
     return 0
@@ -104,6 +106,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", default="local", choices=("local", "ray"), help="local processes or a Ray cluster")
     p.add_argument("--workers", type=int, default=1, help="parallel jobs (local processes, or the CPUs of a local Ray instance)")
     p.add_argument("--address", help="Ray cluster address (auto, host:port, ray://host:port); default: a local instance")
+    p.add_argument("--submit", action="append", default=[], metavar="NAME=SPEC",
+                   help="run your own policy (repeatable): SPEC is FILE.py:FACTORY or MODULE:FACTORY (factory(scenario) "
+                        "returns a batched policy), a .pt file of `semcom train` or an SB3 PPO .zip; only the submitted "
+                        "policies run (plus any --policy); docs/leaderboard.md")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_run)
 

@@ -28,9 +28,12 @@ a { color: var(--accent); }
 .subtitle { margin: 0 0 1rem; }
 nav ol { margin: .25rem 0 1rem; padding-left: 1.5rem; columns: 2 18rem; }
 .table-wrap { overflow-x: auto; }
-table.leaderboard { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .9rem; }
-table.leaderboard th, table.leaderboard td { padding: .25rem .7rem; border-bottom: 1px solid var(--rule); text-align: left;
-                                             white-space: nowrap; }
+table.leaderboard { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .85rem; }
+table.leaderboard th, table.leaderboard td { padding: .25rem .5rem; border-bottom: 1px solid var(--rule); text-align: left;
+                                             white-space: nowrap; vertical-align: top; }
+table.leaderboard thead th { white-space: normal; max-width: 9.5rem; vertical-align: bottom; }
+table.leaderboard td:not(.num) { white-space: normal; max-width: 24rem; overflow-wrap: anywhere; }
+table.leaderboard .ci { display: block; font-size: .8em; color: var(--muted); }
 table.leaderboard thead th { border-bottom: 2px solid #8a929c; background: #f4f6f8; position: sticky; top: 0; }
 table.leaderboard th button { font: inherit; color: inherit; text-align: inherit; padding: 0; border: 0; background: none;
                               cursor: pointer; }
@@ -41,8 +44,10 @@ table.leaderboard .num { text-align: right; }
 table.leaderboard td.num { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-variant-numeric: tabular-nums; }
 table.leaderboard tbody tr:nth-child(even) { background: #fafbfc; }
 table.leaderboard tbody tr:hover { background: #eef3fa; }
-figure { margin: .5rem 0 1.25rem; }
-figure img { max-width: 100%; height: auto; border: 1px solid var(--rule); }
+.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 34rem), 1fr)); gap: 1rem;
+           margin: .5rem 0 1.25rem; }
+figure { margin: 0; }
+figure img { width: 100%; height: auto; border: 1px solid var(--rule); }
 figcaption { color: var(--muted); font-size: .9rem; }
 footer { margin-top: 2.5rem; padding-top: .5rem; border-top: 1px solid var(--rule); font-size: .85rem; }
 """
@@ -153,7 +158,7 @@ def _section(anchor: str, section: Mapping[str, Any]) -> str:
 </tbody>
 </table>
 </div>
-{figures}
+{f'<div class="figures">{figures}</div>' if figures else ""}
 </section>"""
 
 
@@ -164,8 +169,15 @@ def _num_class(column: Mapping[str, Any]) -> str:
 def _cell(column: Mapping[str, Any], cell: Mapping[str, Any] | None) -> str:
     """A ``<td>`` showing the cell's text; a row without the column's key gets an empty cell."""
     cell = cell or {}
-    text = escape(str(cell.get("text", "")))
-    return f'<td{_num_class(column)} data-value="{_data_value(cell.get("value"))}">{text}</td>'
+    text = str(cell.get("text", ""))
+    interval = _INTERVAL.match(text)
+    shown = (f'{escape(interval[1])}<span class="ci">{escape(interval[2])}</span>' if interval and column.get("numeric")
+             else escape(text))
+    return f'<td{_num_class(column)} data-value="{_data_value(cell.get("value"))}">{shown}</td>'
+
+
+_INTERVAL = re.compile(r"^(\S+) (\[[^\]]*\])$")
+"""An interval cell's text, ``point [low, high]``: the page shows the interval on a second, smaller line."""
 
 
 def _data_value(value: Any) -> str:

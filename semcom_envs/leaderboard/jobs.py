@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from semcom_envs.evaluation import environment_record, evaluate
-from semcom_envs.leaderboard.protocol import AGENT_KIND, Job
+from semcom_envs.leaderboard.protocol import AGENT_KIND, SUBMITTED_KIND, Job
+from semcom_envs.leaderboard.submission import Submission, load_submitted
 from semcom_envs.registration import make_scenario
 
 CURVE_POINTS = 50
@@ -56,6 +57,9 @@ def run_job(job: Job) -> dict[str, Any]:
         hyperparameters, train_steps, train_wall = meta["hyperparameters"], meta["steps_done"], meta["wall_clock_s"]
         curve = [{"step": row["step"], "reward": row["reward"]} for row in read_curve(out)]
         policy = load_policy(policy_path(out, job.seed), scenario, name=job.policy)
+    elif job.kind == SUBMITTED_KIND:
+        policy = load_submitted(Submission(job.policy, str(job.source)), scenario)
+        hyperparameters = {"submitted": job.source}
     else:
         policy = make_policy(job.policy, scenario)
     eval_start = time.perf_counter()

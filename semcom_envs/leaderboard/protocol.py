@@ -41,8 +41,10 @@ from semcom_envs.config import ConfigError, check_int
 if TYPE_CHECKING:
     from semcom_envs.api.core import BatchedScenario
     from semcom_envs.leaderboard.store import Store
+    from semcom_envs.leaderboard.submission import Submission
 
-AGENT_KIND, BASELINE_KIND = "agent", "baseline"
+AGENT_KIND, BASELINE_KIND, SUBMITTED_KIND = "agent", "baseline", "submitted"
+"""Row kinds: a registered baseline, a learning agent trained by the protocol, a user's submitted policy."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,6 +125,8 @@ class Job:
     eval_seed: int
     work_dir: str
     """Folder of the training runs' checkpoints (agents); a rerun resumes from them."""
+    source: str | None = None
+    """A submitted policy's spec (:mod:`semcom_envs.leaderboard.submission`); ``None`` for the protocol's own."""
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -184,6 +188,21 @@ class Protocol:
         if wanted is not None and not jobs:
             raise ConfigError(f"no policy of {sorted(wanted)} runs in protocol {self.name!r} on {', '.join(selected)}")
         return sorted(jobs, key=lambda j: j.kind != AGENT_KIND)
+
+    def submission_jobs(self, submissions: Iterable[Submission], work_dir: str | Path,
+                        env_ids: Iterable[str] | None = None) -> list[Job]:
+        """One job per submitted policy, selected scenario (default: all) and seed; a name the protocol uses raises."""
+        selected = self.env_ids if env_ids is None else tuple(env_ids)
+        jobs = []
+        for sub in submissions:
+            for env_id in selected:
+                bench = self.benchmark(env_id)
+                if sub.name in bench.policies():
+                    raise ConfigError(f"submission name {sub.name!r} is already a policy of protocol {self.name!r} on "
+                                      f"{env_id}: choose another name")
+                jobs += [Job(self.name, self.results_version(env_id), bench, sub.name, SUBMITTED_KIND, s,
+                             self.eval_seed_base + s, str(work_dir), sub.spec) for s in self.seeds]
+        return jobs
 
     def check(self) -> None:
         """Raise unless every benchmark's config and policies are valid."""

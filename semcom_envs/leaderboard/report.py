@@ -166,34 +166,74 @@ def _png(fig: Any) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _figure(height: float) -> tuple[Any, Any]:
-    """A figure of the object-oriented API (no pyplot state, no display backend)."""
+def _figure(height: float, layout: str = "tight") -> tuple[Any, Any]:
+    """A figure of the object-oriented API (no pyplot state, no display backend); ``layout="constrained"`` for
+    a legend outside the axes."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(7, height), layout="tight")
+    fig = Figure(figsize=(7, height), layout=layout)
     return fig, fig.subplots()
 
 
-def interval_figure(title: str, xlabel: str, bars: Sequence[tuple[str, Interval, str]]) -> dict[str, str]:
-    """IQM (tick) and 95% interval (bar) per ``(label, interval, colour)``, the first on top."""
-    fig, ax = _figure(0.35 * len(bars) + 1.2)
+def interval_figure(title: str, xlabel: str, bars: Sequence[tuple[str, Interval, str]],
+                    legend: Mapping[str, str] | None = None, floor: float | None = None) -> dict[str, str]:
+    """IQM (tick) and 95% interval (bar) per ``(label, interval, colour)``, the first on top; ``legend`` maps
+    the colours used to what they mean (drawn under the axis).
+
+    ``floor``: the axis starts there at the lowest, so one far-off policy cannot squash the others; what lies
+    below is cut at the axis, and an IQM below it is drawn as a ``<`` at the edge with its value written.
+    """
+    fig, ax = _figure(0.35 * len(bars) + 1.2 + (0.3 if legend else 0.0), layout="constrained" if legend else "tight")
+    values = [v for _, iv, _ in bars for v in (iv.low, iv.point) if math.isfinite(v)]
+    edge = floor if floor is not None and values and min(values) < floor else None
     for i, (_, iv, color) in enumerate(reversed(bars)):
-        if math.isfinite(iv.low):
-            ax.plot([iv.low, iv.high], [i, i], color=color, lw=6, alpha=0.6, solid_capstyle="butt")
-        ax.plot([iv.point], [i], "|", color="black", ms=12)
+        if math.isfinite(iv.low) and (edge is None or iv.high > edge):
+            ax.plot([iv.low if edge is None else max(iv.low, edge), iv.high], [i, i], color=color, lw=6, alpha=0.6,
+                    solid_capstyle="butt")
+        if edge is not None and iv.point < edge:
+            ax.plot([edge], [i], "<", color="black", ms=7)
+            ax.annotate(f"{iv.point:.3g}", (edge, i), xytext=(7, 0), textcoords="offset points", va="center", fontsize=8)
+        else:
+            ax.plot([iv.point], [i], "|", color="black", ms=12)
+    if edge is not None:
+        right = max(max(values), max(iv.high for _, iv, _ in bars if math.isfinite(iv.high)))
+        ax.set_xlim(left=edge - 0.03 * (right - edge))  # room for the edge markers
     ax.set_yticks(range(len(bars)), [label for label, _, _ in reversed(bars)], fontsize=8)
     ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=9)
+    if legend:
+        from matplotlib.lines import Line2D
+
+        handles = [Line2D([], [], color=colour, lw=6, alpha=0.6, label=label) for colour, label in legend.items()]
+        handles.append(Line2D([], [], color="black", marker="|", ms=10, ls="none", label="IQM"))
+        fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 3), fontsize=8, frameon=False)
     return {"title": "Interval estimates", "png": _png(fig)}
+
+
+NORMALISED_FLOOR = -1.0
+"""Interval charts of normalised scores start at -1 at the lowest (random sits at 0): a policy a whole span below
+random is marked at the edge with its value, rather than stretching the axis for every other policy."""
+
+KIND_LEGEND = {"tab:orange": "learning agents", "tab:gray": "full-information baselines", "tab:blue": "local baselines",
+               "tab:green": "submitted policies"}
+"""What the interval charts' colours mean (:func:`_colour`)."""
 
 
 def scenario_interval_figure(s: ScenarioResult) -> dict[str, str]:
     """Every policy's IQM and 95% interval on a scenario: normalised where it has a reference."""
     normalise = s.reference is not None
-    bars = [(p.policy, p.normalised if normalise else p.score,
-             "tab:orange" if p.kind == "agent" else ("tab:gray" if p.uses_global_state else "tab:blue")) for p in s.policies]
+    bars = [(p.policy, p.normalised if normalise else p.score, _colour(p)) for p in s.policies]
     xlabel = f"normalised {s.primary_metric} (random 0, {s.reference} 1)" if normalise else s.primary_metric
-    return interval_figure(f"{s.env_id}: IQM and 95% CI (orange: agents, gray: full-information baselines)", xlabel, bars)
+    used = {colour for _, _, colour in bars}
+    legend = {colour: label for colour, label in KIND_LEGEND.items() if colour in used}
+    return interval_figure(f"{s.env_id}: IQM and 95% CI", xlabel, bars, legend, floor=NORMALISED_FLOOR if normalise else None)
+
+
+def _colour(p: PolicyResult) -> str:
+    """An interval bar's colour by the policy's kind and information."""
+    if p.kind == "submitted":
+        return "tab:green"
+    return "tab:orange" if p.kind == "agent" else ("tab:gray" if p.uses_global_state else "tab:blue")
 
 
 def curve_figure(env_id: str, curves: Mapping[str, np.ndarray]) -> dict[str, str]:

@@ -18,6 +18,7 @@ from semcom_envs.leaderboard.backends import execute
 from semcom_envs.leaderboard.jobs import run_job
 from semcom_envs.leaderboard.protocol import Job, Protocol
 from semcom_envs.leaderboard.store import Store
+from semcom_envs.leaderboard.submission import Submission
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,10 +32,17 @@ class RunSummary:
 
 def run(protocol: Protocol, store: Store, work_dir: str | Path, env_ids: Iterable[str] | None = None,
         policies: Iterable[str] | None = None, backend: str = "local", workers: int = 1, address: str | None = None,
-        progress: bool = True) -> RunSummary:
-    """Run every job of ``protocol`` (or of the selected scenarios and policies) that ``store`` lacks."""
+        progress: bool = True, submissions: Iterable[Submission] = ()) -> RunSummary:
+    """Run every job of ``protocol`` (or of the selected scenarios and policies) that ``store`` lacks.
+
+    With ``submissions`` (users' policies, :mod:`semcom_envs.leaderboard.submission`), only they run on the
+    selected scenarios, plus the protocol's own policies named in ``policies``.
+    """
     protocol.check()
-    jobs = protocol.jobs(work_dir, env_ids, policies)
+    submissions = list(submissions)
+    jobs = protocol.submission_jobs(submissions, work_dir, env_ids)
+    if not submissions or policies is not None:
+        jobs += protocol.jobs(work_dir, env_ids, policies)
     done = {version: store.keys(protocol.name, version) for version in {j.version for j in jobs}}
     pending = [j for j in jobs if j.key not in done[j.version]]
     written = 0

@@ -38,8 +38,9 @@ def chromium_path() -> str:
 
 
 @contextmanager
-def open_page(path: str | Path, timeout_ms: float = 10_000) -> Iterator[Page]:
-    """Open ``path`` (a local HTML file) as ``file://`` in headless Chromium and yield the Playwright page.
+def open_page(path: str | Path, timeout_ms: float = 10_000, width: int = 1280) -> Iterator[Page]:
+    """Open ``path`` (a local HTML file) as ``file://`` in headless Chromium, ``width`` CSS pixels wide, and yield
+    the Playwright page.
 
     Console errors and uncaught page errors are collected; if the ``with`` body finished without raising,
     leaving the block asserts there were none.
@@ -49,7 +50,7 @@ def open_page(path: str | Path, timeout_ms: float = 10_000) -> Iterator[Page]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page()
+            page = browser.new_page(viewport={"width": width, "height": 900})
             page.set_default_timeout(timeout_ms)
             page.on("console", lambda message: _console_error(message, errors))
             page.on("pageerror", lambda error: errors.append(f"page error: {error}"))

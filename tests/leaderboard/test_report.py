@@ -87,7 +87,7 @@ def test_page_shows_the_stored_numbers_in_chromium(tiny_store, tmp_path) -> None
     with open_page(page_path) as page:
         _assert_page_tables(page, expected)
         score = page.locator("#table-SemCom-MultiCell-v0 tbody tr", has_text="dqn").locator("td").nth(5).inner_text()
-        assert score.startswith(f"{_stored_iqm(store, 'SemCom-MultiCell-v0', 'dqn'):.4g} [")
+        assert " ".join(score.split()).startswith(f"{_stored_iqm(store, 'SemCom-MultiCell-v0', 'dqn'):.4g} [")
         images = page.locator("img").evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
         assert len(images) >= 3 and all(w > 0 for w in images)  # two interval plots and the learning curves
 
@@ -101,7 +101,20 @@ def _assert_page_tables(page, sections) -> None:
         assert table.is_visible()
         assert [h.strip() for h in table.locator("thead th").all_inner_texts()] == [c["label"] for c in section["columns"]]
         cells = table.locator("tbody tr").evaluate_all("rows => rows.map(r => [...r.cells].map(c => c.innerText))")
-        assert cells == [[row[c["key"]]["text"] for c in section["columns"]] for row in section["rows"]]
+        # An interval shows its CI on a second line: the same text up to the line break.
+        assert [[" ".join(c.split()) for c in row] for row in cells] == [
+            [row[c["key"]]["text"] for c in section["columns"]] for row in section["rows"]]
+
+
+def _columns_in_view(page, section) -> list[str]:
+    """The labels of the section's columns whose header lies wholly inside the visible part of its table box."""
+    return page.locator(f"#table-{section['id']}").evaluate(
+        """table => {
+             const box = table.closest('.table-wrap').getBoundingClientRect();
+             return [...table.tHead.rows[0].cells]
+               .filter(th => { const r = th.getBoundingClientRect(); return r.left >= box.left - 0.5 && r.right <= box.right + 0.5; })
+               .map(th => th.innerText.trim());
+           }""")
 
 
 @pytest.mark.browser
@@ -117,5 +130,11 @@ def test_the_published_leaderboard_matches_its_store() -> None:
     markdown = (DOCS / "leaderboard.md").read_text()
     for section in page["sections"]:
         assert report.markdown(section) in markdown
-    with open_page(DOCS / "leaderboard.html") as browser_page:
+    with open_page(DOCS / "leaderboard.html", width=1400) as browser_page:
         _assert_page_tables(browser_page, page["sections"])
+        for section in page["sections"]:  # a reader at 1400 px sees every column without scrolling
+            assert _columns_in_view(browser_page, section) == [c["label"] for c in section["columns"]], section["id"]
+    with open_page(DOCS / "leaderboard.html", width=800) as browser_page:
+        for section in page["sections"]:  # at 800 px at least the policy and its score with the CI
+            key_columns = [c["label"] for c in section["columns"] if c["key"] in ("policy", "score")]
+            assert set(key_columns) <= set(_columns_in_view(browser_page, section)), section["id"]
