@@ -9,7 +9,8 @@ What a reader of :mod:`agents.dqn` or :mod:`agents.drqn` needs to know about thi
   appended to its input. The loss is a sum over learners of each learner's own mean loss, and
   RMSProp acts element-wise, so the batched update equals ``L`` separate updates.
 - **Runs.** A trainer steps ``runs`` independent training runs in lockstep on one batched core:
-  run ``r`` uses environment seed ``seed + r`` (the suite's batch seeding rule), networks
+  run ``r`` acts in ``num_envs`` environment copies, copy ``e`` seeded with ``(seed + r) * num_envs + e``
+  (MAPPO's rule; with one copy, the suite's batch seeding rule ``seed + r``), networks
   initialised from ``torch.Generator().manual_seed(seed + r)`` and exploration and minibatch draws
   from the counter-based stream of ``seed + r``. Several seeds therefore cost one process; a run
   in a batch draws the same random numbers as the same seed trained alone, never interacts with
@@ -17,6 +18,10 @@ What a reader of :mod:`agents.dqn` or :mod:`agents.drqn` needs to know about thi
   order sums differently for learner axes of different sizes; a greedy argmax can amplify that).
 - **Schedule** (spec multicell §6, the source group's code): ``learning_starts`` slots of uniform
   random actions fill the replay memory; then one learning step per ``train_frequency`` slots;
+  slots are environment steps per run, so with ``num_envs`` copies a trainer step adds ``num_envs``
+  slots and makes the learning steps that fall due in them (``train_frequency`` is the inverse replay
+  ratio: ``num_envs = 16, train_frequency = 16`` steps 16x the environment per learning step, the
+  batch of an Ape-X-style actor set or of CleanRL's and SB3's ``num_envs``);
   ``epsilon = max(epsilon_end, epsilon_start / (1 + epsilon_decay) ** learning_steps)``; learning
   rate ``lr / (1 + lr_decay * learning_steps)`` (Keras' time-based decay); hard target update every
   ``target_update`` learning steps; squared TD error on ``r + gamma * max_a' Q_target(s', a')``,
@@ -93,6 +98,9 @@ class QConfig:
     bf16_matmul: bool = False
     """Learning steps' matrix products in bfloat16 (``torch.autocast``): about 2x faster DRQN
     updates on CPUs with native bfloat16, at 8-bit mantissa precision; acting stays float32."""
+    num_envs: int = 1
+    """Environment copies each run acts in at once (1: the source's single environment); at most
+    ``replay_size`` (one trainer step writes ``num_envs`` transitions per agent)."""
 
     def __post_init__(self) -> None:
         for name in ("learning_rate", "rmsprop_eps"):
@@ -105,6 +113,7 @@ class QConfig:
         check_real("epsilon_end", self.epsilon_end, low=0.0, high=self.epsilon_start)
         for name in ("replay_size", "batch_size", "train_frequency", "target_update"):
             check_int(name, getattr(self, name), low=1)
+        check_int("num_envs", self.num_envs, low=1, high=self.replay_size)
         check_int("learning_starts", self.learning_starts, low=0)
         for name in ("parameter_sharing", "bf16_matmul"):
             if not isinstance(getattr(self, name), bool):
@@ -204,7 +213,7 @@ class QTrainer:
     def __init__(self, agent: str, scenario: BatchedScenario, config: QConfig, builder: NetworkBuilder,
                  seed: int, runs: int = 1) -> None:
         check_int("runs", runs, low=1)
-        check_int("seed", seed, low=0, high=streams.MAX_SEED - runs)
+        check_int("seed", seed, low=0, high=(streams.MAX_SEED + 1) // config.num_envs - runs)
         self.agent, self.scenario, self.config, self.builder = agent, scenario, config, builder
         self.seed, self.runs = seed, runs
         self.codec = SpaceCodec.for_scenario(scenario)
@@ -233,9 +242,10 @@ class QTrainer:
             "terminated": torch.zeros(runs, cap, n_agents),
         }
         self.replay_fill = 0
-        self.runner = BatchRunner(scenario, runs, num_threads=1)
-        obs = self.codec.encode(self.runner.reset(self.seeds))
-        self.window = np.zeros((runs, n_agents, t, d), dtype=np.float32)
+        e = config.num_envs
+        self.runner = BatchRunner(scenario, runs * e, num_threads=1)
+        obs = self.codec.encode(self.runner.reset([s * e + i for s in self.seeds for i in range(e)]))
+        self.window = np.zeros((runs * e, n_agents, t, d), dtype=np.float32)  # copies run-major: run r's are r*e .. r*e+e-1
         self.window[:, :, -1] = obs
         self.slot = 0
         self.learning_steps = 0
@@ -260,26 +270,34 @@ class QTrainer:
         return f"eps {self.epsilon:.3f}"
 
     def act(self) -> np.ndarray:
-        """Epsilon-greedy flat actions ``(R, N)`` for the current slot."""
-        n_agents = len(self.scenario.agents)
-        u = streams.uniforms(self.keys, self.slot, _DOMAIN_EXPLORE, n_agents)
-        explore = u[:, :n_agents] < self.epsilon
-        random_action = np.minimum((u[:, n_agents:] * self.codec.n_actions).astype(np.int64), self.codec.n_actions - 1)
+        """Epsilon-greedy flat actions ``(R * E, N)`` for the current slot of every copy."""
+        runs, e, n_agents = self.runs, self.config.num_envs, len(self.scenario.agents)
+        count = e * n_agents
+        u = streams.uniforms(self.keys, self.slot, _DOMAIN_EXPLORE, count)
+        explore = (u[:, :count] < self.epsilon).reshape(runs * e, n_agents)
+        random_action = np.minimum((u[:, count:] * self.codec.n_actions).astype(np.int64),
+                                   self.codec.n_actions - 1).reshape(runs * e, n_agents)
         if explore.all():
             return random_action
         with torch.no_grad():
-            feats = torch.from_numpy(self.features(self.window)).unsqueeze(2)
-            greedy = learner_apply(self.online, feats, self.config.parameter_sharing)[:, :, 0].argmax(-1).numpy()
+            feats = torch.from_numpy(self.features(self.window))  # (R * E, N, *F)
+            feats = feats.view(runs, e, *feats.shape[1:]).transpose(1, 2)  # (R, N, E, *F): copies are samples
+            q = learner_apply(self.online, feats, self.config.parameter_sharing)  # (R, N, E, A)
+            greedy = q.argmax(-1).transpose(1, 2).reshape(runs * e, n_agents).numpy()
         return np.where(explore, random_action, greedy)
 
     # -- learning ------------------------------------------------------------------------------
 
-    def learn(self) -> np.ndarray:
-        """One learning step on a minibatch per (run, agent); returns each run's mean squared TD error."""
+    def learn(self, index: int = 0) -> np.ndarray:
+        """One learning step on a minibatch per (run, agent); returns each run's mean squared TD error.
+
+        ``index``: the learning step's number within the trainer step (several fall due with ``num_envs``
+        copies); the minibatch draws are addressed by ``(slot, index)``, so none repeats.
+        """
         cfg = self.config
         runs, n_agents = self.runs, len(self.scenario.agents)
         count = n_agents * cfg.batch_size
-        u = streams.uniforms(self.keys, self.slot, _DOMAIN_SAMPLE, (count + 1) // 2)[:, :count]
+        u = streams.uniforms(self.keys, self.slot + (index << 32), _DOMAIN_SAMPLE, (count + 1) // 2)[:, :count]
         idx = torch.from_numpy(np.minimum((u * self.replay_fill).astype(np.int64), self.replay_fill - 1))
         idx = idx.view(runs, n_agents, cfg.batch_size)
         r_ix = torch.arange(runs).view(runs, 1, 1)
@@ -305,16 +323,23 @@ class QTrainer:
         return sq.detach().mean(dim=(1, 2)).numpy().astype(np.float64)
 
     def _store(self, action: np.ndarray, next_window: np.ndarray, rewards: np.ndarray, terminated: np.ndarray) -> None:
-        pos = self.slot % self.config.replay_size
-        self.replay["obs"][:, pos] = torch.from_numpy(self.features(self.window))
-        self.replay["next_obs"][:, pos] = torch.from_numpy(self.features(next_window))
-        self.replay["action"][:, pos] = torch.from_numpy(action)
-        self.replay["reward"][:, pos] = torch.from_numpy(rewards.astype(np.float32))
-        self.replay["terminated"][:, pos] = torch.from_numpy(terminated.astype(np.float32))
-        self.replay_fill = min(self.replay_fill + 1, self.config.replay_size)
+        """Write every copy's transition ``(R * E, N, ...)``: run ``r``'s copies at slots ``slot .. slot + E - 1``."""
+        e = self.config.num_envs
+        pos = torch.from_numpy((self.slot + np.arange(e)) % self.config.replay_size)
+
+        def per_run(x: np.ndarray, dtype: np.dtype = np.float32) -> torch.Tensor:
+            return torch.from_numpy(np.ascontiguousarray(x, dtype=dtype).reshape(self.runs, e, *x.shape[1:]))
+
+        self.replay["obs"][:, pos] = per_run(self.features(self.window))
+        self.replay["next_obs"][:, pos] = per_run(self.features(next_window))
+        self.replay["action"][:, pos] = per_run(action, np.int64)
+        self.replay["reward"][:, pos] = per_run(rewards)
+        self.replay["terminated"][:, pos] = per_run(terminated)
+        self.replay_fill = min(self.replay_fill + e, self.config.replay_size)
 
     def step(self) -> None:
-        """One slot of every run: act, step the environments, store, learn, log."""
+        """One slot of every copy of every run: act, step the environments, store, learn (the learning steps
+        due in the ``num_envs`` slots), log."""
         agents = self.scenario.agents
         action = self.act()
         tr = self.runner.step(self.codec.decode(action))
@@ -330,9 +355,13 @@ class QTrainer:
             next_window[done] = 0.0
             next_window[done, :, -1] = self.codec.encode(tr.observations)[done]
         self.window = next_window
-        self.slot += 1
-        if self.slot > self.config.learning_starts and self.slot % self.config.train_frequency == 0:
-            self._loss_sum += self.learn()
+        cfg = self.config
+        before = max(self.slot, cfg.learning_starts)
+        self.slot += cfg.num_envs
+        # The slots s in (before, slot] with s % train_frequency == 0 (one copy: this slot if it is one).
+        due = max(0, self.slot // cfg.train_frequency - before // cfg.train_frequency)
+        for index in range(due):
+            self._loss_sum += self.learn(index)
             self._loss_count += 1
 
     # -- logging -------------------------------------------------------------------------------

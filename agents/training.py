@@ -15,8 +15,8 @@ A training folder holds:
   from it; the continuation is the same run as an uninterrupted one (same curve, same weights).
 - ``policy_seed<S>.pt``: each run's deterministic policy, loadable by ``semcom eval --policy PATH``.
 
-Steps are environment steps per run, the trainer's :attr:`Trainer.slot`: DQN/DRQN run one copy
-per run, so a step is a slot; MAPPO steps ``num_envs`` copies per run at once, so ``slot`` (and
+Steps are environment steps per run, the trainer's :attr:`Trainer.slot`: every agent steps
+``num_envs`` copies per run at once (DQN/DRQN default 1, so a step is a slot), so ``slot`` (and
 ``steps``, ``log_every``, ``checkpoint_every``) advance by ``num_envs`` per trainer step.
 """
 

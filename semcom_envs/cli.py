@@ -259,8 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("env", help="environment id, e.g. SemCom-MultiCell-v0")
     p.add_argument("--agent", required=True, choices=("dqn", "drqn", "mappo"),
                    help="dqn/drqn: the multi-cell source's Q-learners; mappo: multi-agent PPO, centralised critic")
-    p.add_argument("--steps", type=int, default=100_000, help="environment steps per run: slots for dqn/drqn (one copy per run), "
-                   "num_envs x slots for mappo (num_envs copies per run, default 32)")
+    p.add_argument("--steps", type=int, default=100_000, help="environment steps per run: num_envs x slots (num_envs copies per "
+                   "run: dqn/drqn default 1, mappo 32; --hp num_envs=N)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--runs", type=int, default=1, help="train seeds seed .. seed+runs-1 together in one batched process")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="env config field (repeatable)")

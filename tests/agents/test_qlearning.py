@@ -116,10 +116,10 @@ def test_saved_policy_file_gives_identical_greedy_actions(agent, tmp_path):
     assert all(np.array_equal(before[a], after[a]) for a in scenario.agents)
 
 
-@pytest.mark.parametrize("agent", ["dqn", "drqn"])
-def test_resume_after_an_interruption_continues_the_same_run(agent, tmp_path):
+@pytest.mark.parametrize(("agent", "num_envs"), [("dqn", 1), ("drqn", 1), ("dqn", 4), ("drqn", 5)])
+def test_resume_after_an_interruption_continues_the_same_run(agent, num_envs, tmp_path):
     kwargs = dict(env_kwargs={"num_cells": 2, "max_steps": 40}, runs=2, log_every=50, checkpoint_every=100,
-                  hyperparameters={**(SMALL_DRQN if agent == "drqn" else {}), "learning_starts": 32},
+                  hyperparameters={**(SMALL_DRQN if agent == "drqn" else {}), "learning_starts": 32, "num_envs": num_envs},
                   progress=False, tensorboard=False)
     train(agent, ENV, 400, 3, tmp_path / "straight", **kwargs)
     train(agent, ENV, 400, 3, tmp_path / "resumed", stop_after=230, **kwargs)  # "killed" after slot 230
@@ -174,6 +174,33 @@ def test_a_run_trained_alone_is_its_run_in_a_batch_at_the_first_learning_step(ag
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=tolerance)
 
 
+@pytest.mark.parametrize("agent", ["dqn", "drqn"])
+def test_many_copies_per_run_are_seeded_apart_learn_on_schedule_and_keep_runs_apart(agent):
+    """``num_envs = 4``: copy e of run r is the environment seeded (seed + r) * 4 + e; the learning steps that
+    fall due in each trainer step's 4 slots are made (train_frequency = 3: the steps at multiples of 3
+    after learning_starts); shifting run 0's rewards (its 4 copies) leaves run 1 exactly unchanged."""
+    from semcom_envs.api.runner import BatchRunner
+
+    e, runs, seed = 4, 2, 5
+    trainer = make_trainer(agent, _scenario(), seed, runs, **SMALL_DRQN if agent == "drqn" else {},
+                           learning_starts=64, num_envs=e, train_frequency=3)
+    runner = BatchRunner(_scenario(), runs * e)
+    expected = trainer.codec.encode(runner.reset([(seed + r) * e + i for r in range(runs) for i in range(e)]))
+    np.testing.assert_array_equal(trainer.window[:, :, -1], expected)
+    for _ in range(100):
+        trainer.step()
+    assert trainer.slot == 400 and trainer.learning_steps == 400 // 3 - 64 // 3
+    shifted = make_trainer(agent, ShiftedRewards(_scenario(), copies=e), seed, runs, **SMALL_DRQN if agent == "drqn" else {},
+                           learning_starts=64, num_envs=e, train_frequency=3)
+    for _ in range(100):
+        shifted.step()
+    a, b = trainer.policy_state(1)["weights"], shifted.policy_state(1)["weights"]
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=0, atol=0)
+    assert any(not torch.equal(x, y) for x, y in zip(trainer.policy_state(0)["weights"].values(),
+                                                    shifted.policy_state(0)["weights"].values()))
+
+
 @pytest.mark.parametrize("sharing", [False, True])
 def test_short_training_beats_random_on_every_seed(sharing):
     """DQN at M = 3 after 3,000 slots (minutes of the paper's 100,000) already clears random by a wide margin."""
@@ -193,6 +220,8 @@ def test_bad_hyperparameters_and_mismatched_policies_raise_clear_errors(tmp_path
         make_trainer("dqn", scenario, 0, gamma=1.0)
     with pytest.raises(ConfigError, match="epsilon_end"):
         make_trainer("dqn", scenario, 0, epsilon_end=0.9)
+    with pytest.raises(ConfigError, match="num_envs"):
+        make_trainer("dqn", scenario, 0, num_envs=501)  # more than replay_size transitions per step
     with pytest.raises(ValueError, match="unknown agent"):
         make_trainer("ppo2", scenario, 0)
     trainer = _trainer("dqn", 10)
