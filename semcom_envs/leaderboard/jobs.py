@@ -58,7 +58,7 @@ def run_job(job: Job) -> dict[str, Any]:
         curve = [{"step": row["step"], "reward": row["reward"]} for row in read_curve(out)]
         policy = load_policy(policy_path(out, job.seed), scenario, name=job.policy)
     elif job.kind == SUBMITTED_KIND:
-        policy = load_submitted(Submission(job.policy, str(job.source)), scenario)
+        policy = load_submitted(Submission(job.policy, str(job.source)), scenario, job.seed)
         hyperparameters = {"submitted": job.source}
     else:
         policy = make_policy(job.policy, scenario)

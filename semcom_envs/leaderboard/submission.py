@@ -11,6 +11,9 @@ A submission is ``NAME=SPEC`` (``semcom leaderboard run --submit NAME=SPEC``). `
 - a ``.zip`` model of stable-baselines3's PPO trained on the scenario's joint Gymnasium view
   (:func:`agents.sb3_joint.load_ppo_policy`).
 
+A file path may contain ``{seed}``: run ``s`` then loads the file of seed ``s``
+(``runs/policy_seed{seed}.pt``: one trained policy per protocol seed, as the protocol's own agents).
+
 Each submitted policy is evaluated exactly like a baseline (run ``s`` on evaluation seed
 ``eval_seed_base + s``, the protocol's episodes) and stored with ``kind = "submitted"`` and its
 ``SPEC`` under ``hyperparameters["submitted"]``; the tables and the page mark it as submitted.
@@ -53,9 +56,16 @@ class Submission:
         target, colon, factory = spec.rpartition(":")
         if spec.endswith((".pt", ".zip")):
             path = Path(spec)
-            if not path.is_file():
-                raise ConfigError(f"--submit {name}: policy file {spec!r} does not exist")
-            return cls(name, str(path.resolve()))
+            if "{seed}" not in spec:
+                if not path.is_file():
+                    raise ConfigError(f"--submit {name}: policy file {spec!r} does not exist")
+                return cls(name, str(path.resolve()))
+            folder = path  # the files of the seeds are checked when each run loads its own
+            while "{seed}" in str(folder):
+                folder = folder.parent
+            if not folder.is_dir():
+                raise ConfigError(f"--submit {name}: policy folder {str(folder)!r} (of {spec!r}) does not exist")
+            return cls(name, str(path.absolute()))
         if not colon or not target or not factory.isidentifier():
             raise ConfigError(f"--submit {name}: {spec!r} is neither MODULE:FACTORY, FILE.py:FACTORY, a .pt policy file "
                               "nor a .zip stable-baselines3 model")
@@ -80,9 +90,14 @@ def _import(target: str) -> Any:
     return module
 
 
-def load_submitted(submission: Submission, scenario: BatchedScenario) -> Any:
-    """The batched policy a submission names, for ``scenario``, with its ``name`` set to the submission's."""
+def load_submitted(submission: Submission, scenario: BatchedScenario, seed: int | None = None) -> Any:
+    """The batched policy a submission names, for ``scenario`` (and run ``seed``, for a ``{seed}`` path), with its
+    ``name`` set to the submission's."""
     spec = submission.spec
+    if spec.endswith((".pt", ".zip")) and "{seed}" in spec:
+        if seed is None:
+            raise ConfigError(f"submission {submission.name}: {spec} needs the run's seed")
+        spec = spec.replace("{seed}", str(seed))
     if spec.endswith(".pt"):
         from agents import load_policy
 

@@ -82,19 +82,23 @@ def test_a_user_policy_runs_through_the_cli_into_the_store(user_module: Path, tm
     assert "submitted" in line
 
 
-def test_a_policy_file_of_semcom_train_scores_as_the_agent_row(tiny_store: tuple[Protocol, Store], tmp_path: Path) -> None:
+def test_policy_files_of_semcom_train_score_as_the_agent_rows(tiny_store: tuple[Protocol, Store], tmp_path: Path) -> None:
+    """The protocol's own DQN policy files, submitted one per seed (``{seed}`` in the path), reproduce its rows."""
     protocol, store = tiny_store
     (job,) = [j for j in protocol.jobs(Path(store.path).parent / "runs", ["SemCom-MultiCell-v0"], ["dqn"]) if j.seed == 0]
-    policy_file = run_dir(job) / "policy_seed0.pt"
+    template = str(run_dir(job) / "policy_seed0.pt").replace("seed0", "seed{seed}")
     mine = Store(tmp_path / "mine.db")
     from semcom_envs.leaderboard.run import run
 
     run(protocol, mine, tmp_path / "runs", env_ids=["SemCom-MultiCell-v0"], progress=False,
-        submissions=[Submission.parse(f"my_dqn={policy_file}")])
-    (dqn,) = [r for r in store.rows() if r["policy"] == "dqn" and r["seed"] == 0]
-    (submitted,) = [r for r in mine.rows() if r["seed"] == 0]
-    assert submitted["kind"] == "submitted" and submitted["episode_values"] == dqn["episode_values"]
-    assert load_policy(policy_file, job.benchmark.scenario()).uses_global_state is False
+        submissions=[Submission.parse(f"my_dqn={template}")])
+    for seed in protocol.seeds:
+        (dqn,) = [r for r in store.rows() if r["policy"] == "dqn" and r["seed"] == seed]
+        (submitted,) = [r for r in mine.rows() if r["seed"] == seed]
+        assert submitted["kind"] == "submitted" and submitted["episode_values"] == dqn["episode_values"]
+    assert load_policy(template.format(seed=0), job.benchmark.scenario()).uses_global_state is False
+    with pytest.raises(ConfigError, match="needs the run's seed"):
+        load_submitted(Submission.parse(f"my_dqn={template}"), job.benchmark.scenario())
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -102,6 +106,7 @@ def test_a_policy_file_of_semcom_train_scores_as_the_agent_row(tiny_store: tuple
     ("bad name=x.py:f", "must be letters"),
     ("first=missing.py:make", "does not exist"),
     ("first=missing.pt", "does not exist"),
+    ("first=missing_folder/policy_seed{seed}.pt", "policy folder"),
     ("first=package_without_factory", "neither MODULE:FACTORY"),
 ])
 def test_malformed_submissions_are_rejected_naming_the_problem(text: str, message: str) -> None:
