@@ -105,6 +105,9 @@ def train(agent: str, env_id: str, steps: int, seed: int, out_dir: str | Path, r
                              "or choose another output folder")
         state = torch.load(ckpt, map_location="cpu", weights_only=False)  # our own file, with numpy arrays
         trainer.load_state_dict(state["trainer"])
+        if trainer.slot > steps:  # the run would be longer than asked: its policy is not a run of `steps` steps
+            raise ValueError(f"{out} holds a checkpoint at {trainer.slot} steps per run, beyond steps={steps}: "
+                             "raise steps, or train into another output folder")
         wall = state["wall_clock_s"]
     out.mkdir(parents=True, exist_ok=True)
     writers = _writers(out, trainer) if tensorboard else {}

@@ -125,6 +125,8 @@ def test_resume_after_an_interruption_continues_the_same_run(agent, num_envs, tm
     train(agent, ENV, 400, 3, tmp_path / "resumed", stop_after=230, **kwargs)  # "killed" after slot 230
     with pytest.raises(ValueError, match="resume"):
         train(agent, ENV, 400, 3, tmp_path / "resumed", **kwargs)
+    with pytest.raises(ValueError, match="beyond steps=200"):  # a lowered budget cannot reuse a longer run
+        train(agent, ENV, 200, 3, tmp_path / "resumed", resume=True, **kwargs)
     meta = train(agent, ENV, 400, 3, tmp_path / "resumed", resume=True, **kwargs)
     assert meta["steps_done"] == 400
     curves = [list(csv.DictReader((tmp_path / d / "curve.csv").open())) for d in ("straight", "resumed")]
