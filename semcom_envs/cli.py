@@ -18,12 +18,16 @@ from rich.table import Table
 
 
 def _parse_set(items: list[str]) -> dict[str, Any]:
-    """``key=value`` pairs; values parsed as Python literals where possible (``3``, ``(80, 90)``)."""
+    """``key=value`` pairs; values parsed as Python literals where possible (``3``, ``(80, 90)``), ``true`` and
+    ``false`` (any case) as booleans, anything else as text."""
     out: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key:
             raise SystemExit(f"--set expects key=value, got {item!r}")
+        if raw.lower() in ("true", "false"):
+            out[key] = raw.lower() == "true"
+            continue
         try:
             out[key] = ast.literal_eval(raw)
         except (ValueError, SyntaxError):

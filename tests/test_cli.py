@@ -157,3 +157,10 @@ def test_train_picks_torch_threads_that_leave_busy_cores_alone(monkeypatch):
         monkeypatch.setattr("os.getloadavg", lambda load=load: (load, 0.0, 0.0), raising=False)
         threads, why = pick_torch_threads()
         assert threads == expected and "2 cores available" in why
+
+
+def test_key_value_options_parse_literals_booleans_and_text():
+    from semcom_envs.cli import _parse_set
+
+    assert _parse_set(["a=3", "b=(80, 90)", "c=true", "d=False", "e=FALSE", "f=beta", "g=1e-3"]) == {
+        "a": 3, "b": (80, 90), "c": True, "d": False, "e": False, "f": "beta", "g": 1e-3}
