@@ -262,7 +262,11 @@ def _check_shared_row(protocol: Protocol, bench: Benchmark, row: Mapping[str, An
         if budget != row["train_steps"]:
             raise ConfigError(f"{where} train_steps[{row['policy']!r}]={budget} differs from the stored {row['train_steps']}")
         resolved = _json(hyperparameters(row["policy"], bench.hyperparameters.get(row["policy"], {})))
-        changed = sorted(k for k in set(resolved) | set(row["hyperparameters"]) if resolved.get(k) != row["hyperparameters"].get(k))
+        # A hyperparameter the agent gained after the row was stored counts as unchanged at its default (new
+        # fields default to the earlier behaviour, e.g. DQN's num_envs = 1).
+        added = {k for k, v in resolved.items() if k not in row["hyperparameters"] and v == _json(hyperparameters(row["policy"]))[k]}
+        changed = sorted(k for k in (set(resolved) | set(row["hyperparameters"])) - added
+                         if resolved.get(k) != row["hyperparameters"].get(k))
         if changed:
             raise ConfigError(f"{where} the {row['policy']} hyperparameters differ in {changed}: drop its results_version "
                               "to rerun it")

@@ -76,3 +76,19 @@ def test_results_version_must_not_be_newer_than_the_protocol(tiny_store: tuple[P
 def test_the_protocol_json_round_trip_keeps_results_version(tiny_store: tuple[Protocol, Store]) -> None:
     v2 = _bumped(tiny_store[0])
     assert Protocol.from_dict(v2.to_dict()) == v2
+
+
+def test_a_hyperparameter_added_since_keeps_old_runs_at_its_default(store_copy: tuple[Protocol, Store]) -> None:
+    """Rows stored before an agent gained a hyperparameter (here DQN's ``num_envs``) hold no value for it: at its
+    default (the earlier behaviour) they are still shared; set to anything else they are not."""
+    import sqlite3
+    from contextlib import closing
+
+    v1, store = store_copy
+    with closing(sqlite3.connect(store.path)) as conn, conn:
+        conn.execute("UPDATE results SET hyperparameters = json_remove(hyperparameters, '$.num_envs') WHERE policy = 'dqn'")
+    assert all("num_envs" not in r["hyperparameters"] for r in store.rows() if r["policy"] == "dqn")
+    shared = _bumped(v1).stored_rows(store)  # MultiCell's v1 rows (Offloading changed: not run at v2 here)
+    assert shared == [r for r in store.rows() if r["env_id"] == MULTICELL]
+    with pytest.raises(ConfigError, match="num_envs"):
+        _bumped(v1, hyperparameters={"dqn": {"learning_starts": 50, "num_envs": 2}}).stored_rows(store)
