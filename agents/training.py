@@ -189,7 +189,7 @@ def pick_torch_threads(requested: int | None = None) -> tuple[int, str]:
         return torch.get_num_threads(), f"{THREAD_VARIABLE}={os.environ[THREAD_VARIABLE]}"
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     busy = round(os.getloadavg()[0]) if hasattr(os, "getloadavg") else 0
-    threads = max(1, min(cores, cores - busy))
+    threads = max(1, cores - busy)
     return threads, f"{cores} cores available, {busy} kept busy by other processes (1-minute load average)"
 
 

@@ -264,7 +264,8 @@ def _check_shared_row(protocol: Protocol, bench: Benchmark, row: Mapping[str, An
         resolved = _json(hyperparameters(row["policy"], bench.hyperparameters.get(row["policy"], {})))
         # A hyperparameter the agent gained after the row was stored counts as unchanged at its default (new
         # fields default to the earlier behaviour, e.g. DQN's num_envs = 1).
-        added = {k for k, v in resolved.items() if k not in row["hyperparameters"] and v == _json(hyperparameters(row["policy"]))[k]}
+        defaults = _json(hyperparameters(row["policy"]))
+        added = {k for k, v in resolved.items() if k not in row["hyperparameters"] and v == defaults[k]}
         changed = sorted(k for k in (set(resolved) | set(row["hyperparameters"])) - added
                          if resolved.get(k) != row["hyperparameters"].get(k))
         if changed:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from semcom_envs.leaderboard.protocol import AGENT_KIND, SUBMITTED_KIND
 from semcom_envs.leaderboard.stats import Interval, PolicyResult, ScenarioResult, aggregate, iqm_curve, summarise
 
 EVALUATED = ("Evaluated policy: baselines as registered; learning agents at their last checkpoint (the end of the "
@@ -214,9 +215,9 @@ NORMALISED_FLOOR = -1.0
 """Interval charts of normalised scores start at -1 at the lowest (random sits at 0): a policy a whole span below
 random is marked at the edge with its value, rather than stretching the axis for every other policy."""
 
-KIND_LEGEND = {"tab:orange": "learning agents", "tab:gray": "full-information baselines", "tab:blue": "local baselines",
-               "tab:green": "submitted policies"}
-"""What the interval charts' colours mean (:func:`_colour`)."""
+KIND_COLOURS = {AGENT_KIND: ("tab:orange", "learning agents"), "full": ("tab:gray", "full-information baselines"),
+                "local": ("tab:blue", "local baselines"), SUBMITTED_KIND: ("tab:green", "submitted policies")}
+"""The interval charts' colour of each kind of policy (baselines by their information), and its legend text."""
 
 
 def scenario_interval_figure(s: ScenarioResult) -> dict[str, str]:
@@ -225,15 +226,14 @@ def scenario_interval_figure(s: ScenarioResult) -> dict[str, str]:
     bars = [(p.policy, p.normalised if normalise else p.score, _colour(p)) for p in s.policies]
     xlabel = f"normalised {s.primary_metric} (random 0, {s.reference} 1)" if normalise else s.primary_metric
     used = {colour for _, _, colour in bars}
-    legend = {colour: label for colour, label in KIND_LEGEND.items() if colour in used}
+    legend = {colour: label for colour, label in KIND_COLOURS.values() if colour in used}
     return interval_figure(f"{s.env_id}: IQM and 95% CI", xlabel, bars, legend, floor=NORMALISED_FLOOR if normalise else None)
 
 
 def _colour(p: PolicyResult) -> str:
-    """An interval bar's colour by the policy's kind and information."""
-    if p.kind == "submitted":
-        return "tab:green"
-    return "tab:orange" if p.kind == "agent" else ("tab:gray" if p.uses_global_state else "tab:blue")
+    """An interval bar's colour by the policy's kind and, for baselines, its information (:data:`KIND_COLOURS`)."""
+    kind = p.kind if p.kind in KIND_COLOURS else ("full" if p.uses_global_state else "local")
+    return KIND_COLOURS[kind][0]
 
 
 def curve_figure(env_id: str, curves: Mapping[str, np.ndarray]) -> dict[str, str]:

@@ -68,7 +68,7 @@ def test_a_user_policy_runs_through_the_cli_into_the_store(user_module: Path, tm
     scenario = bench.scenario()
     for row in rows:
         assert row["hyperparameters"] == {"submitted": f"{user_module.resolve()}:make_policy"}
-        assert row["uses_global_state"] is False or row["uses_global_state"] == 0
+        assert not row["uses_global_state"]
         policy = load_submitted(Submission("first", f"{user_module}:make_policy"), scenario)
         expected = evaluate(scenario, policy, bench.episodes, protocol.eval_seed_base + row["seed"])
         assert row["episode_values"] == expected.episodes  # evaluated exactly like a baseline, on the run's seed
