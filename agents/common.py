@@ -61,16 +61,17 @@ class BatchedLSTM(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         learners, n, steps, fan_in = x.shape
-        h3 = 3 * self.hidden
         # Input projections of all time steps in one product; gate order (input, forget, output, cell).
         gates_x = torch.baddbmm(self.bias, x.reshape(learners, n * steps, fan_in), self.w_ih).view(learners, n, steps, -1)
         h = x.new_zeros(learners, n, self.hidden)
         c = x.new_zeros(learners, n, self.hidden)
-        for t in range(steps):
-            gates = torch.baddbmm(gates_x[:, :, t], h, self.w_hh)
-            ifo = torch.sigmoid(gates[..., :h3])
-            c = ifo[..., self.hidden:2 * self.hidden] * c + ifo[..., :self.hidden] * torch.tanh(gates[..., h3:])
-            h = ifo[..., 2 * self.hidden:] * torch.tanh(c)
+        # unbind/split rather than indexing: their backward concatenates the pieces' gradients, where an index's
+        # backward zero-fills a tensor of the whole input per piece (DRQN at M = 7: 3% of a slot, bit-identical).
+        for gates_t in gates_x.unbind(2):
+            sigmoid_part, cell_part = torch.baddbmm(gates_t, h, self.w_hh).split((3 * self.hidden, self.hidden), dim=-1)
+            i, f, o = torch.sigmoid(sigmoid_part).chunk(3, dim=-1)
+            c = f * c + i * torch.tanh(cell_part)
+            h = o * torch.tanh(c)
         return h
 
 

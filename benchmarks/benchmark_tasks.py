@@ -22,15 +22,20 @@ the tasks to regenerate (MultiCell's includes training the DQN without energy te
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import multiprocessing
 import re
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from semcom_envs.leaderboard.protocol import DEFAULT, MULTICELL, Protocol
+from semcom_envs.leaderboard.report import results_versions
 from semcom_envs.leaderboard.stats import ScenarioResult, iqm_interval, normalised, poi_interval, summarise_scenario
 from semcom_envs.leaderboard.store import Store
+from semcom_envs.config import check_int
 
 DOC = Path("docs/benchmark-tasks.md")
 ORDERING = ("drqn", "dqn", "dqn_wo_ec", "greedy", "random")
@@ -83,27 +88,35 @@ def split_table(results: Sequence[ScenarioResult]) -> str:
     return "\n".join(lines)
 
 
-def train_dqn_without_energy_term(protocol: Protocol, work: Path) -> dict[int, float]:
-    """The source's "DQN w/o EC" on the MultiCell task: DQN trained on reward ``qoe`` with the protocol's DQN budget,
-    hyperparameters and seeds, evaluated on the protocol's episodes by the semantic EE: ``{seed: mean EE}``."""
+def _train_and_score_wo_ec(protocol: Protocol, work: Path, seed: int) -> float:
+    """One seed of the DQN without energy term: trained on reward ``qoe``, scored by the semantic EE."""
+    import torch
+
     from agents import load_policy
     from agents.training import policy_path, train
     from semcom_envs.evaluation import evaluate
     from semcom_envs.registration import make_scenario
 
+    torch.set_num_threads(1)  # one process per core: never oversubscribe the cores the seeds share
     bench = protocol.benchmark(MULTICELL)
-    steps = bench.train_steps["dqn"]
-    env_kwargs = {**bench.env_kwargs, "reward": "qoe"}
-    hyperparameters = dict(bench.hyperparameters.get("dqn", {}))
     judge = make_scenario(MULTICELL, **bench.env_kwargs)  # reward "ee": the metric every policy is ranked by
-    scores = {}
-    for seed in protocol.seeds:
-        out = work / f"dqn_wo_ec-seed{seed}"
-        train("dqn", MULTICELL, steps, seed, out, env_kwargs=env_kwargs, hyperparameters=hyperparameters, resume=True,
-              progress=False, tensorboard=False)
-        policy = load_policy(policy_path(out, seed), judge, name="dqn_wo_ec")
-        scores[seed] = evaluate(judge, policy, bench.episodes, protocol.eval_seed_base + seed).mean(judge.primary_metric)
-    return scores
+    out = work / f"dqn_wo_ec-seed{seed}"
+    train("dqn", MULTICELL, bench.train_steps["dqn"], seed, out, env_kwargs={**bench.env_kwargs, "reward": "qoe"},
+          hyperparameters=dict(bench.hyperparameters.get("dqn", {})), resume=True, progress=False, tensorboard=False)
+    policy = load_policy(policy_path(out, seed), judge, name="dqn_wo_ec")
+    return float(evaluate(judge, policy, bench.episodes, protocol.eval_seed_base + seed).mean(judge.primary_metric))
+
+
+def train_dqn_without_energy_term(protocol: Protocol, work: Path, workers: int = 1) -> dict[int, float]:
+    """The source's "DQN w/o EC" on the MultiCell task: DQN trained on reward ``qoe`` with the protocol's DQN budget,
+    hyperparameters and seeds (``workers`` seeds at a time, one process and one torch thread each; resumable from
+    ``work``), evaluated on the protocol's episodes by the semantic EE: ``{seed: mean EE}``."""
+    check_int("workers", workers, low=1)
+    if workers == 1:
+        return {seed: _train_and_score_wo_ec(protocol, work, seed) for seed in protocol.seeds}
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {seed: pool.submit(_train_and_score_wo_ec, protocol, work, seed) for seed in protocol.seeds}
+        return {seed: future.result() for seed, future in futures.items()}
 
 
 def ordering_table(result: ScenarioResult, wo_ec: Mapping[int, float]) -> str:
@@ -123,7 +136,8 @@ def ordering_table(result: ScenarioResult, wo_ec: Mapping[int, float]) -> str:
     return "\n".join(lines)
 
 
-def blocks(store: Path, work: Path, tasks: Sequence[str], protocol: Protocol = DEFAULT) -> dict[str, str]:
+def blocks(store: Path, work: Path, tasks: Sequence[str], protocol: Protocol = DEFAULT,
+           workers: int = 1) -> dict[str, str]:
     """The generated blocks of docs/benchmark-tasks.md: ``split`` (every task) and one per task in ``tasks``."""
     rows = protocol.stored_rows(Store(store))
     results = {}
@@ -133,7 +147,7 @@ def blocks(store: Path, work: Path, tasks: Sequence[str], protocol: Protocol = D
             raise SystemExit(f"{store} holds no rows of {env_id} for protocol {protocol.name} v{protocol.version}: run "
                              "`make leaderboard` first")
         results[env_id] = summarise_scenario(task_rows)
-    versions = ", ".join(f"{env_id} v{protocol.results_version(env_id)}" for env_id in protocol.env_ids)
+    versions = ", ".join(f"{b.env_id} {results_versions(dataclasses.asdict(b), protocol.version)}" for b in protocol.benchmarks)
     out = {"split": "\n".join([
         f"Measured by `benchmarks/benchmark_tasks.py` from the leaderboard store (protocol `{protocol.name}` "
         f"v{protocol.version}, runs of {versions}: seeds {list(protocol.seeds)}, "
@@ -142,7 +156,7 @@ def blocks(store: Path, work: Path, tasks: Sequence[str], protocol: Protocol = D
         parts = [task_table(results[env_id]), ""]
         if env_id == MULTICELL:
             parts += ["#### The source's ordering on SemCom-MultiCell-v1", "",
-                      ordering_table(results[env_id], train_dqn_without_energy_term(protocol, work)), ""]
+                      ordering_table(results[env_id], train_dqn_without_energy_term(protocol, work, workers)), ""]
         out[env_id] = "\n".join(parts)
     return out
 
@@ -153,10 +167,12 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("results/benchmark-tasks"))
     parser.add_argument("--task", action="append", choices=DEFAULT.env_ids, default=[],
                         help="regenerate this task's table (repeatable; default: every task). The summary table is "
-                             "always regenerated; MultiCell's trains the DQN without energy term (about 30 min on 2 cores)")
+                             "always regenerated; MultiCell's trains the DQN without energy term: 5 runs of about 13 min)")
+    parser.add_argument("--workers", type=int, default=1, help="seeds of the DQN without energy term trained at once "
+                        "(one process and one torch thread each; at most the free cores)")
     args = parser.parse_args()
     text = DOC.read_text()
-    for name, block in blocks(args.store, args.work, args.task or DEFAULT.env_ids).items():
+    for name, block in blocks(args.store, args.work, args.task or DEFAULT.env_ids, workers=args.workers).items():
         text, count = re.subn(rf"<!-- tables:{re.escape(name)} -->.*?<!-- /tables:{re.escape(name)} -->",
                               lambda _, b=block, n=name: f"<!-- tables:{n} -->\n{b}\n<!-- /tables:{n} -->", text, flags=re.S)
         if count != 1:

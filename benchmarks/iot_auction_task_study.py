@@ -8,7 +8,12 @@ Prints three tables, every number measured here:
    protocol (evaluation seeds 10000..10004, 16 episodes each): regret (the primary metric), utility,
    welfare, efficiency, revenue, no sale; normalised per run ``(x - random) / (reference - random)`` with the
    reference ``complete_information_nash``; a sweep of the shading factor.
-3. Mechanism track at the task's N on the calibrated valuation: truthful bidders under second price, second
+3. Populations: one device (the deviator) bids by a rule while the other N - 1 bid by another (the market it
+   faces): the deviator's regret and utility against the market's. A bidder's own expected regret is its
+   utility's shortfall from a best response to the others' bids, so the rule with the lowest regret against a
+   market is the best response to it among those tried; the deviators include fictitious play, an online
+   learner that best-responds to the episode's observed clearing prices.
+4. Mechanism track at the task's N on the calibrated valuation: truthful bidders under second price, second
    price with the optimal reserve, Myerson and a MyersonNet trained here on the task's value profiles:
    revenue (mean and 95% CI over the 5 seeds), truthful bidders' regret, IR violations (a winner paying
    more than its value) and no-sale share.
@@ -27,9 +32,10 @@ from pathlib import Path
 import numpy as np
 
 from baselines import make_policy, policies_for
-from baselines.iot_auction import Shaded
+from baselines.iot_auction import PriceAnchored, Shaded
+from baselines.policy import ScenarioPolicy
 from semcom_envs import auctions, streams
-from semcom_envs.evaluation import EPISODE_SEED_STRIDE, RunResult, evaluate
+from semcom_envs.evaluation import EPISODE_SEED_STRIDE, BatchRunner, RunResult, evaluate
 from semcom_envs.scenarios import IoTAuction, IoTAuctionV1
 
 SEEDS = tuple(range(10000, 10005))
@@ -89,6 +95,100 @@ def bidding(mappo: Sequence[str]) -> None:
         best = min(local, key=lambda n: np.mean([r.mean("regret") for r in runs[n]]))
         wins = np.mean([[m.mean("regret") < b.mean("regret") for b in runs[best]] for m in runs["mappo"]])
         print(f"P(mappo's regret < {best}'s) over run pairs: {wins:.2f}\n")
+
+
+class FictitiousPlay(ScenarioPolicy):
+    """Each device best-responds to the distribution of the highest competing bid ``M`` it has seen this episode.
+
+    Feedback is the observation's last clearing price and win flag: a device that lost learns ``M`` exactly (the
+    first-price winner's bid); one that won learns only ``M < `` its own bid (censored). The distribution of
+    ``M`` on a grid of ``points`` bids is the Kaplan-Meier estimate of these left-censored samples (right-censored
+    in ``-M``): ``P(M < g_j) = prod_{k >= j} (1 - d_k / n_k)``, with ``d_k`` exact samples in grid cell ``k`` and
+    ``n_k`` samples whose value or bound is at most ``g_k``. Before any feedback the estimate is the prior:
+    ``prior`` pseudo-samples of ``M`` drawn from the symmetric first-price equilibrium (the ``equilibrium``
+    baseline's bids of the other N - 1 devices). The bid is ``argmax_{g <= v} (v - g) P(M < g)``. Stateful: one
+    episode per :meth:`reset` (as :func:`~semcom_envs.evaluation.evaluate` runs them).
+    """
+
+    name = "fictitious_play"
+    scenario_class = IoTAuctionV1
+    scenario: IoTAuctionV1
+
+    def __init__(self, scenario: IoTAuctionV1, points: int = 256, prior: float = 20.0) -> None:
+        from baselines.iot_auction import Equilibrium
+
+        super().__init__(scenario)
+        self.grid = np.linspace(0.0, scenario.config.bid_max, points)
+        bids = Equilibrium(scenario).bids(scenario.sample_valuations(20_000, seed=2**40))
+        others = np.searchsorted(self.grid, bids[:, 1:].max(axis=1))  # the cell whose right edge is >= M
+        self.prior = prior * np.bincount(np.minimum(others, points - 1), minlength=points) / len(bids)
+        self.exact: np.ndarray | None = None
+        self.censored = self.last_bid = np.zeros(0)
+
+    def reset(self, seed: int | None = None) -> None:
+        self.exact = None
+
+    def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
+        sc, g = self.scenario, len(self.grid)
+        obs = np.stack([observations[a] for a in sc.agents], axis=1).astype(np.float64)  # (B, N, 5), observation §3
+        value, price, won = obs[..., 0], obs[..., 3], obs[..., 4] > 0.5
+        if self.exact is None:  # an episode's first slot: no feedback yet
+            self.exact = np.broadcast_to(self.prior, (*value.shape, g)).copy()
+            self.censored = np.zeros_like(self.exact)
+        else:
+            copy, device = np.nonzero(~won)
+            np.add.at(self.exact, (copy, device, np.minimum(np.searchsorted(self.grid, price[copy, device]), g - 1)), 1.0)
+            copy, device = np.nonzero(won)
+            below = np.maximum(np.searchsorted(self.grid, self.last_bid[copy, device]) - 1, 0)  # M < the own bid
+            np.add.at(self.censored, (copy, device, below), 1.0)
+        at_risk = np.cumsum(self.exact + self.censored, axis=2)
+        hazard = np.divide(self.exact, at_risk, out=np.zeros_like(at_risk), where=at_risk > 0)
+        win = np.cumprod((1.0 - hazard)[..., ::-1], axis=2)[..., ::-1]  # P(M < g_j)
+        gain = np.where(self.grid <= value[..., None], (value[..., None] - self.grid) * win, -np.inf)
+        self.last_bid = np.minimum(self.grid[gain.argmax(axis=2)], value)
+        actions = sc.bids_to_actions(self.last_bid)
+        return {a: actions[:, i:i + 1] for i, a in enumerate(sc.agents)}
+
+
+def _against(sc: IoTAuctionV1, deviator: ScenarioPolicy, market: ScenarioPolicy, episodes: int = 64) -> np.ndarray:
+    """Per seed: ``[deviator regret, market regret, deviator utility, market utility]`` (per device and slot) with
+    device 0 bidding by ``deviator`` and the others by ``market``, on the protocol's evaluation episodes."""
+    out = []
+    for s in SEEDS:
+        runner = BatchRunner(sc, episodes)
+        obs = runner.reset([s * EPISODE_SEED_STRIDE + i for i in range(episodes)])
+        deviator.reset(s), market.reset(s)
+        regret, utility = np.zeros((episodes, sc.num_agents)), np.zeros((episodes, sc.num_agents))
+        for _ in range(sc.config.max_steps):
+            actions = market.act(obs, None)
+            actions[sc.agents[0]] = deviator.act(obs, None)[sc.agents[0]]
+            tr = runner.step(actions)
+            obs = tr.observations
+            regret += tr.infos["regret"]
+            utility += tr.infos["utility"]
+        runner.close()
+        regret, utility = regret / sc.config.max_steps, utility / sc.config.max_steps
+        out.append([regret[:, 0].mean(), regret[:, 1:].mean(), utility[:, 0].mean(), utility[:, 1:].mean()])
+    return np.asarray(out)
+
+
+def populations() -> None:
+    """Deviators against markets, and fictitious play in self-play."""
+    sc = IoTAuctionV1()
+    print(f"## Populations ({sc.env_id}: device 0 deviates, devices 1..{sc.num_agents - 1} are the market; "
+          f"seeds {SEEDS[0]}..{SEEDS[-1]} x 64 episodes)\n")
+    print("| market | deviator | deviator regret | market regret | deviator utility | market utility |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    rules = {name: make_policy(name, sc) for name in ("price_anchored", "equilibrium", "truthful", "shaded", "random")}
+    rules["fictitious_play"] = FictitiousPlay(sc)
+    anchors = {(p := PriceAnchored(sc, alpha)).name: p for alpha in (0.0, 0.6, 0.9)}  # the anchor's floor, varied
+    for market in ("price_anchored", "equilibrium"):
+        for name, deviator in {**rules, **(anchors if market == "price_anchored" else {})}.items():
+            m = _against(sc, deviator, rules[market])
+            print(f"| {market} | {name} | " + " | ".join(_ci(m[:, k]) for k in range(4)) + " |")
+    play = [evaluate(sc, FictitiousPlay(sc), EPISODES, s) for s in SEEDS]
+    print(f"\nfictitious play in self-play (every device; {EPISODES} episodes per seed): regret "
+          f"{_ci([r.mean('regret') for r in play])}, utility {_ci([r.mean('utility') for r in play])}\n")
 
 
 def mechanisms(iterations: int, out: Path) -> None:
@@ -166,7 +266,7 @@ def main() -> None:
     parser.add_argument("--mappo", nargs="*", default=[], help="policy_seed*.pt files of `semcom train --agent mappo`")
     parser.add_argument("--myersonnet-iterations", type=int, default=3000)
     parser.add_argument("--out", type=Path, default=Path("runs/iot_auction_task_study"))
-    parser.add_argument("--skip", nargs="*", default=[], choices=("calibration", "bidding", "mechanisms"))
+    parser.add_argument("--skip", nargs="*", default=[], choices=("calibration", "bidding", "populations", "mechanisms"))
     args = parser.parse_args()
     import torch
 
@@ -175,6 +275,8 @@ def main() -> None:
         calibration()
     if "bidding" not in args.skip:
         bidding(args.mappo)
+    if "populations" not in args.skip:
+        populations()
     if "mechanisms" not in args.skip:
         mechanisms(args.myersonnet_iterations, args.out)
 

@@ -18,7 +18,17 @@ from typing import Any
 import numpy as np
 
 from semcom_envs.leaderboard.protocol import AGENT_KIND, SUBMITTED_KIND
-from semcom_envs.leaderboard.stats import Interval, PolicyResult, ScenarioResult, aggregate, iqm_curve, summarise
+from semcom_envs.leaderboard.stats import (
+    BEST_LOCAL,
+    Interval,
+    PolicyResult,
+    ScenarioResult,
+    aggregate,
+    aggregate_members,
+    iqm_curve,
+    plateau,
+    summarise,
+)
 
 EVALUATED = ("Evaluated policy: baselines as registered; learning agents at their last checkpoint (the end of the "
              "training budget) with deterministic actions (greedy Q-values, the MAPPO mode). Run s of every policy "
@@ -64,29 +74,47 @@ def _row(p: PolicyResult) -> dict[str, dict[str, Any]]:
 
 
 def aggregate_section(scenarios: Sequence[ScenarioResult], figures: bool) -> dict[str, Any] | None:
-    """Normalised-score IQM across scenarios (stratified by scenario) for policies run on all of them."""
+    """Normalised-score IQM across scenarios (stratified by scenario): the policies run on all of them, each
+    scenario's best local baseline, and agents run on some; the chart marks every scenario's own IQM too."""
+    members = aggregate_members(scenarios)
     agg = aggregate(scenarios)
-    if len(agg) < 2 or sum(s.reference is not None for s in scenarios) < 2:
-        return None
     names = [s.env_id for s in scenarios if s.reference]
+    if len(agg) < 2 or len(names) < 2:
+        return None
+    label = {p: p if n == len(names) else f"{p} ({n} of {len(names)})" for p, (_, n) in agg.items()}
+    points = [[(env_id, r.normalised.point) for env_id, r in members[p]] for p in agg]
     return {
         "id": "aggregate", "title": "All scenarios with a reference",
-        "description": f"normalised score IQM over every run of {', '.join(names)}, stratified by scenario, for the "
-                       "policies run on all of them",
+        "description": f"normalised score IQM over every run of {', '.join(names)}, stratified by scenario: the "
+                       f"policies run on all of them, each scenario's own best local baseline ({BEST_LOCAL}), and "
+                       "learning agents run on some (over those)",
         "columns": [{"key": "policy", "label": "policy", "numeric": False},
                     {"key": "scenarios", "label": "scenarios", "numeric": True},
                     {"key": "normalised", "label": "normalised IQM [95% CI]", "numeric": True}],
         "rows": [{"policy": _cell(p), "scenarios": _cell(str(n), n), "normalised": _interval_cell(i)} for p, (i, n) in agg.items()],
         "figures": [interval_figure("normalised score across scenarios: IQM and 95% stratified-bootstrap CI",
                                     "normalised score (random 0, reference 1)",
-                                    [(p, i, "tab:purple") for p, (i, _) in agg.items()])] if figures else [],
+                                    [(label[p], i, "tab:purple") for p, (i, _) in agg.items()],
+                                    floor=NORMALISED_FLOOR, points=points, point_keys=names)] if figures else [],
     }
 
 
-def sections(scenarios: Sequence[ScenarioResult], curves: Mapping[str, Mapping[str, np.ndarray]] | None = None
-             ) -> list[dict[str, Any]]:
-    """The report sections (the HTML page's layout): one per scenario, then the aggregate, if any; with
-    ``curves`` (:func:`learning_curves`) the figures too."""
+def _plateau_status(runs: np.ndarray) -> str:
+    """A learning curve ``(runs, points)`` over its last fifth: ``flat`` or ``still changing`` (:func:`.stats.plateau`)."""
+    return "flat" if plateau(runs).flat else "still changing"
+
+
+def _plateaus(curves: Mapping[str, np.ndarray]) -> str:
+    """Each agent's learning curve over its last fifth: ``mappo flat, dqn still changing``."""
+    return ", ".join(f"{agent} {_plateau_status(data[1:])}" for agent, data in curves.items())
+
+
+def sections(scenarios: Sequence[ScenarioResult], curves: Mapping[str, Mapping[str, np.ndarray]] | None = None,
+             figures: bool = True) -> list[dict[str, Any]]:
+    """The report sections (the HTML page's layout): one per scenario, then the aggregate, if any. ``curves``
+    (:func:`learning_curves`): each agent's plateau status in its scenario's description and, with ``figures``,
+    the learning-curve figures; ``figures``: the interval charts too."""
+    curves = curves or {}
     out = []
     for s in scenarios:
         cols = columns(s)
@@ -98,11 +126,13 @@ def sections(scenarios: Sequence[ScenarioResult], curves: Mapping[str, Mapping[s
             description += "; no full-information baseline, so no normalised score"
         if s.best_classical:
             description += f"; best classical baseline: {s.best_classical}"
+        if s.env_id in curves:
+            description += f"; training curve over its last fifth: {_plateaus(curves[s.env_id])}"
         out.append({"id": s.env_id, "title": s.env_id, "description": description, "columns": cols,
                     "rows": [{k: v for k, v in _row(p).items() if k in keys} for p in s.policies],
-                    "figures": [] if curves is None else [scenario_interval_figure(s)] + (
+                    "figures": [] if not figures else [scenario_interval_figure(s)] + (
                         [curve_figure(s.env_id, curves[s.env_id])] if s.env_id in curves else [])})
-    agg = aggregate_section(scenarios, figures=curves is not None)
+    agg = aggregate_section(scenarios, figures=figures)
     return out + ([agg] if agg else [])
 
 
@@ -132,8 +162,15 @@ def report(rows: Sequence[Mapping[str, Any]], protocol: Mapping[str, Any], figur
         "subtitle": f"protocol {protocol['name']} v{protocol['version']} · {len(rows)} runs · seeds {seeds} · "
                     f"{total / 60:.1f} CPU-minutes of jobs · commit {', '.join(commits)} · {', '.join(hardware)}",
         "notes": [protocol.get("description", ""), EVALUATED, STATISTICS],
-        "sections": [protocol_section(protocol), *sections(scenarios, learning_curves(rows) if figures else None)],
+        "sections": [protocol_section(protocol), *sections(scenarios, learning_curves(rows), figures)],
     }
+
+
+def results_versions(benchmark: Mapping[str, Any], version: int) -> str:
+    """Which version's runs a benchmark shows: ``v2``, or ``v2; dqn: v4`` when it reruns some agents."""
+    shared = f"v{benchmark.get('results_version') or version}"
+    rerun = benchmark.get("rerun") or ()
+    return f"{shared}; {', '.join(rerun)}: v{version}" if rerun else shared
 
 
 def protocol_section(protocol: Mapping[str, Any]) -> dict[str, Any]:
@@ -149,7 +186,7 @@ def protocol_section(protocol: Mapping[str, Any]) -> dict[str, Any]:
                      "budget": _cell(budgets), "hyperparameters": _cell(hyper),
                      "baselines": _cell("all registered" if b["baselines"] is None else ", ".join(b["baselines"])),
                      "episodes": _cell(str(b["episodes"]), b["episodes"]),
-                     "results": _cell(f"v{b.get('results_version') or protocol['version']}")})
+                     "results": _cell(results_versions(b, protocol["version"]))})
     labels = [("scenario", "scenario", False), ("config", "env config", False),
               ("budget", "training budget (env steps per run)", False), ("hyperparameters", "agent hyperparameters", False),
               ("baselines", "baselines", False), ("episodes", "evaluation episodes per run", True),
@@ -177,15 +214,23 @@ def _figure(height: float, layout: str = "tight") -> tuple[Any, Any]:
 
 
 def interval_figure(title: str, xlabel: str, bars: Sequence[tuple[str, Interval, str]],
-                    legend: Mapping[str, str] | None = None, floor: float | None = None) -> dict[str, str]:
+                    legend: Mapping[str, str] | None = None, floor: float | None = None,
+                    points: Sequence[Sequence[tuple[str, float]]] | None = None,
+                    point_keys: Sequence[str] = ()) -> dict[str, str]:
     """IQM (tick) and 95% interval (bar) per ``(label, interval, colour)``, the first on top; ``legend`` maps
     the colours used to what they mean (drawn under the axis).
+
+    ``points``: per bar, ``(key, value)`` markers drawn on its row (the aggregate's per-scenario IQMs), one
+    marker shape per key of ``point_keys``, which the legend names.
 
     ``floor``: the axis starts there at the lowest, so one far-off policy cannot squash the others; what lies
     below is cut at the axis, and an IQM below it is drawn as a ``<`` at the edge with its value written.
     """
-    fig, ax = _figure(0.35 * len(bars) + 1.2 + (0.3 if legend else 0.0), layout="constrained" if legend else "tight")
+    below = legend or points
+    fig, ax = _figure(0.35 * len(bars) + 1.2 + (0.3 if legend else 0.0) + (0.5 if points else 0.0),
+                      layout="constrained" if below else "tight")
     values = [v for _, iv, _ in bars for v in (iv.low, iv.point) if math.isfinite(v)]
+    values += [v for row in points or () for _, v in row if math.isfinite(v)]
     edge = floor if floor is not None and values and min(values) < floor else None
     for i, (_, iv, color) in enumerate(reversed(bars)):
         if math.isfinite(iv.low) and (edge is None or iv.high > edge):
@@ -196,6 +241,16 @@ def interval_figure(title: str, xlabel: str, bars: Sequence[tuple[str, Interval,
             ax.annotate(f"{iv.point:.3g}", (edge, i), xytext=(7, 0), textcoords="offset points", va="center", fontsize=8)
         else:
             ax.plot([iv.point], [i], "|", color="black", ms=12)
+    handles: list[Any] = []
+    if points:
+        from matplotlib.lines import Line2D
+
+        shape = {key: "osD^vP*X"[k % 8] for k, key in enumerate(point_keys)}
+        for i, row in enumerate(reversed(points)):
+            for key, value in row:
+                ax.plot([max(value, edge) if edge is not None else value], [i], shape[key], color="black",
+                        mfc="none", ms=5, alpha=0.8)
+        handles += [Line2D([], [], color="black", marker=shape[k], mfc="none", ls="none", label=k) for k in point_keys]
     if edge is not None:
         right = max(max(values), max(iv.high for _, iv, _ in bars if math.isfinite(iv.high)))
         ax.set_xlim(left=edge - 0.03 * (right - edge))  # room for the edge markers
@@ -207,6 +262,7 @@ def interval_figure(title: str, xlabel: str, bars: Sequence[tuple[str, Interval,
 
         handles = [Line2D([], [], color=colour, lw=6, alpha=0.6, label=label) for colour, label in legend.items()]
         handles.append(Line2D([], [], color="black", marker="|", ms=10, ls="none", label="IQM"))
+    if handles:
         fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 3), fontsize=8, frameon=False)
     return {"title": "Interval estimates", "png": _png(fig)}
 
@@ -237,12 +293,13 @@ def _colour(p: PolicyResult) -> str:
 
 
 def curve_figure(env_id: str, curves: Mapping[str, np.ndarray]) -> dict[str, str]:
-    """Learning curves: IQM over runs of the training reward per log window, with 95% bootstrap bands."""
+    """Learning curves: IQM over runs of the training reward per log window, with 95% bootstrap bands; the legend
+    says whether each agent's curve is at its plateau (:func:`~semcom_envs.leaderboard.stats.plateau`)."""
     fig, ax = _figure(3.6)
     for agent, data in curves.items():
         steps, values = data[0], data[1:]
         point, low, high = iqm_curve(values)
-        ax.plot(steps, point, label=f"{agent} ({values.shape[0]} runs)")
+        ax.plot(steps, point, label=f"{agent} ({values.shape[0]} runs; {_plateau_status(values)} over the last fifth)")
         ax.fill_between(steps, low, high, alpha=0.25)
     ax.set_xscale("log")
     ax.set_xlabel("env steps per run")

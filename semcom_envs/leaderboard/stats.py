@@ -92,6 +92,32 @@ def iqm_curve(runs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return point, np.where(constant, point, low), np.where(constant, point, high)
 
 
+@dataclasses.dataclass(frozen=True)
+class Plateau:
+    """Whether learning curves are flat over their last fifth (:func:`plateau`)."""
+
+    final_fifth: float
+    """IQM over runs of each run's mean training reward over the last fifth of its curve."""
+    end: Interval
+    """IQM over runs of the curve's last point, with its 95% bootstrap interval."""
+
+    @property
+    def flat(self) -> bool:
+        """The final fifth's IQM lies within the end's interval: no change over the last fifth that the runs resolve."""
+        return bool(self.end.low <= self.final_fifth <= self.end.high)
+
+
+def plateau(runs: np.ndarray) -> Plateau:
+    """The plateau check of a learning curve ``(runs, points)``: the final fifth's IQM against the end's 95% interval.
+
+    A curve still rising (or falling) over its last fifth by more than the runs' spread at the end puts the
+    final fifth's mean outside the end's interval; a single run (no interval) is never called flat.
+    """
+    runs = np.asarray(runs, dtype=np.float64)
+    tail = runs[:, -max(1, math.ceil(runs.shape[1] / 5)):]
+    return Plateau(float(iqm(tail.mean(axis=1))), iqm_interval([runs[:, -1]]))
+
+
 def probability_of_improvement(x: Sequence[float], y: Sequence[float], higher_is_better: bool = True) -> float:
     """P(a run of X is better than a run of Y), ties counted half."""
     return float(_poi(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), higher_is_better))
@@ -195,15 +221,29 @@ def summarise_scenario(rows: Sequence[Mapping[str, Any]]) -> ScenarioResult:
     return ScenarioResult(rows[0]["env_id"], rows[0]["primary_metric"], higher, reference, best_classical, results)
 
 
-def aggregate(scenarios: Sequence[ScenarioResult]) -> dict[str, tuple[Interval, int]]:
-    """IQM of normalised scores across every scenario that has a reference, stratified by scenario, for the
-    policies run on all of them: ``{policy: (interval, scenarios)}``."""
+BEST_LOCAL = "best local baseline"
+"""The aggregate's row that takes, in each scenario, that scenario's best local baseline (its ``best_classical``)."""
+
+
+def aggregate_members(scenarios: Sequence[ScenarioResult]) -> dict[str, list[tuple[str, PolicyResult]]]:
+    """The rows of the aggregate and, per row, ``(env_id, result)`` in each scenario with a reference it was run on:
+    every policy run on all of them, :data:`BEST_LOCAL`, and learning agents or submissions run on two or more."""
     normalisable = [s for s in scenarios if s.reference is not None]
-    if not normalisable:
-        return {}
-    common = set.intersection(*({p.policy for p in s.policies if p.normalised_runs} for s in normalisable))
-    out = {}
-    for name in sorted(common):
-        strata = [next(p.normalised_runs for p in s.policies if p.policy == name) for s in normalisable]
-        out[name] = (iqm_interval(strata), len(strata))
+    members: dict[str, list[tuple[str, PolicyResult]]] = {}
+    for s in normalisable:
+        for p in s.policies:
+            if p.normalised_runs:
+                members.setdefault(p.policy, []).append((s.env_id, p))
+            if p.policy == s.best_classical and p.normalised_runs and not p.uses_global_state:
+                members.setdefault(BEST_LOCAL, []).append((s.env_id, p))
+    return {name: ms for name, ms in members.items()
+            if len(ms) == len(normalisable) or (ms[0][1].kind != "baseline" and len(ms) >= 2)}
+
+
+def aggregate(scenarios: Sequence[ScenarioResult]) -> dict[str, tuple[Interval, int]]:
+    """IQM of normalised scores across the scenarios with a reference, stratified by scenario, for the rows of
+    :func:`aggregate_members`: ``{policy: (interval, scenarios)}``, best first. An agent run on fewer scenarios than
+    the others is aggregated over its own (the count says how many)."""
+    out = {name: (iqm_interval([p.normalised_runs for _, p in ms]), len(ms))
+           for name, ms in aggregate_members(scenarios).items()}
     return dict(sorted(out.items(), key=lambda kv: -kv[1][0].point))

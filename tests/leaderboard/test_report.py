@@ -74,6 +74,20 @@ def test_commands_explain_an_empty_store(tmp_path, capsys) -> None:
     assert json.loads(capsys.readouterr().out)["name"] == "demo"
 
 
+
+@pytest.mark.parametrize(("slope", "status"), [(0.0, "flat"), (1.0, "still changing")])
+def test_each_scenario_says_whether_its_agents_curves_are_flat(tiny_store, slope, status) -> None:
+    """The plateau check reaches the table's description: runs whose curves differ by a constant offset (0 and 0.1,
+    which the end's interval spans) are flat; rising by 1 per point, the final fifth (the last 2 of 10 points) has
+    its mean 0.5 below the end, outside that interval."""
+    protocol, store = tiny_store
+    rows = [dict(r) for r in store.rows() if r["env_id"] == "SemCom-MultiCell-v0"]
+    for r in rows:
+        if r["policy"] == "dqn":
+            r["curve"] = [{"step": 100 * (k + 1), "reward": slope * k + 0.1 * r["seed"]} for k in range(10)]
+    section = report.sections(report.summarise(rows), report.learning_curves(rows), figures=False)[0]
+    assert section["description"].endswith(f"training curve over its last fifth: dqn {status}")
+
 @pytest.mark.browser
 def test_page_shows_the_stored_numbers_in_chromium(tiny_store, tmp_path) -> None:
     protocol, store = tiny_store
@@ -81,7 +95,7 @@ def test_page_shows_the_stored_numbers_in_chromium(tiny_store, tmp_path) -> None
     assert main(["leaderboard", "html", "--protocol", _protocol_file(protocol, tmp_path), "--store", str(store.path),
                  "--out", str(page_path), "--figures-dir", str(tmp_path / "figures")]) == 0
     assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == [
-        "semcom-multicell-v0-interval-estimates.png", "semcom-multicell-v0-learning-curves.png",
+        "aggregate-interval-estimates.png", "semcom-multicell-v0-interval-estimates.png", "semcom-multicell-v0-learning-curves.png",
         "semcom-offloading-v0-interval-estimates.png"]
     expected = report.report(store.rows(), protocol.to_dict(), figures=False)["sections"]
     with open_page(page_path) as page:
@@ -89,7 +103,7 @@ def test_page_shows_the_stored_numbers_in_chromium(tiny_store, tmp_path) -> None
         score = page.locator("#table-SemCom-MultiCell-v0 tbody tr", has_text="dqn").locator("td").nth(5).inner_text()
         assert " ".join(score.split()).startswith(f"{_stored_iqm(store, 'SemCom-MultiCell-v0', 'dqn'):.4g} [")
         images = page.locator("img").evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
-        assert len(images) >= 3 and all(w > 0 for w in images)  # two interval plots and the learning curves
+        assert len(images) >= 4 and all(w > 0 for w in images)  # three interval plots and the learning curves
 
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "leaderboard"

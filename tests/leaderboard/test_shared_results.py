@@ -92,3 +92,33 @@ def test_a_hyperparameter_added_since_keeps_old_runs_at_its_default(store_copy: 
     assert shared == [r for r in store.rows() if r["env_id"] == MULTICELL]
     with pytest.raises(ConfigError, match="num_envs"):
         _bumped(v1, hyperparameters={"dqn": {"learning_starts": 50, "num_envs": 2}}).stored_rows(store)
+
+
+def test_a_bump_can_rerun_one_agent_and_share_the_rest(store_copy: tuple[Protocol, Store], tmp_path: Path) -> None:
+    """``rerun=("dqn",)``: only DQN's runs are repeated (under v2, with its new budget); every other row stays v1's."""
+    v1, store = store_copy
+    multicell = v1.benchmark(MULTICELL)
+    budget = multicell.train_steps["dqn"] + 1
+    v2 = _bumped(v1, train_steps={**multicell.train_steps, "dqn": budget}, rerun=("dqn",))
+    jobs = [j for j in v2.jobs(tmp_path) if j.benchmark.env_id == MULTICELL]
+    assert {(j.policy, j.version) for j in jobs} == {(p, 2 if p == "dqn" else 1) for p in multicell.policies()}
+    with pytest.raises(ConfigError, match="train_steps"):  # without the rerun the v1 DQN rows no longer fit
+        _bumped(v1, train_steps={**multicell.train_steps, "dqn": budget}).stored_rows(store)
+    run(v2, store, tmp_path / "runs", env_ids=[MULTICELL], progress=False)
+    rows = [r for r in v2.stored_rows(store) if r["env_id"] == MULTICELL]
+    assert len(rows) == len(jobs)
+    assert {(r["policy"], r["version"]) for r in rows} == {(j.policy, j.version) for j in jobs}
+    assert {r["train_steps"] for r in rows if r["policy"] == "dqn"} == {budget}
+    shared = [r for r in rows if r["policy"] != "dqn"]
+    assert shared == [r for r in store.rows(v1.name, 1) if r["env_id"] == MULTICELL and r["policy"] != "dqn"]
+    assert Protocol.from_dict(v2.to_dict()) == v2
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"rerun": ("dqn",)}, "needs results_version"),
+    ({"rerun": ("random",), "results_version": 1}, "no training budget"),
+])
+def test_rerun_names_trained_agents_of_a_shared_benchmark(tiny_store: tuple[Protocol, Store], fields: dict,
+                                                          message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        dataclasses.replace(tiny_store[0].benchmark(MULTICELL), **fields)

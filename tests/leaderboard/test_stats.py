@@ -110,9 +110,13 @@ def test_aggregate_is_stratified_over_scenarios() -> None:
         for s in range(4):
             rows += [{**_row("random", s, 0.0), "env_id": env}, {**_row("ref", s, 1.0, global_state=True), "env_id": env},
                      {**_row("x", s, 0.5 if env == "A" else 0.25), "env_id": env}]
+    rows += [{**_row("agent", s, 0.75, kind="agent"), "env_id": "A"} for s in range(4)]  # run on A only
+    rows += [{**_row("y", s, 0.125), "env_id": "B"} for s in range(4)]  # a baseline of B only
     agg = stats.aggregate(stats.summarise(rows))
-    assert list(agg) == ["ref", "x", "random"]
+    # best first (x and the best local baseline tie); one-scenario agents and baselines are left out
+    assert set(agg) == {"ref", stats.BEST_LOCAL, "x", "random"} and list(agg)[::3] == ["ref", "random"]
     assert agg["x"][1] == 2 and agg["x"][0].point == pytest.approx(0.375)
+    assert agg[stats.BEST_LOCAL] == agg["x"]  # x is the best local baseline of both scenarios
 
 
 def test_learning_curve_bands() -> None:
@@ -120,3 +124,16 @@ def test_learning_curve_bands() -> None:
     point, low, high = stats.iqm_curve(runs)
     assert point[0] == low[0] == high[0] == 0.0
     assert np.all(low <= point) and np.all(point <= high)
+
+
+def test_plateau_tells_a_flat_curve_from_a_rising_one() -> None:
+    """Five runs of ten points: noise of +-1 around a constant is flat (the last two points' mean sits in the end's
+    interval); the same noise on a ramp of 10 per point is not (the last fifth's mean lies 5 below the end, its
+    interval spans the runs' +-1 spread at the end)."""
+    noise = np.array([[1.0, -1.0] * 5, [-1.0, 1.0] * 5, [0.5, -0.5] * 5, [-0.5, 0.5] * 5, [0.0, 0.0] * 5])
+    flat = stats.plateau(3.0 + noise)
+    assert flat.flat and flat.final_fifth == 3.0
+    rising = stats.plateau(10.0 * np.arange(10) + noise)
+    assert not rising.flat
+    assert rising.final_fifth == 85.0 and rising.end.low <= 90.0 <= rising.end.high and rising.end.high <= 91.0
+    assert not stats.plateau(np.arange(10.0)[None, :]).flat  # one run: no interval, never called flat
