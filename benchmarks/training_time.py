@@ -9,7 +9,8 @@ Each measurement first times ``--slots`` slots without a profiler (the wall-cloc
 profiles a shorter stretch with cProfile to split the time into: environment step, acting
 (network forward for epsilon-greedy), storing into the replay memory, and the learning step
 (minibatch gather, forward, backward, optimiser), plus logging. ``--hp KEY=VALUE`` passes
-hyperparameters (e.g. the reproduction's DRQN budget ``train_frequency=4 bf16_matmul=True``).
+hyperparameters (e.g. the reproduction's DRQN budget ``train_frequency=4 bf16_matmul=True``). With
+``num_envs=E`` a slot is one environment step of one copy: ``--slots`` env steps are ``--slots / E`` trainer steps.
 """
 
 from __future__ import annotations
@@ -18,14 +19,13 @@ import argparse
 import ast
 import cProfile
 import json
-import os
-import platform
 import pstats
 import time
 
 import torch
 
 from agents import make_trainer
+from semcom_envs.leaderboard.jobs import hardware
 from semcom_envs.registration import make_scenario
 
 PARTS = {
@@ -42,15 +42,18 @@ PARTS = {
 def measure(agent: str, cells: int, slots: int, profile_slots: int, hp: dict) -> dict:
     scenario = make_scenario("SemCom-MultiCell-v0", num_cells=cells)
     trainer = make_trainer(agent, scenario, seed=0, **hp)
-    for _ in range(trainer.config.learning_starts):  # random slots: not representative of learning
+    copies = trainer.config.num_envs  # a trainer step is one slot of every copy
+    for _ in range(-(-trainer.config.learning_starts // copies)):  # random slots: not representative of learning
         trainer.step()
+    steps = max(1, slots // copies)
+    slots = steps * copies
     start = time.perf_counter()
-    for _ in range(slots):
+    for _ in range(steps):
         trainer.step()
     seconds = time.perf_counter() - start
     profiler = cProfile.Profile()
     profiler.enable()
-    for _ in range(profile_slots):
+    for _ in range(max(1, profile_slots // copies)):
         trainer.step()
     profiler.disable()
     stats = pstats.Stats(profiler)
@@ -80,8 +83,7 @@ def main() -> None:
         key, _, raw = item.partition("=")
         hp[key] = ast.literal_eval(raw)
     row = measure(args.agent, args.cells, args.slots, args.profile_slots, hp)
-    row.update(threads=args.threads, machine=f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
-               torch=torch.__version__)
+    row.update(threads=args.threads, hardware=hardware(), torch=torch.__version__)
     label = "extrapolated from" if row["extrapolated"] else "measured over"
     print(f"{args.agent} M={args.cells} {hp or ''}: {row['ms_per_slot']:.2f} ms/slot; 100k slots: "
           f"{row['seconds_per_100k_slots'] / 60:.1f} min ({label} {args.slots} slots, {args.threads} thread(s))")

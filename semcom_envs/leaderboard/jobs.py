@@ -111,18 +111,24 @@ def source_commit() -> str | None:
     return head.stdout.strip() + ("+dirty" if dirty else "")
 
 
+KERNEL_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+"""CPU features that change which float kernels run and how fast (bf16 autocast pays only with the last two)."""
+
+
 @functools.cache
 def hardware() -> dict[str, Any]:
-    """The machine a row was produced on: CPU model and count, OS, torch threads."""
+    """The machine a row was produced on: CPU model, count and :data:`KERNEL_FLAGS` present, OS, torch threads."""
     import torch
 
-    cpu = platform.processor() or platform.machine()
+    model, flags = None, None  # flags: None where /proc/cpuinfo does not tell (not Linux)
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+            if model is None and line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+            elif flags is None and line.startswith("flags"):
+                present = set(line.split(":", 1)[1].split())
+                flags = [f for f in KERNEL_FLAGS if f in present]
     except OSError:
         pass
-    return {"cpu": cpu, "cpus": os.cpu_count(), "platform": platform.platform(), "torch_threads": torch.get_num_threads(),
-            "node": platform.node()}
+    return {"cpu": model or platform.processor() or platform.machine(), "cpus": os.cpu_count(), "cpu_flags": flags,
+            "platform": platform.platform(), "torch_threads": torch.get_num_threads(), "node": platform.node()}

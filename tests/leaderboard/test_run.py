@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from semcom_envs.evaluation import evaluate
+from semcom_envs.leaderboard.jobs import KERNEL_FLAGS
 from semcom_envs.leaderboard.protocol import Protocol
 from semcom_envs.leaderboard.run import run
 from semcom_envs.leaderboard.store import Store
@@ -36,6 +37,8 @@ def test_rows_hold_what_the_issue_asks_for(tiny_store: tuple[Protocol, Store]) -
     for r in rows:
         assert r["eval_seed"] == protocol.eval_seed_base + r["seed"]
         assert r["versions"]["numpy"] and r["versions"]["python"] and r["hardware"]["cpus"] >= 1 and r["created_at"]
+        flags = r["hardware"]["cpu_flags"]  # which float kernels could run (None off Linux)
+        assert flags is None or set(flags) <= set(KERNEL_FLAGS)
         assert r["seconds_per_decision"] > 0 and r["wall_clock_s"] > 0
         assert set(r["episode_values"]) == set(r["metrics"])
         assert all(len(v) == 3 for v in r["episode_values"].values())
