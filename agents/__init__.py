@@ -41,9 +41,13 @@ def supports(agent: str, scenario: BatchedScenario) -> bool:
 
 def make_trainer(agent: str, scenario: BatchedScenario, seed: int, runs: int = 1,
                  **hyperparameters: Any) -> QTrainer | MAPPOTrainer:
-    """A trainer of agent ``agent`` (a key of ``AGENTS``); unknown names raise, listing the known ones."""
-    if agent not in AGENTS:
-        raise ValueError(f"unknown agent {agent!r}: known agents are {', '.join(AGENTS)}")
+    """A trainer of agent ``agent`` (a key of ``AGENTS``); unknown names, and agents whose heads do not fit the
+    scenario's action spaces, raise, listing the agents that act there."""
+    if not supports(agent, scenario):
+        fitting = [name for name in AGENTS if supports(name, scenario)]
+        raise ValueError(f"{scenario.env_id}: {agent} cannot act here (its heads do not fit the action space "
+                         f"{scenario.action_space(scenario.agents[0])}); agents that act in it: "
+                         f"{', '.join(fitting) or 'none'}")
     return AGENTS[agent].trainer(scenario, seed, runs, **hyperparameters)
 
 

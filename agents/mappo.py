@@ -705,6 +705,11 @@ class MAPPOTrainer:
     def lr(self) -> float:
         return float(self.actor_opt.param_groups[0]["lr"])
 
+    @property
+    def first_update_step(self) -> int:
+        """Env steps per run by which the first PPO update has run: one rollout, ``num_envs * rollout_length``."""
+        return self.config.num_envs * self.config.rollout_length
+
     def status(self) -> str:
         """Short progress-bar text: updates done and the actor's learning rate."""
         return f"updates {self.learning_steps}  lr {self.lr:.2e}"

@@ -265,6 +265,12 @@ class QTrainer:
     def epsilon(self) -> float:
         return 1.0 if self.slot < self.config.learning_starts else self.config.epsilon(self.learning_steps)
 
+    @property
+    def first_update_step(self) -> int:
+        """Env steps per run by which the first learning step has run: the first multiple of ``train_frequency``
+        past ``learning_starts``."""
+        return (self.config.learning_starts // self.config.train_frequency + 1) * self.config.train_frequency
+
     def status(self) -> str:
         """Short progress-bar text: the current exploration rate."""
         return f"eps {self.epsilon:.3f}"

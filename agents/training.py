@@ -56,6 +56,10 @@ class Trainer(Protocol):
     """Gradient updates done (DQN/DRQN: learning steps; MAPPO: PPO updates)."""
     curve: list[dict[str, float]]
 
+    @property
+    def first_update_step(self) -> int:
+        """Env steps per run by which the first gradient update has run (a shorter run learns nothing)."""
+
     def step(self) -> None:
         """Advance every run by one step unit (``slot`` grows by one or more)."""
 
@@ -80,6 +84,11 @@ def policy_path(out_dir: Path, seed: int) -> Path:
     return out_dir / f"policy_seed{seed}.pt"
 
 
+_FIRST_UPDATE = {"dqn": "learning_starts, train_frequency", "drqn": "learning_starts, train_frequency",
+                 "mappo": "num_envs x rollout_length"}
+"""The hyperparameters that set each agent's :attr:`Trainer.first_update_step`."""
+
+
 def train(agent: str, env_id: str, steps: int, seed: int, out_dir: str | Path, runs: int = 1,
           env_kwargs: Mapping[str, Any] | None = None, hyperparameters: Mapping[str, Any] | None = None,
           log_every: int = 1000, checkpoint_every: int = 10_000, resume: bool = False,
@@ -98,6 +107,11 @@ def train(agent: str, env_id: str, steps: int, seed: int, out_dir: str | Path, r
     ckpt = out / "checkpoint.pt"
     scenario = make_scenario(env_id, **dict(env_kwargs or {}))
     trainer = make_trainer(agent, scenario, seed, runs, **dict(hyperparameters or {}))
+    if steps < trainer.first_update_step:
+        trainer.close()
+        raise ValueError(f"steps={steps} ends before {agent}'s first update, at {trainer.first_update_step} env steps per "
+                         f"run: the policy would be untrained; pass steps >= {trainer.first_update_step} (--steps), or "
+                         f"lower what sets it ({_FIRST_UPDATE.get(agent, 'its hyperparameters')})")
     wall = 0.0
     if ckpt.exists():
         if not resume:

@@ -241,8 +241,24 @@ def _add_mappo_arguments(p: argparse.ArgumentParser, steps: int, base: str, seed
                    help=f"MAPPO hyperparameter on top of {base} (repeatable)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Every ``semcom`` (sub)command's parser: its help shows each option's default, where it has one (not
+    ``None``, ``False`` or empty) and the help text does not already say it."""
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        empty = action.default is None or action.default is False or action.default == [] or action.default is argparse.SUPPRESS
+        shown = not empty and action.help is not argparse.SUPPRESS
+        if action.option_strings and shown and "default" not in (action.help or ""):
+            action.help = f"{action.help} (default: %(default)s)" if action.help else "default: %(default)s"
+        return action
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="semcom", description=__doc__)
+    from semcom_envs import __version__
+
+    parser = _Parser(prog="semcom", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"semcom-envs {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("list", help="scenario ids and their config fields with defaults and allowed values")
@@ -390,10 +406,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # here, not at exit: a reader that left (below) surfaces inside the try
+        return code
     except ValueError as err:
         print(f"semcom: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader left (`semcom ... | head`): stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's flush at exit would raise again on the closed pipe
+        return 141  # 128 + SIGPIPE, the status a shell reports for a tool killed by it
 
 
 if __name__ == "__main__":

@@ -165,3 +165,47 @@ def test_key_value_options_parse_literals_booleans_and_text():
 
     assert _parse_set(["a=3", "b=(80, 90)", "c=true", "d=False", "e=FALSE", "f=beta", "g=1e-3"]) == {
         "a": 3, "b": (80, 90), "c": True, "d": False, "e": False, "f": "beta", "g": 1e-3}
+
+
+def test_version_and_help_show_the_version_and_each_default(capsys):
+    from semcom_envs import __version__
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"semcom-envs {__version__}"
+    with pytest.raises(SystemExit):
+        main(["eval", "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps to the terminal width
+    assert "--episodes EPISODES default: 16" in text and "(default: results/eval)" in text and "(default: 0)" in text
+    assert "(default: None)" not in text and "(default: [])" not in text  # no default: nothing shown
+
+
+def test_train_refuses_a_budget_that_ends_before_the_first_update(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "SemCom-MultiCell-v0", "--agent", "mappo", "--steps", "3000", "--out", str(out),
+                 "--no-progress", "--no-tensorboard", "--threads", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "steps=3000 ends before mappo's first update, at 6400 env steps per run" in err
+    assert "num_envs x rollout_length" in err and not out.exists()  # nothing untrained saved
+
+
+@pytest.mark.parametrize("argv", [["list", "--markdown"], ["leaderboard", "protocol", "--protocol", "demo"]],
+                         ids=["long output", "output within the stdout buffer"])
+def test_a_closed_pipe_ends_the_command_quietly(argv):
+    import subprocess
+    import sys
+
+    # `semcom ... | true`: the reader is gone before the first write (a short output reaches the pipe only when
+    # stdout is flushed, which main does before it returns).
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from semcom_envs.cli import main; sys.exit(main())",
+                             *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 141 and "Traceback" not in err, err
+
+
+def test_train_names_the_agents_that_act_in_a_scenario_instead_of_a_traceback(tmp_path, capsys):
+    assert main(["train", "SemCom-IoTAuction-v1", "--agent", "dqn", "--steps", "1000", "--out", str(tmp_path / "run"),
+                 "--no-progress", "--no-tensorboard", "--threads", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "SemCom-IoTAuction-v1: dqn cannot act here" in err and err.rstrip().endswith("agents that act in it: mappo")

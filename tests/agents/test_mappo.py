@@ -306,7 +306,7 @@ def test_bad_hyperparameters_and_unsupported_spaces_raise_clear_errors(tmp_path)
         make_trainer("mappo", scenario, 0, num_envs=2, rollout_length=3, num_mini_batch=7)
     with pytest.raises(ConfigError, match="preset"):
         make_trainer("mappo", scenario, 0, preset="nope")
-    with pytest.raises(TypeError, match="MultiBinary"):
+    with pytest.raises(ValueError, match="mappo cannot act here .*MultiBinary.*agents that act in it: none"):
         make_trainer("mappo", ContextualBandit("multibinary"), 0)
     trainer = make_trainer("mappo", scenario, 0, preset="offloading-source", gamma=0.9)
     assert trainer.config.gamma == 0.9 and trainer.config.clip == OFFLOADING_SOURCE["clip"] == 0.3
