@@ -171,6 +171,21 @@ def check_policy_file(state: Mapping[str, Any], scenario: BatchedScenario, polic
         raise ValueError(f"policy was trained on {state['env_id']}, not {scenario.env_id}")
 
 
+def load_policy_weights(net: nn.Module, state: Mapping[str, Any], scenario: BatchedScenario) -> None:
+    """Load policy-file payload ``state``'s weights into ``net``; when they do not fit (agents or spaces differ),
+    raise naming the config fields the policy was trained with that differ here, with the ``--set`` to match."""
+    try:
+        net.load_state_dict(state["weights"])
+    except RuntimeError:
+        here = dataclasses.asdict(scenario.config)
+        trained = state["env_config"]
+        fields = sorted(k for k in set(trained) | set(here) if trained.get(k) != here.get(k))
+        differ = ", ".join(f"{k}={trained.get(k)!r} (here {here.get(k)!r})" for k in fields) or "none (the package changed)"
+        fix = " ".join(f"--set {k}={trained[k]}" for k in fields if k in trained)
+        raise ValueError(f"policy does not fit {scenario.env_id} as configured here: its agents or spaces differ. "
+                         f"Trained with {differ}" + (f"; evaluate it with {fix}" if fix else "")) from None
+
+
 def run_weights(net: nn.Module, run: int, learners_per_run: int) -> dict[str, torch.Tensor]:
     """Copies of run ``run``'s slice of every learner-axis tensor of ``net``."""
     return {name: p[run * learners_per_run:(run + 1) * learners_per_run].clone() for name, p in net.state_dict().items()}

@@ -80,6 +80,7 @@ from agents.common import (
     check_checkpoint,
     check_hyperparameter_names,
     check_policy_file,
+    load_policy_weights,
     learner_apply,
     run_weights,
     stack_observations,
@@ -805,11 +806,7 @@ class MAPPOPolicy:
         obs_dim = int(np.prod(scenario.observation_space(scenario.agents[0]).shape))
         learners = 1 if config.parameter_sharing else n
         actor = Actor(config, learners, obs_dim + (n if config.parameter_sharing else 0), head)
-        try:
-            actor.load_state_dict(state["weights"])
-        except RuntimeError as err:
-            raise ValueError(f"policy does not fit {scenario.env_id} with {n} agents "
-                             f"(trained with {state['env_config']}): {err}") from None
+        load_policy_weights(actor, state, scenario)
         actor.requires_grad_(False)
         return cls(name or f"mappo-seed{state['seed']}", scenario, config, actor, state["env_id"])
 

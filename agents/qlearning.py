@@ -51,7 +51,7 @@ from agents.common import BatchedLinear as BatchedLinear  # re-exported: dqn, dr
 from agents.common import BatchedLSTM as BatchedLSTM
 from agents.common import atomic_save as atomic_save
 from agents.common import accumulate_slot, check_hyperparameter_names, init_learners, learner_apply, stack_observations
-from agents.common import check_checkpoint, check_policy_file, run_weights, uniform_spaces
+from agents.common import check_checkpoint, check_policy_file, load_policy_weights, run_weights, uniform_spaces
 from agents.common import save_policy as save_policy
 from semcom_envs import streams
 from semcom_envs.api.core import BatchedScenario
@@ -469,11 +469,7 @@ class QPolicy:
         codec = SpaceCodec.for_scenario(scenario)
         learners = 1 if config.parameter_sharing else len(scenario.agents)
         net = builder(config, learners, input_dim(codec, config.parameter_sharing), codec.n_actions)
-        try:
-            net.load_state_dict(state["weights"])
-        except RuntimeError as err:
-            raise ValueError(f"policy does not fit {scenario.env_id} with {len(scenario.agents)} agents "
-                             f"(trained with num agents/spaces of {state['env_config']}): {err}") from None
+        load_policy_weights(net, state, scenario)
         net.requires_grad_(False)
         return cls(name or f"{state['agent']}-seed{state['seed']}", scenario, config, net, state["env_id"])
 

@@ -81,7 +81,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     policies = [_policy(name, scenario) for name in args.policy]
     comparison = evaluation.compare(scenario, policies, seeds, args.episodes)
     meta = evaluation.provenance(scenario, seeds, args.episodes)
-    paths = evaluation.save(comparison, meta, Path(args.out))
+    paths = evaluation.save(comparison, meta, Path(args.out or f"results/eval/{args.env}"))
     console = Console(width=160)
     console.print(f"[bold]{args.env}[/bold]: {len(seeds)} seed(s) x {args.episodes} episodes, mean ± 95% CI over seeds")
     console.print(evaluation.markdown_table(comparison), markup=False)
@@ -272,7 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="evaluation seed (episode i: env seed seed * 2**32 + i)")
     p.add_argument("--seeds", type=int, nargs="+", help="several evaluation seeds (overrides --seed)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config field (repeatable)")
-    p.add_argument("--out", default="results/eval", help="output folder")
+    p.add_argument("--out", help="output folder (default: results/eval/ENV, one per scenario)")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("train", help="train a learning agent: progress bar, CSV curve, TensorBoard, checkpoints, resume")

@@ -176,7 +176,7 @@ def test_version_and_help_show_the_version_and_each_default(capsys):
     with pytest.raises(SystemExit):
         main(["eval", "--help"])
     text = " ".join(capsys.readouterr().out.split())  # argparse wraps to the terminal width
-    assert "--episodes EPISODES default: 16" in text and "(default: results/eval)" in text and "(default: 0)" in text
+    assert "--episodes EPISODES default: 16" in text and "(default: results/eval/ENV," in text and "(default: 0)" in text
     assert "(default: None)" not in text and "(default: [])" not in text  # no default: nothing shown
 
 
@@ -209,3 +209,21 @@ def test_train_names_the_agents_that_act_in_a_scenario_instead_of_a_traceback(tm
                  "--no-progress", "--no-tensorboard", "--threads", "1"]) == 2
     err = capsys.readouterr().err
     assert "SemCom-IoTAuction-v1: dqn cannot act here" in err and err.rstrip().endswith("agents that act in it: mappo")
+
+
+def test_eval_writes_each_scenario_into_its_own_folder_by_default(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    for env_id in ("SemCom-MultiCell-v0", "SemCom-Offloading-v0"):
+        assert main(["eval", env_id, "--policy", "random", "--episodes", "1", "--set", "max_steps=2"]) == 0
+    for env_id in ("SemCom-MultiCell-v0", "SemCom-Offloading-v0"):  # neither overwrote the other
+        assert json.loads((tmp_path / "results" / "eval" / env_id / "results.json").read_text())["meta"]["env_id"] == env_id
+
+
+def test_eval_of_a_policy_on_another_config_names_the_differing_field(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "SemCom-MultiCell-v0", "--agent", "dqn", "--steps", "60", "--hp", "learning_starts=50",
+                 "--set", "num_cells=2", "--out", str(out), "--no-progress", "--no-tensorboard", "--threads", "1"]) == 0
+    assert main(["eval", "SemCom-MultiCell-v0", "--policy", str(out / "policy_seed0.pt"), "--set", "num_cells=3",
+                 "--episodes", "1", "--out", str(tmp_path / "eval")]) == 2
+    err = capsys.readouterr().err
+    assert "Trained with num_cells=2 (here 3); evaluate it with --set num_cells=2" in err and "size mismatch" not in err

@@ -135,4 +135,10 @@ def pettingzoo_factories(scenario_cls: Callable[..., BatchedScenario]) -> tuple[
     def env(**kwargs: Any) -> AECEnv:
         return aec_from_parallel(parallel_env(**kwargs))
 
+    env_id, config = getattr(scenario_cls, "env_id", scenario_cls.__name__), getattr(scenario_cls, "config_class", None)
+    arguments = (f"Keyword arguments: the fields of {config.__name__ if config else 'its config'} (`semcom list` shows each "
+                 "with its default and allowed values; bad values raise naming the field), ``render_mode`` (None or "
+                 f"one of {', '.join(RENDER_MODES)}) and ``max_cycles``, PettingZoo's alias of ``max_steps``.")
+    parallel_env.__doc__ = f"PettingZoo ``ParallelEnv`` of {env_id} (every agent acts each step).\n\n{arguments}"
+    env.__doc__ = f"PettingZoo ``AECEnv`` of {env_id} (agents act in turn; built on :func:`parallel_env`).\n\n{arguments}"
     return env, parallel_env

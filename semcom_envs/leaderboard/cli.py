@@ -8,19 +8,26 @@ import time
 from pathlib import Path
 
 DEFAULT_STORE = "results/leaderboard/leaderboard.db"
+PUBLISHED_STORE = "docs/leaderboard/leaderboard.db"
+"""The default protocol's committed results (`make leaderboard`), relative to a clone's root."""
 
 
 def _protocol_and_rows(args: argparse.Namespace) -> tuple[dict, list[dict]]:
     from semcom_envs.leaderboard.protocol import load_protocol
     from semcom_envs.leaderboard.store import Store
 
+    hint = f"run `semcom leaderboard run --protocol {args.protocol}` first"
+    if args.protocol == "default" and Path(args.store) != Path(PUBLISHED_STORE):
+        hint += f", or read the published results (in a clone of the repository): --store {PUBLISHED_STORE}"
+    if not Path(args.store).exists():  # reading never creates a store
+        raise ValueError(f"{args.store}: no such store; {hint}")
     store = Store(args.store)
     protocol = load_protocol(args.protocol)
     rows = protocol.stored_rows(store)
     if not rows:
         stored = ", ".join(f"{n} v{v}" for n, v in store.protocols()) or "none"
         raise ValueError(f"{args.store} holds no results of protocol {protocol.name} v{protocol.version} "
-                         f"(stored: {stored}); run `semcom leaderboard run --protocol {args.protocol}` first")
+                         f"(stored: {stored}); {hint}")
     return protocol.to_dict(), rows
 
 
@@ -96,7 +103,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--protocol", default="default", help="a shipped protocol (default, demo) or a protocol JSON file")
-        p.add_argument("--store", default=DEFAULT_STORE, help="SQLite result store (created if missing)")
+        p.add_argument("--store", default=DEFAULT_STORE, help="SQLite result store (`run` creates it if missing; the others only read)")
 
     p = cmds.add_parser("run", help="run every job of the protocol the store lacks (resumable: rerun after an interruption)")
     common(p)

@@ -15,6 +15,7 @@ from gymnasium.utils.env_checker import check_env as gym_check_env
 from pettingzoo.test import api_test, max_cycles_test, parallel_api_test, render_test, seed_test, state_test
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
+from semcom_envs.scenarios import SCENARIOS
 from tests.conftest import pettingzoo_module
 
 
@@ -26,6 +27,15 @@ def test_pettingzoo_aec_api(case):
 def test_pettingzoo_parallel_api(case):
     env_id, cfg = case
     parallel_api_test(pettingzoo_module(env_id).parallel_env(**cfg), num_cycles=200)
+
+
+@pytest.mark.parametrize("env_id", sorted(SCENARIOS))
+def test_pettingzoo_constructors_document_their_scenario(env_id):
+    """``help(multicell_v0.parallel_env)`` says which env it builds and where its keyword arguments are listed."""
+    mod = pettingzoo_module(env_id)
+    for factory, kind in ((mod.parallel_env, "ParallelEnv"), (mod.env, "AECEnv")):
+        assert factory.__doc__.startswith(f"PettingZoo ``{kind}`` of {env_id} ")
+        assert f"the fields of {SCENARIOS[env_id].config_class.__name__}" in factory.__doc__
 
 
 def test_pettingzoo_seed_determinism(case):

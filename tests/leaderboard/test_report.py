@@ -68,8 +68,16 @@ def test_exports(tiny_store, tmp_path) -> None:
 
 
 def test_commands_explain_an_empty_store(tmp_path, capsys) -> None:
-    assert main(["leaderboard", "show", "--protocol", "demo", "--store", str(tmp_path / "empty.db")]) == 2
-    assert "run `semcom leaderboard run --protocol demo` first" in capsys.readouterr().err
+    missing = tmp_path / "empty.db"
+    assert main(["leaderboard", "show", "--protocol", "demo", "--store", str(missing)]) == 2
+    assert "no such store; run `semcom leaderboard run --protocol demo` first" in capsys.readouterr().err
+    assert not missing.exists()  # reading never leaves an empty store behind
+    assert main(["leaderboard", "html", "--protocol", "default", "--store", str(missing), "--out", str(tmp_path / "p.html")]) == 2
+    assert "or read the published results (in a clone of the repository): --store docs/leaderboard/leaderboard.db" in \
+        capsys.readouterr().err
+    Store(missing)  # a store that exists but holds other results: what it holds, and the same hint
+    assert main(["leaderboard", "show", "--protocol", "demo", "--store", str(missing)]) == 2
+    assert "holds no results of protocol demo" in capsys.readouterr().err
     assert main(["leaderboard", "protocol", "--protocol", "demo"]) == 0
     assert json.loads(capsys.readouterr().out)["name"] == "demo"
 
