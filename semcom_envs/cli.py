@@ -64,11 +64,11 @@ def _policy(name: str, scenario: Any) -> Any:
     if name.endswith(".zip"):
         from agents.sb3_joint import load_ppo_policy
 
-        return load_ppo_policy(name, scenario, name=name)
+        return load_ppo_policy(name, scenario)  # "sb3_ppo"
     if name.endswith(".pt") or os.sep in name:
         from agents import load_policy
 
-        return load_policy(name, scenario, name=name)
+        return load_policy(name, scenario)  # named by its agent and seed ("dqn-seed0"), short in tables and legends
     return make_policy(name, scenario)  # raises, listing the known names
 
 
@@ -79,6 +79,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     scenario = make_scenario(args.env, **_parse_set(args.set))
     seeds = args.seeds if args.seeds else [args.seed]
     policies = [_policy(name, scenario) for name in args.policy]
+    names = [p.name for p in policies]
+    for given, policy in zip(args.policy, policies):  # a policy file is labelled by its agent and seed unless two clash
+        if names.count(policy.name) > 1 and given != policy.name:
+            policy.name = given
     comparison = evaluation.compare(scenario, policies, seeds, args.episodes)
     meta = evaluation.provenance(scenario, seeds, args.episodes)
     paths = evaluation.save(comparison, meta, Path(args.out or f"results/eval/{args.env}"))

@@ -109,6 +109,8 @@ class Comparison:
     metrics: tuple[str, ...]
     primary_metric: str
     reference: tuple[str, str] | None
+    higher_is_better: bool = True
+    """The primary metric's direction (the table's header marks it)."""
 
     def summary(self, policy: str) -> dict[str, tuple[float, float]]:
         """Mean and 95% CI over seeds of every metric, the decision time and the reference ratio."""
@@ -132,6 +134,7 @@ def compare(scenario: BatchedScenario, policies: Sequence[Policy], seeds: Sequen
         metrics=tuple(scenario.metrics),
         primary_metric=scenario.primary_metric,
         reference=scenario.reference if scenario.reference and scenario.reference[0] in runs else None,
+        higher_is_better=bool(scenario.higher_is_better),
     )
 
 
@@ -167,7 +170,10 @@ def markdown_table(comparison: Comparison) -> str:
     primary = comparison.primary_metric
     columns = [primary, *([comparison.reference[1]] if comparison.reference else []),
                *(m for m in comparison.metrics if m != primary), "ms_per_decision"]
-    lines = ["| policy | information | " + " | ".join(columns) + " |", "|" + " --- |" * (len(columns) + 2)]
+    directed = 1 + (comparison.reference is not None)  # the primary metric and its ratio to the reference
+    arrow = "↑" if comparison.higher_is_better else "↓"
+    labels = [f"{c} {arrow}" if i < directed else c for i, c in enumerate(columns)]
+    lines = ["| policy | information | " + " | ".join(labels) + " |", "|" + " --- |" * (len(columns) + 2)]
     for policy in comparison.runs:
         s = comparison.summary(policy)
         info = "full information" if comparison.uses_global_state[policy] else "local"
@@ -203,6 +209,7 @@ def save(comparison: Comparison, meta: dict[str, Any], out_dir: Path) -> dict[st
     reward_name = meta["config"].get("reward", "reward")
 
     fig, ax = plt.subplots(figsize=(7, 4))
+    means = []
     for policy, runs in comparison.runs.items():
         per_seed = np.stack([np.mean(r.reward_per_slot, axis=0) for r in runs])  # (seeds, slots)
         mean = per_seed.mean(axis=0)
@@ -211,9 +218,13 @@ def save(comparison: Comparison, meta: dict[str, Any], out_dir: Path) -> dict[st
         slots = np.arange(1, len(mean) + 1)
         ax.plot(slots, mean, label=_label(comparison, policy))
         ax.fill_between(slots, mean - half, mean + half, alpha=0.2)
+        means.append(mean)
+    low, high = float(np.min(means)), float(np.max(means))
+    pad = 0.25 * (high - low) or 1.0
+    ax.set_ylim(low - pad, high + pad)  # the means decide the axis: a few seeds' wide bands are cut at it
     ax.set_xlabel("slot")
-    ax.set_ylabel(f"reward ({reward_name})")
-    ax.set_title(f"{meta['env_id']}: mean over {len(meta['seeds'])} seeds, 95% CI")
+    ax.set_ylabel("reward" if reward_name == "reward" else f"reward ({reward_name})")
+    ax.set_title(f"{meta['env_id']}: mean over {len(meta['seeds'])} seeds, 95% CI (cut at the axis)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(paths["curve"], dpi=100)
@@ -231,17 +242,21 @@ def save(comparison: Comparison, meta: dict[str, Any], out_dir: Path) -> dict[st
 
     with_counts = [p for p in names if comparison.runs[p][0].action_counts is not None]
     if with_counts:
-        fig, axes = plt.subplots(1, len(with_counts), figsize=(3.2 * len(with_counts), 3), squeeze=False)
-        for ax, policy in zip(axes[0], with_counts):
-            counts = np.sum([r.action_counts for r in comparison.runs[policy]], axis=0).astype(float)
-            ax.imshow(counts / counts.sum(), origin="lower", aspect="auto", cmap="magma",
-                      extent=(0.5, counts.shape[1] + 0.5, -0.5, counts.shape[0] - 0.5))
+        shares = {policy: np.sum([r.action_counts for r in comparison.runs[policy]], axis=0).astype(float)
+                  for policy in with_counts}
+        shares = {policy: counts / counts.sum() for policy, counts in shares.items()}
+        top = max(float(share.max()) for share in shares.values())  # one colour scale for every panel
+        fig, axes = plt.subplots(1, len(with_counts), figsize=(3.2 * len(with_counts) + 0.8, 3), squeeze=False,
+                                 layout="constrained")
+        for ax, (policy, share) in zip(axes[0], shares.items()):
+            image = ax.imshow(share, origin="lower", aspect="auto", cmap="magma", vmin=0.0, vmax=top,
+                              extent=(0.5, share.shape[1] + 0.5, -0.5, share.shape[0] - 0.5))
             ax.set_title(_label(comparison, policy), fontsize=9)
             y_label, x_label = comparison.runs[policy][0].action_axes
             ax.set_xlabel(x_label)
             ax.set_ylabel(y_label)
+        fig.colorbar(image, ax=axes[0].tolist(), label="share of choices")
         fig.suptitle(f"share of ({y_label}, {x_label}) choices", fontsize=9)
-        fig.tight_layout()
         fig.savefig(paths["heatmap"], dpi=100)
         plt.close(fig)
     return paths

@@ -34,7 +34,7 @@ def test_eval_writes_table_json_with_provenance_and_figures(tmp_path, capsys):
     assert len(payload["runs"]["random"][0]["reward_per_slot"]) == 2
     for figure in ("reward_per_slot.png", "ee_boxplot.png", "action_heatmap.png"):
         assert (tmp_path / figure).stat().st_size > 0
-    assert "fraction_of_oracle" in (tmp_path / "results.md").read_text()
+    assert "| policy | information | ee ↑ | fraction_of_oracle ↑ | " in (tmp_path / "results.md").read_text()
 
 
 def test_eval_reports_bad_config_as_an_error_not_a_traceback(tmp_path, capsys):
@@ -63,7 +63,11 @@ def test_train_writes_curve_checkpoint_and_a_policy_that_eval_loads(tmp_path, ca
     policy = str(out / "policy_seed4.pt")
     assert main(["eval", "SemCom-MultiCell-v0", "--policy", policy, "--policy", "random", "--set", "num_cells=2",
                  "--episodes", "2", "--set", "max_steps=5", "--out", str(tmp_path / "eval")]) == 0
-    assert policy in json.loads((tmp_path / "eval" / "results.json").read_text())["runs"]
+    assert set(json.loads((tmp_path / "eval" / "results.json").read_text())["runs"]) == {"dqn-seed4", "random"}
+    # Two files of the same agent and seed would clash: each is then labelled by its path.
+    assert main(["eval", "SemCom-MultiCell-v0", "--policy", policy, "--policy", policy.replace(str(tmp_path), str(tmp_path / ".")),
+                 "--set", "num_cells=2", "--episodes", "1", "--set", "max_steps=2", "--out", str(tmp_path / "eval2")]) == 0
+    assert policy in json.loads((tmp_path / "eval2" / "results.json").read_text())["runs"]
     # A second train into the same folder must not silently overwrite it.
     assert main(["train", "SemCom-MultiCell-v0", "--agent", "dqn", "--steps", "300", "--set", "num_cells=2",
                  "--out", str(out), "--no-progress"]) == 2
@@ -96,7 +100,7 @@ def test_train_mappo_counts_env_steps_and_eval_loads_its_policy(tmp_path):
     policy = str(out / "policy_seed3.pt")
     assert main(["eval", "SemCom-MultiCell-v0", "--policy", policy, "--set", "num_cells=2", "--set", "max_steps=5",
                  "--episodes", "2", "--out", str(tmp_path / "eval")]) == 0
-    assert policy in json.loads((tmp_path / "eval" / "results.json").read_text())["runs"]
+    assert "mappo-seed3" in json.loads((tmp_path / "eval" / "results.json").read_text())["runs"]
 
 
 def test_reproduce_offloading_trains_mappo_and_ppo_evaluates_and_plots(tmp_path):
@@ -122,7 +126,7 @@ def test_reproduce_offloading_trains_mappo_and_ppo_evaluates_and_plots(tmp_path)
     assert main(["eval", "SemCom-Offloading-v0", "--policy", model, "--policy", "exhaustive", "--set", "k=8",
                  "--episodes", "2", "--set", "max_steps=5", "--out", str(tmp_path / "eval")]) == 0
     summary = json.loads((tmp_path / "eval" / "results.json").read_text())["summary"]
-    assert summary["exhaustive"]["ratio_to_exhaustive"][0] == 1.0 and model in summary
+    assert summary["exhaustive"]["ratio_to_exhaustive"][0] == 1.0 and "sb3_ppo" in summary
     # A finished PPO run is reused only with the same settings.
     from agents.sb3_joint import train_ppo
 
