@@ -706,6 +706,8 @@ class MAPPOTrainer:
     def lr(self) -> float:
         return float(self.actor_opt.param_groups[0]["lr"])
 
+    first_update_set_by = "num_envs x rollout_length"
+
     @property
     def first_update_step(self) -> int:
         """Env steps per run by which the first PPO update has run: one rollout, ``num_envs * rollout_length``."""

@@ -265,6 +265,8 @@ class QTrainer:
     def epsilon(self) -> float:
         return 1.0 if self.slot < self.config.learning_starts else self.config.epsilon(self.learning_steps)
 
+    first_update_set_by = "learning_starts, train_frequency"
+
     @property
     def first_update_step(self) -> int:
         """Env steps per run by which the first learning step has run: the first multiple of ``train_frequency``

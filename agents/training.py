@@ -60,6 +60,9 @@ class Trainer(Protocol):
     def first_update_step(self) -> int:
         """Env steps per run by which the first gradient update has run (a shorter run learns nothing)."""
 
+    first_update_set_by: str
+    """The hyperparameters that set :attr:`first_update_step` (named in the error of a budget below it)."""
+
     def step(self) -> None:
         """Advance every run by one step unit (``slot`` grows by one or more)."""
 
@@ -84,11 +87,6 @@ def policy_path(out_dir: Path, seed: int) -> Path:
     return out_dir / f"policy_seed{seed}.pt"
 
 
-_FIRST_UPDATE = {"dqn": "learning_starts, train_frequency", "drqn": "learning_starts, train_frequency",
-                 "mappo": "num_envs x rollout_length"}
-"""The hyperparameters that set each agent's :attr:`Trainer.first_update_step`."""
-
-
 def train(agent: str, env_id: str, steps: int, seed: int, out_dir: str | Path, runs: int = 1,
           env_kwargs: Mapping[str, Any] | None = None, hyperparameters: Mapping[str, Any] | None = None,
           log_every: int = 1000, checkpoint_every: int = 10_000, resume: bool = False,
@@ -111,7 +109,7 @@ def train(agent: str, env_id: str, steps: int, seed: int, out_dir: str | Path, r
         trainer.close()
         raise ValueError(f"steps={steps} ends before {agent}'s first update, at {trainer.first_update_step} env steps per "
                          f"run: the policy would be untrained; pass steps >= {trainer.first_update_step} (--steps), or "
-                         f"lower what sets it ({_FIRST_UPDATE.get(agent, 'its hyperparameters')})")
+                         f"lower what sets it ({trainer.first_update_set_by})")
     wall = 0.0
     if ckpt.exists():
         if not resume:

@@ -31,11 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
+from semcom_envs.config import check_int
 from semcom_envs.leaderboard.protocol import DEFAULT, MULTICELL, Protocol
 from semcom_envs.leaderboard.report import results_versions
 from semcom_envs.leaderboard.stats import ScenarioResult, iqm_interval, normalised, poi_interval, summarise_scenario
 from semcom_envs.leaderboard.store import Store
-from semcom_envs.config import check_int
 
 DOC = Path("docs/benchmark-tasks.md")
 ORDERING = ("drqn", "dqn", "dqn_wo_ec", "greedy", "random")

@@ -82,7 +82,6 @@ def test_commands_explain_an_empty_store(tmp_path, capsys) -> None:
     assert json.loads(capsys.readouterr().out)["name"] == "demo"
 
 
-
 @pytest.mark.parametrize(("slope", "status"), [(0.0, "flat"), (1.0, "still changing")])
 def test_each_scenario_says_whether_its_agents_curves_are_flat(tiny_store, slope, status) -> None:
     """The plateau check reaches the table's description: runs whose curves differ by a constant offset (0 and 0.1,
@@ -95,6 +94,7 @@ def test_each_scenario_says_whether_its_agents_curves_are_flat(tiny_store, slope
             r["curve"] = [{"step": 100 * (k + 1), "reward": slope * k + 0.1 * r["seed"]} for k in range(10)]
     section = report.sections(report.summarise(rows), report.learning_curves(rows), figures=False)[0]
     assert section["description"].endswith(f"training curve over its last fifth: dqn {status}")
+
 
 @pytest.mark.browser
 def test_page_shows_the_stored_numbers_in_chromium(tiny_store, tmp_path) -> None:
