@@ -4,18 +4,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH_PIN := torch==2.13.0
 
-.PHONY: demo leaderboard chromium test test-kernels test-matrix test-ray .venv-ray install install-dev throughput compare reproduce reproduce-offloading reproduce-iot-auction reproduce-cdrl reproduce-task-oriented clean
+.PHONY: demo leaderboard chromium test test-kernels test-matrix test-ray test-wheel docs .venv-ray install install-dev throughput compare reproduce reproduce-offloading reproduce-iot-auction reproduce-cdrl reproduce-task-oriented clean
 
 $(BIN)/python:
+	@echo "creating $(VENV) and installing $(TORCH_PIN) (the CPU build; a few minutes on a fresh machine)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# The pinned CPU build first: an unpinned torch would pull a multi-GB CUDA build.
 	$(BIN)/pip install -q $(TORCH_PIN)
 
 install: $(BIN)/python
-	$(BIN)/pip install -q -e .
+	@echo "installing semcom-envs[all] into $(VENV) (editable)"
+	$(BIN)/pip install -q -e ".[all]"
 
 install-dev: $(BIN)/python
+	@echo "installing semcom-envs[dev] into $(VENV) (editable: extras, examples' libraries, docs, test tools)"
 	$(BIN)/pip install -q -e ".[dev]"
 
 # Ray and RLlib get a virtualenv of their own: RLlib pins an older gymnasium than the main one's.
@@ -35,9 +38,11 @@ $(RAY_STAMP): pyproject.toml
 # A quick leaderboard: every baseline on every scenario (small configs, 3 seeds), its tables and its page.
 DEMO_STORE := --protocol demo --store results/demo/leaderboard.db
 demo: install
-	$(BIN)/semcom leaderboard run $(DEMO_STORE) --workers 2 --no-progress
+	$(BIN)/semcom leaderboard run $(DEMO_STORE) --workers 2
 	$(BIN)/semcom leaderboard show $(DEMO_STORE)
 	$(BIN)/semcom leaderboard html $(DEMO_STORE) --out results/demo/leaderboard.html
+	@echo "the page: results/demo/leaderboard.html; the published results: docs/leaderboard/leaderboard.md"
+	@echo "semcom is installed in $(VENV)/bin: run 'source $(VENV)/bin/activate' to put it on PATH, then 'semcom --help'"
 
 # The leaderboard page's browser tests drive Debian's Chromium through Playwright (never a downloaded
 # browser): installed here where missing (apt-get, with sudo when not root).
@@ -49,6 +54,8 @@ chromium:
 test: install-dev chromium
 	$(BIN)/python -m pytest -q -n 2 -m "not ray"
 	$(MAKE) --no-print-directory test-kernels
+	$(MAKE) --no-print-directory test-wheel
+	$(MAKE) --no-print-directory docs
 	$(MAKE) --no-print-directory test-ray
 
 # The tests whose float comparisons are most exposed to kernel choice (agents trained in batches,
@@ -63,10 +70,26 @@ test-kernels: install-dev
 test-matrix: install-dev chromium
 	$(BIN)/python tools/test_matrix.py --json results/test-matrix.json
 
-test-ray: $(RAY_STAMP)
-	$(RAY_VENV)/bin/python -m pytest -q -m ray tests/leaderboard
+# The light core as a user gets it: build the sdist and, from it, the wheel; install the wheel alone into a
+# clean virtualenv (no torch, cvxpy, stable-baselines3, matplotlib) and run tools/smoke_install.py outside the
+# repository, so nothing resolves to the checkout.
+WHEEL_VENV := .venv-wheel
+test-wheel: install-dev
+	rm -rf dist $(WHEEL_VENV)
+	$(BIN)/python -m build --outdir dist . > /dev/null
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/pip install -q dist/*.whl
+	cd dist && ../$(WHEEL_VENV)/bin/python ../tools/smoke_install.py
 
-# The README's results: the default protocol (every policy on every scenario, agents trained, 5 seeds), on 2 cores.
+# The documentation site (mkdocs.yml) into site/, every warning an error; the API reference is read from the
+# docstrings without importing them.
+docs: install-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+test-ray: $(RAY_STAMP)
+	$(RAY_VENV)/bin/python -m pytest -q -m ray tests/leaderboard tests/test_examples.py
+
+# The published results (README, docs/results.md): the default protocol (every policy on every scenario, agents trained, 5 seeds), on 2 cores.
 # Resumable: run it again after an interruption. The tables, exports, page and store are copied into docs/leaderboard/.
 # A new store starts from the published one, so benchmarks that a protocol bump left unchanged (their
 # results_version) keep their published runs instead of repeating them.
@@ -85,7 +108,7 @@ leaderboard: install
 throughput: install
 	$(BIN)/semcom throughput --json results/throughput.json
 
-# The README's baseline comparison: M = 3 and 7, presets paper and wide-area, 5 seeds x 8 episodes.
+# The baseline comparison of docs/results.md: M = 3 and 7, presets paper and wide-area, 5 seeds x 8 episodes.
 BASELINES := --policy random --policy greedy --policy full_power --policy min_power --policy max_sum_rate --policy oracle
 compare: install
 	for preset in paper wide-area; do for m in 3 7; do \
@@ -93,8 +116,8 @@ compare: install
 	    --set num_cells=$$m --set preset=$$preset --out results/compare-$$preset-m$$m || exit 1; \
 	done; done
 
-# The README's reproduction of the multi-cell paper's Figs. 4-5 (100,000 slots, 3 seeds; DRQN on the
-# CPU budget documented in the README). Resumable: run it again after an interruption.
+# The reproduction of the multi-cell paper's Figs. 4-5 (docs/reproduce-multicell.md; 100,000 slots, 3 seeds; DRQN on the
+# CPU budget documented there). Resumable: run it again after an interruption.
 DRQN_BUDGET := --hp drqn:train_frequency=4 --hp drqn:epsilon_decay=4e-4 --hp drqn:bf16_matmul=True
 reproduce: install
 	OMP_NUM_THREADS=1 $(BIN)/semcom reproduce-multicell --out results/reproduce-multicell --cells 3 7 --preset paper \

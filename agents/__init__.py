@@ -15,9 +15,9 @@ from typing import Any
 
 import torch
 
-from agents import dqn, drqn, mappo
-from agents.mappo import MAPPOPolicy, MAPPOTrainer, supports_mappo
-from agents.qlearning import QPolicy, QTrainer, supports_q_learning
+from semcom_agents import dqn, drqn, mappo
+from semcom_agents.mappo import MAPPOPolicy, MAPPOTrainer, supports_mappo
+from semcom_agents.qlearning import QPolicy, QTrainer, supports_q_learning
 from semcom_envs.api.core import BatchedScenario
 
 AGENTS: dict[str, ModuleType] = {"dqn": dqn, "drqn": drqn, "mappo": mappo}

@@ -1,4 +1,4 @@
-"""Building blocks shared by the learning agents (DQN/DRQN in :mod:`agents.qlearning`, MAPPO in :mod:`agents.mappo`).
+"""Building blocks shared by the learning agents (DQN/DRQN in :mod:`semcom_agents.qlearning`, MAPPO in :mod:`semcom_agents.mappo`).
 
 - Layers with a leading *learner* axis ``L`` (every parameter is ``(L, ...)`` and every layer a
   batched matrix product), so several runs' and agents' networks are evaluated and updated in one

@@ -1,14 +1,14 @@
 """DQN: independent deep Q-networks, one per agent (or one shared), as in the multi-cell source paper.
 
-Hyperparameters are the source's Table 2 and the group's public code (spec multicell §6): three
+Hyperparameters are the source's Table 2 and the group's public code (docs/agents.md): three
 dense layers 64 -> 32 -> actions with ReLU, replay memory 500 per agent, minibatch 32, RMSProp at
 5e-4 with time-based decay 1e-4, discount 0.5, epsilon 0.6 divided by (1 + 1e-4) per learning step
 down to 0.1, target copy every 100 learning steps, learning after 256 random slots. The training
-loop, replay memory and checkpoints are shared with DRQN in :mod:`agents.qlearning`.
+loop, replay memory and checkpoints are shared with DRQN in :mod:`semcom_agents.qlearning`.
 
 Example::
 
-    from agents import dqn
+    from semcom_agents import dqn
     from semcom_envs.registration import make_scenario
 
     trainer = dqn.trainer(make_scenario("SemCom-MultiCell-v0", num_cells=3), seed=0)
@@ -25,14 +25,14 @@ from typing import Any
 
 from torch import nn
 
-from agents.qlearning import BatchedLinear, QConfig, QTrainer, build_qconfig
+from semcom_agents.qlearning import BatchedLinear, QConfig, QTrainer, build_qconfig
 from semcom_envs.api.core import BatchedScenario
 from semcom_envs.config import check_int
 
 
 @dataclasses.dataclass(frozen=True)
 class DQNConfig(QConfig):
-    """DQN hyperparameters (the shared ones are documented on :class:`~agents.qlearning.QConfig`)."""
+    """DQN hyperparameters (the shared ones are documented on :class:`~semcom_agents.qlearning.QConfig`)."""
 
     hidden: tuple[int, ...] = (64, 32)
     """Widths of the hidden dense layers (ReLU)."""

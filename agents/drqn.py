@@ -1,16 +1,16 @@
 """DRQN: independent deep recurrent Q-networks over a window of recent observations.
 
-The multi-cell source paper's recurrent agent (spec multicell §6): each agent's Q-network reads
+The multi-cell source paper's recurrent agent (docs/agents.md): each agent's Q-network reads
 its last ``sequence_length = 8`` observations (zero-padded at the start of an episode) through
 dense 64 (ReLU) -> LSTM 200 -> dense 32 (ReLU) -> actions, as the group's public code. Replay
-memory, schedule and optimiser are DQN's (:mod:`agents.qlearning`); the replay memory stores
+memory, schedule and optimiser are DQN's (:mod:`semcom_agents.qlearning`); the replay memory stores
 each transition's observation window, so minibatches are windows of 8 consecutive slots of one
 episode. Memory of the recurrent state is not carried across windows (bootstrapped random
 updates with a fresh zero state per window), which is what a fixed window makes possible.
 
 The LSTM has a learner axis like every layer here, so all agents' recurrent networks run as one
 batched matrix product per time step. On a CPU a learning step costs about 40 times DQN's (the
-window's 8 recurrent steps at width 200 dominate, see the README's training-time table);
+window's 8 recurrent steps at width 200 dominate, see the training-time table of docs/performance.md);
 ``train_frequency`` and ``bf16_matmul`` trade fidelity to the paper for speed.
 """
 
@@ -23,14 +23,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from agents.qlearning import BatchedLinear, BatchedLSTM, QConfig, QTrainer, build_qconfig
+from semcom_agents.qlearning import BatchedLinear, BatchedLSTM, QConfig, QTrainer, build_qconfig
 from semcom_envs.api.core import BatchedScenario
 from semcom_envs.config import check_int
 
 
 @dataclasses.dataclass(frozen=True)
 class DRQNConfig(QConfig):
-    """DRQN hyperparameters (the shared ones are documented on :class:`~agents.qlearning.QConfig`)."""
+    """DRQN hyperparameters (the shared ones are documented on :class:`~semcom_agents.qlearning.QConfig`)."""
 
     sequence_length: int = 8
     """Observations per input window (the source's sequence length)."""

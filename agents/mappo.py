@@ -74,7 +74,7 @@ from gymnasium import spaces
 from torch import nn
 from torch.nn import functional as F
 
-from agents.common import (
+from semcom_agents.common import (
     BatchedLinear,
     accumulate_slot,
     check_checkpoint,
@@ -336,7 +336,7 @@ class ActionHead:
 
 
 # ---------------------------------------------------------------------------------------------
-# Networks (every parameter has a leading learner axis, see agents.common)
+# Networks (every parameter has a leading learner axis, see semcom_agents.common)
 # ---------------------------------------------------------------------------------------------
 
 

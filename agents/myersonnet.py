@@ -2,7 +2,7 @@
 
 The training procedure of Dütting et al., "Optimal Auctions through Deep Learning" (ICML 2019,
 arXiv:1706.03459, §3; reference code ``saisrivatsa/deep-opt-auctions``, ``myersonNet``), with the
-settings of ``spec/iot_auction.md`` §4: per bidder a min-max network of ``K`` groups of ``J = 10``
+settings of the IoT-auction source's case study (docs/myersonnet.md): per bidder a min-max network of ``K`` groups of ``J = 10``
 linear units (``K = 10``, 5 for exponential values), ``w ~ N(0, 1)``, ``beta = -5 U[0, 1]``; Adam,
 learning rate 1e-3, batches of 64 value profiles; loss = minus the relaxed empirical revenue
 
@@ -50,17 +50,17 @@ Sampler = Callable[[int, int], np.ndarray]
 
 
 def uniform(num_profiles: int, seed: int, n: int) -> np.ndarray:
-    """i.i.d. ``U[0, 1]`` values (spec §2, the textbook setting with a closed-form optimum)."""
+    """i.i.d. ``U[0, 1]`` values (the textbook setting with a closed-form optimum)."""
     return np.random.default_rng(seed).uniform(0.0, 1.0, size=(num_profiles, n))
 
 
 def exponential(num_profiles: int, seed: int, n: int) -> np.ndarray:
-    """i.i.d. exponential values of mean 3 (spec §6, as the reference code's exponential setting)."""
+    """i.i.d. exponential values of mean 3 (the reference code's exponential setting)."""
     return np.random.default_rng(seed).exponential(3.0, size=(num_profiles, n))
 
 
 def asymmetric_uniform(num_profiles: int, seed: int, n: int) -> np.ndarray:
-    """Independent ``v_i ~ U[0, i + 1]``, ``i = 0..n-1`` (the paper's asymmetric setting, §6 of the spec)."""
+    """Independent ``v_i ~ U[0, i + 1]``, ``i = 0..n-1`` (the paper's asymmetric setting)."""
     return np.random.default_rng(seed).uniform(0.0, 1.0, size=(num_profiles, n)) * np.arange(1, n + 1)
 
 
@@ -72,7 +72,7 @@ VALUATIONS: dict[str, Callable[[int, int, int], np.ndarray]] = {
 def reference_revenues(valuation: str, n: int) -> dict[str, float]:
     """Expected revenue of Myerson's optimal auction and of the second-price auction (no reserve).
 
-    Closed forms of spec §6 for ``uniform`` and ``exponential``. For ``asymmetric_uniform`` the
+    Closed forms (Myerson's optimal auction and the second price) for ``uniform`` and ``exponential``. For ``asymmetric_uniform`` the
     virtual values are ``phi_i(v) = 2 v - (i + 1)``; Myerson's revenue is the expected virtual
     surplus ``E[max(max_i phi_i(v_i), 0)] = int_0^inf (1 - prod_i P(phi_i <= t)) dt`` and the second
     price ``E[v_(2)] = int_0^n P(v_(2) > t) dt``, both integrated numerically (exact to ~1e-10, no
@@ -108,7 +108,7 @@ def revenue(mechanism: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], va
 
 @dataclasses.dataclass(frozen=True)
 class MyersonNetConfig:
-    """Training hyperparameters (defaults: the reference code's, spec §4; ``max_units=None`` picks K)."""
+    """Training hyperparameters (defaults: the reference code's; ``max_units=None`` picks K)."""
 
     linear_units: int = 10  # J
     max_units: int | None = None  # K: 10, or 5 for exponential values as in the reference

@@ -1,6 +1,6 @@
 """Independent deep Q-learning on the batched core: the machinery DQN and DRQN share.
 
-What a reader of :mod:`agents.dqn` or :mod:`agents.drqn` needs to know about this module:
+What a reader of :mod:`semcom_agents.dqn` or :mod:`semcom_agents.drqn` needs to know about this module:
 
 - **Learner axis.** Every network parameter has a leading *learner* axis ``L``, and every layer is
   a batched matrix product over it (``torch.baddbmm``), so all agents' networks are evaluated and
@@ -16,7 +16,7 @@ What a reader of :mod:`agents.dqn` or :mod:`agents.drqn` needs to know about thi
   in a batch draws the same random numbers as the same seed trained alone, never interacts with
   the other runs (exactly), and agrees with the run trained alone up to float rounding (kernels may
   order sums differently for learner axes of different sizes; a greedy argmax can amplify that).
-- **Schedule** (spec multicell §6, the source group's code): ``learning_starts`` slots of uniform
+- **Schedule** (the multi-cell source group's public code): ``learning_starts`` slots of uniform
   random actions fill the replay memory; then one learning step per ``train_frequency`` slots;
   slots are environment steps per run, so with ``num_envs`` copies a trainer step adds ``num_envs``
   slots and makes the learning steps that fall due in them (``train_frequency`` is the inverse replay
@@ -47,12 +47,12 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
-from agents.common import BatchedLinear as BatchedLinear  # re-exported: dqn, drqn and tests import it from here
-from agents.common import BatchedLSTM as BatchedLSTM
-from agents.common import atomic_save as atomic_save
-from agents.common import accumulate_slot, check_hyperparameter_names, init_learners, learner_apply, stack_observations
-from agents.common import check_checkpoint, check_policy_file, load_policy_weights, run_weights, uniform_spaces
-from agents.common import save_policy as save_policy
+from semcom_agents.common import BatchedLinear as BatchedLinear  # re-exported: dqn, drqn and tests import it from here
+from semcom_agents.common import BatchedLSTM as BatchedLSTM
+from semcom_agents.common import atomic_save as atomic_save
+from semcom_agents.common import accumulate_slot, check_hyperparameter_names, init_learners, learner_apply, stack_observations
+from semcom_agents.common import check_checkpoint, check_policy_file, load_policy_weights, run_weights, uniform_spaces
+from semcom_agents.common import save_policy as save_policy
 from semcom_envs import streams
 from semcom_envs.api.core import BatchedScenario
 from semcom_envs.api.runner import BatchRunner
@@ -68,7 +68,7 @@ _DOMAIN_EXPLORE, _DOMAIN_SAMPLE = 1, 2
 
 @dataclasses.dataclass(frozen=True)
 class QConfig:
-    """Hyperparameters shared by DQN and DRQN; defaults are the source's Table 2 (spec multicell §6)."""
+    """Hyperparameters shared by DQN and DRQN; defaults are the multi-cell source's Table 2."""
 
     learning_rate: float = 5e-4
     """RMSProp step size at the start of learning."""

@@ -3,7 +3,7 @@
 One centralised policy observes every agent's observation (concatenated) and outputs the joint
 action; the reward is the team reward. It is the "what if one agent controlled everything"
 reference next to the decentralised MAPPO. :class:`SB3JointPolicy` wraps a trained model as a
-batched :class:`~baselines.policy.Policy`, so the suite's evaluation runs it on the same episodes
+batched :class:`~semcom_baselines.policy.Policy`, so the suite's evaluation runs it on the same episodes
 as every other policy.
 """
 
@@ -23,7 +23,7 @@ from semcom_envs.evaluation import environment_record
 
 PPO_DEFAULTS: dict[str, Any] = {"n_steps": 256, "batch_size": 256, "gamma": 0.95, "gae_lambda": 0.98,
                                 "clip_range": 0.3, "vf_coef": 0.5, "ent_coef": 0.005}
-"""The semantic-offloading source's PPO settings (spec offloading §5); other arguments are SB3's defaults."""
+"""The semantic-offloading source's PPO settings (its journal version's); other arguments are SB3's defaults."""
 
 
 class SB3JointPolicy:

@@ -34,16 +34,16 @@ from typing import Any, Protocol
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from agents import make_trainer
-from agents.common import atomic_save, save_policy
+from semcom_agents import make_trainer
+from semcom_agents.common import atomic_save, save_policy
 from semcom_envs.config import check_int
 from semcom_envs.evaluation import environment_record
 from semcom_envs.registration import make_scenario
 
 
 class Trainer(Protocol):
-    """What :func:`train` needs of an agent's trainer (:class:`~agents.qlearning.QTrainer`,
-    :class:`~agents.mappo.MAPPOTrainer`)."""
+    """What :func:`train` needs of an agent's trainer (:class:`~semcom_agents.qlearning.QTrainer`,
+    :class:`~semcom_agents.mappo.MAPPOTrainer`)."""
 
     agent: str
     scenario: Any

@@ -1,4 +1,4 @@
-"""Classical policies behind the :class:`~baselines.policy.Policy` interface, and their registry.
+"""Classical policies behind the :class:`~semcom_baselines.policy.Policy` interface, and their registry.
 
 A policy name can mean a different class per scenario (``greedy`` is one rule for MultiCell and
 another for Offloading), so the registry is keyed by environment id: :data:`REGISTRY` maps each id
@@ -14,9 +14,9 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from baselines import cdrl, iot_auction, multicell, offloading, offloading_queues, task_oriented
-from baselines.policy import Policy
-from baselines.random_policy import RandomPolicy
+from semcom_baselines import cdrl, iot_auction, multicell, offloading, offloading_queues, task_oriented
+from semcom_baselines.policy import Policy
+from semcom_baselines.random_policy import RandomPolicy
 from semcom_envs.api.core import BatchedScenario
 from semcom_envs.scenarios import (
     CDRL,

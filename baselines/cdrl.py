@@ -1,9 +1,9 @@
-"""Source-selection policies for SemCom-CDRL-v0 (spec cdrl §4), all batched over copies and targets.
+"""Source-selection policies for SemCom-CDRL-v0 (the source's baselines, docs/policies.md), all batched over copies and targets.
 
 A target sees, per source, the cosine similarity of parameters, its last probed relatedness (-1:
-never probed), the transfer size and last round's grant (spec §3). The link budget
+never probed), the transfer size and last round's grant. The link budget
 ``scenario.budget_bits`` is shared by the ``K`` targets and the coordinator grants in a random
-order (§2), so every baseline requests at most its **fair share**: ``share = floor(budget_bits /
+order, so every baseline requests at most its **fair share**: ``share = floor(budget_bits /
 K / model_bits)`` sources per target and round. All requests then fit and are granted, which keeps
 the comparison at equal bandwidth and independent of the grant order.
 
@@ -22,7 +22,7 @@ the comparison at equal bandwidth and independent of the grant order.
   and the best relatedness this target has probed (the solved-return proxy: the target cannot
   compute its task's solved return, and a source that solves it is its best probe), clipped to
   [0, 1]; 0 for an unprobed source. The ``threshold`` (default 0.5) matters because the target
-  merges the *mean* of what it is granted (§2): a second, weaker source dilutes a good one, and an
+  merges the *mean* of what it is granted: a second, weaker source dilutes a good one, and an
   unrelated one pulls the Q-table away from the task, so a source is worth its bits only if it
   scores clearly. In round 0 nothing is probed yet, every score is below the threshold and
   nothing is requested.
@@ -50,8 +50,8 @@ from typing import Any
 
 import numpy as np
 
-from baselines.policy import ScenarioPolicy
-from baselines.search import chunk_size, chunked_argmax, joint_grid
+from semcom_baselines.policy import ScenarioPolicy
+from semcom_baselines.search import chunk_size, chunked_argmax, joint_grid
 from semcom_envs.api.runner import BatchRunner
 from semcom_envs.scenarios.cdrl import CDRL, CDRLV1
 
@@ -131,7 +131,7 @@ class _CDRLPolicy(ScenarioPolicy):
         self.floor = -scenario.config.step_cost
 
     def decode(self, observations: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Observation fields, ``(B, K)`` for ``return``/``round`` and ``(B, K, n)`` per source (spec §3)."""
+        """Observation fields, ``(B, K)`` for ``return``/``round`` and ``(B, K, n)`` per source."""
         obs = np.stack([observations[a] for a in self.scenario.agents], axis=1)
         per_source = obs[..., 2:].reshape(*obs.shape[:2], self.n, 4)
         return {"return": obs[..., 0], "round": obs[..., 1], "cosine": per_source[..., 0],
@@ -152,7 +152,7 @@ class _CDRLPolicy(ScenarioPolicy):
 
 
 class NoTransfer(_CDRLPolicy):
-    """``no_transfer``: train alone (spec §4)."""
+    """``no_transfer``: train alone."""
 
     name = "no_transfer"
 
@@ -162,7 +162,7 @@ class NoTransfer(_CDRLPolicy):
 
 
 class RandomSources(_CDRLPolicy):
-    """``random``: ``share`` uniformly drawn sources per target and round, from a seeded Generator (spec §4)."""
+    """``random``: ``share`` uniformly drawn sources per target and round, from a seeded Generator."""
 
     name = "random"
 
@@ -179,7 +179,7 @@ class RandomSources(_CDRLPolicy):
 
 
 class Structural(_CDRLPolicy):
-    """``structural``: the ``share`` sources of highest cosine similarity (spec §4)."""
+    """``structural``: the ``share`` sources of highest cosine similarity."""
 
     name = "structural"
 
@@ -229,7 +229,7 @@ class SemanticYield(Semantic):
 
     Under v1's budget (one model per round for all targets) a request of a target that already
     follows a solved table takes the round's only grant from a target that still needs one. A
-    target sees its own exact return (spec §3), so it stops requesting once that return exceeds
+    target sees its own exact return (in its observation), so it stops requesting once that return exceeds
     ``served`` (default 0.2: a merged related table gives about 0.5 on the benchmark, a target
     alone about -0.1, so any value in between separates them). Uses only the target's observation.
     """

@@ -1,4 +1,4 @@
-"""Bidding policies for SemCom-IoTAuction-v0 (spec iot_auction §5).
+"""Bidding policies for SemCom-IoTAuction-v0 (docs/policies.md).
 
 - ``truthful``: bid the private value, ``b = v`` (a dominant strategy under second price, Myerson
   and MyersonNet, which are truthful mechanisms).
@@ -22,7 +22,7 @@
   truthful mechanisms it bids the value. SemCom-IoTAuction-v1's normalising reference.
 
 Bids are capped at the scenario's ``bid_max`` (a value above it cannot be bid) and sent as the
-normalised action; ``random`` bidding is the generic :class:`~baselines.random_policy.RandomPolicy`
+normalised action; ``random`` bidding is the generic :class:`~semcom_baselines.random_policy.RandomPolicy`
 (uniform over the normalised action, so uniform bids in ``[0, bid_max]``).
 """
 
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from baselines.policy import ScenarioPolicy
+from semcom_baselines.policy import ScenarioPolicy
 from semcom_envs.auctions import first_price_equilibrium_bids
 from semcom_envs.config import check_real
 from semcom_envs.scenarios.iot_auction import IoTAuction
@@ -64,7 +64,7 @@ class PriceAnchored(Shaded):
         sc = self.scenario
         out = {}
         for a, obs in observations.items():
-            value, last_price = obs[:, :1].astype(np.float64), obs[:, 3:4].astype(np.float64)  # observation §3
+            value, last_price = obs[:, :1].astype(np.float64), obs[:, 3:4].astype(np.float64)  # observation: value, .., last price
             bid = np.minimum(value, np.maximum(self.alpha * value, last_price))
             out[a] = sc.bids_to_actions(np.minimum(bid, sc.config.bid_max))
         return out

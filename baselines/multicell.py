@@ -1,17 +1,17 @@
-"""Classical policies for SemCom-MultiCell-v0 (spec multicell §6), all batched.
+"""Classical policies for SemCom-MultiCell-v0 (the source's baselines and references, docs/policies.md), all batched.
 
 Local-information policies (``uses_global_state = False``) read only their own observation: the
 last slot's power, SINR, desired power ``b`` and interference-plus-noise ``i``. From these a BS
-estimates its own channel ``h_mm = b / p`` and, assuming the other cells keep last slot's powers
-(spec §6), the SINR of each of its own candidate powers ``p h_mm / i``. It does not see its
+estimates its own channel ``h_mm = b / p`` and, assuming the other cells keep last slot's powers,
+the SINR of each of its own candidate powers ``p h_mm / i``. It does not see its
 user's drawn requirements, so it scores QoE with their distribution means
 (:meth:`MultiCell.expected_requirements`):
 
 - ``greedy``: each BS maximises its own QoE per watt of its own transmit plus static power over
   all (power, k) pairs.
 - ``full_power`` / ``min_power``: a fixed power level (p_max / the lowest non-zero level), and per
-  cell the k that maximises its expected QoE at the SINR it would get (a local search over k; the
-  spec's "best fixed k" for ``full_power`` is read the same way, which can only help it).
+  cell the k that maximises its expected QoE at the SINR it would get (a local search over k; a
+  "best fixed k" for ``full_power`` is read the same way, which can only help it).
 - ``adaptive_k``: fixed power, the smallest k meeting a target
   accuracy.
 
@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from baselines.policy import ScenarioPolicy
-from baselines.search import chunk_size, chunked_argmax, joint_grid
-from baselines.wmmse import wmmse_power
+from semcom_baselines.policy import ScenarioPolicy
+from semcom_baselines.search import chunk_size, chunked_argmax, joint_grid
+from semcom_baselines.wmmse import wmmse_power
 from semcom_envs.physics import radio
 from semcom_envs.physics.semantics import DEEPSC_K_MAX, deepsc_similarity
 from semcom_envs.scenarios.multicell import MultiCell

@@ -1,4 +1,4 @@
-"""Classical policies for SemCom-Offloading-v0 (spec offloading §5), all batched.
+"""Classical policies for SemCom-Offloading-v0 (docs/policies.md), all batched.
 
 Every policy scores candidate decisions with :meth:`Offloading.outcome`, the environment's own
 energy/latency/accuracy/reward model, so a baseline never re-implements the physics.
@@ -17,7 +17,7 @@ me"), a symmetric estimate that needs nothing the device does not observe.
   task (the highest level if none does).
 - ``offload_all``: ``x = 1``, all ``N`` devices offloading (``m = N - 1``: bandwidth ``B / N``,
   exact under ``offload_all``), and the lowest power level, then the lowest frequency level,
-  meeting the deadline (the highest of both if none does). As in the spec, only the deadline
+  meeting the deadline (the highest of both if none does). By design, only the deadline
   drives the choice, not the accuracy requirement.
 - ``greedy``: each device picks, over all its own ``(x, f, p)`` levels, the one minimising its own
   cost ``-reward`` (energy ratio plus deadline and accuracy penalties, as the environment rewards
@@ -41,8 +41,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from baselines.policy import ScenarioPolicy
-from baselines.search import chunk_size, chunked_argmax, joint_grid, product_grid
+from semcom_baselines.policy import ScenarioPolicy
+from semcom_baselines.search import chunk_size, chunked_argmax, joint_grid, product_grid
 from semcom_envs.scenarios.offloading import Offloading
 
 # float64 arrays of shape (B, chunk, F, N) alive at once while ``exhaustive`` scores a chunk (peak 8,
@@ -105,7 +105,7 @@ class _OwnView(_OffloadingPolicy):
 
 
 class LocalOnly(_OwnView):
-    """``local_only``: never offload; the lowest frequency level meeting the deadline (spec §5)."""
+    """``local_only``: never offload; the lowest frequency level meeting the deadline."""
 
     name = "local_only"
 
@@ -116,7 +116,7 @@ class LocalOnly(_OwnView):
 
 
 class OffloadAll(_OwnView):
-    """``offload_all``: always offload; the lowest power, then frequency, level meeting the deadline (spec §5)."""
+    """``offload_all``: always offload; the lowest power, then frequency, level meeting the deadline."""
 
     name = "offload_all"
 
@@ -129,7 +129,7 @@ class OffloadAll(_OwnView):
 
 
 class Greedy(_OwnView):
-    """``greedy``: each device minimises its own cost given last slot's congestion (spec §5)."""
+    """``greedy``: each device minimises its own cost given last slot's congestion."""
 
     name = "greedy"
 

@@ -92,8 +92,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from baselines.policy import ScenarioPolicy
-from baselines.search import chunk_size, chunked_argmax, joint_grid, product_grid
+from semcom_baselines.policy import ScenarioPolicy
+from semcom_baselines.search import chunk_size, chunked_argmax, joint_grid, product_grid
 from semcom_envs.scenarios.offloading_queues import HOLD, LOCAL, MODES, OFFLOAD, OffloadingQueues
 
 # Default device limits of the exact references: 2^12 = 4,096 offloader sets (OFDMA); (P + 1)^6 =

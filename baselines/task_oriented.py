@@ -1,4 +1,4 @@
-"""Classical solvers for SemCom-TaskOriented-v0 and -v1 (spec task_oriented §3).
+"""Classical solvers for SemCom-TaskOriented-v0 and -v1 (the source's CRRA, CRRAUS and baselines, docs/policies.md).
 
 Every policy decodes the large-scale gains ``delta2`` and service weights it may know, solves the
 slot's problem (eqs. (11)-(14g)) and acts through :meth:`TaskOriented.encode_allocation`, so
@@ -65,11 +65,12 @@ from __future__ import annotations
 
 import math
 import warnings
+from types import ModuleType
 
-import cvxpy as cp
 import numpy as np
 
-from baselines.policy import ScenarioPolicy
+from semcom_baselines.policy import ScenarioPolicy
+from semcom_envs.extras import import_optional
 from semcom_envs.scenarios.task_oriented import TaskOriented
 
 FIXED_O = 0.8
@@ -78,6 +79,11 @@ TOLERANCE = 1e-4  # stop when the objective changes by less than this (Algorithm
 TRUST = math.log(2.0)
 _LOG_PHI_FLOOR = -60.0  # users whose 2 phi(x0) w eta is below e^-60 are parked at the minimums
 _MEMO_SIZE = 4096  # memoised slot solutions kept at most (cleared beyond)
+
+
+def _cvxpy() -> ModuleType:
+    """cvxpy, imported when a convex reference is built (the ``solvers`` extra; the local rules need none)."""
+    return import_optional("cvxpy", "the convex references msr, fcr, crra and crraus of SemCom-TaskOriented")
 
 
 class _TaskOrientedPolicy(ScenarioPolicy):
@@ -231,6 +237,7 @@ class MSR(_TaskOrientedPolicy):
         super().__init__(scenario)
         c = scenario.config
         u = c.num_users
+        cp = _cvxpy()
         self._gain = cp.Parameter(u, nonneg=True)  # |h| / (N0 * 1 MHz): SNR per W and per MHz^-1
         self._b = cp.Variable(u)  # MHz
         self._p = cp.Variable(u)  # W
@@ -259,6 +266,7 @@ class MSR(_TaskOrientedPolicy):
         p_closed[best] = c.power_max_w - (u - 1) * c.power_min_w
         candidates = [(b_closed, p_closed)]
         self._gain.value = np.sqrt(delta2) / (self.scenario.noise_psd_w * 1e6)
+        cp = _cvxpy()
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # "may be inaccurate": the comparison below decides
@@ -292,6 +300,7 @@ class _SCA(_TaskOrientedPolicy):
 
     def __init__(self, scenario: TaskOriented, max_sca_iterations: int = 50, max_rounds: int = 20) -> None:
         super().__init__(scenario)
+        _cvxpy()  # fail at construction, naming the extra, not in the first act()
         self.max_sca_iterations = max_sca_iterations
         self.max_rounds = max_rounds
         c = scenario.config
@@ -318,6 +327,7 @@ class _SCA(_TaskOrientedPolicy):
     def sca(self, o: np.ndarray, bandwidth_hz: np.ndarray, power_w: np.ndarray, delta2: np.ndarray,
             weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[float]]:
         """Improve ``(B, P)`` of one slot ``(U,)`` given ``o``; returns them and the objective per iteration."""
+        cp = _cvxpy()
         c = self.scenario.config
         u = delta2.shape[-1]  # the users sharing the budgets (a subset for crraus)
         eta = self.scenario.success(o, bandwidth_hz, power_w, delta2)["eta"]

@@ -92,8 +92,8 @@ def _train_and_score_wo_ec(protocol: Protocol, work: Path, seed: int) -> float:
     """One seed of the DQN without energy term: trained on reward ``qoe``, scored by the semantic EE."""
     import torch
 
-    from agents import load_policy
-    from agents.training import policy_path, train
+    from semcom_agents import load_policy
+    from semcom_agents.training import policy_path, train
     from semcom_envs.evaluation import evaluate
     from semcom_envs.registration import make_scenario
 

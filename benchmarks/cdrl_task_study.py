@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from baselines import make_policy, policies_for
+from semcom_baselines import make_policy, policies_for
 from semcom_envs import streams
 from semcom_envs.api.runner import BatchRunner
 from semcom_envs.evaluation import EPISODE_SEED_STRIDE, evaluate, mean_ci

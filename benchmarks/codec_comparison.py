@@ -5,7 +5,7 @@ Usage::
     .venv/bin/python benchmarks/codec_comparison.py [--samples 4000] [--seed 0] [--out FILE]
 
 Both codecs send ``d0 (1 - o)`` bits at compression ratio ``o`` (SE-SC: ``L = L_tot (1 - o)``
-features, semantics §3), so their delivery probabilities are identical and only the task success
+features, ``physics.semantics`` §3), so their delivery probabilities are identical and only the task success
 given delivery differs. Left panel: that task success versus ``o``. Right panel: the mean success
 probability ``eta(o) P(t <= t0)`` under equal allocation (``B_max / U``, ``P_max / U`` per user) versus
 ``o`` at ``B_max`` = 10, 20 and 30 MHz, averaged over ``--samples`` user sets drawn as the calibration

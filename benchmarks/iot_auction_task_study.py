@@ -31,9 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-from baselines import make_policy, policies_for
-from baselines.iot_auction import PriceAnchored, Shaded
-from baselines.policy import ScenarioPolicy
+from semcom_baselines import make_policy, policies_for
+from semcom_baselines.iot_auction import PriceAnchored, Shaded
+from semcom_baselines.policy import ScenarioPolicy
 from semcom_envs import auctions, streams
 from semcom_envs.evaluation import EPISODE_SEED_STRIDE, BatchRunner, RunResult, evaluate
 from semcom_envs.scenarios import IoTAuction, IoTAuctionV1
@@ -85,7 +85,7 @@ def bidding(mappo: Sequence[str]) -> None:
         policies[f"shaded_{alpha:g}"] = Shaded(sc, alpha)
     runs = {name: [evaluate(sc, p, EPISODES, s) for s in SEEDS] for name, p in policies.items()}
     if mappo:
-        from agents import load_policy
+        from semcom_agents import load_policy
 
         runs["mappo"] = [evaluate(sc, load_policy(path, sc), EPISODES, s) for path, s in zip(mappo * len(SEEDS), SEEDS)]
         # One trained run per evaluation seed (the leaderboard's pairing of train and evaluation seeds).
@@ -115,7 +115,7 @@ class FictitiousPlay(ScenarioPolicy):
     scenario: IoTAuctionV1
 
     def __init__(self, scenario: IoTAuctionV1, points: int = 256, prior: float = 20.0) -> None:
-        from baselines.iot_auction import Equilibrium
+        from semcom_baselines.iot_auction import Equilibrium
 
         super().__init__(scenario)
         self.grid = np.linspace(0.0, scenario.config.bid_max, points)
@@ -130,7 +130,7 @@ class FictitiousPlay(ScenarioPolicy):
 
     def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
         sc, g = self.scenario, len(self.grid)
-        obs = np.stack([observations[a] for a in sc.agents], axis=1).astype(np.float64)  # (B, N, 5), observation §3
+        obs = np.stack([observations[a] for a in sc.agents], axis=1).astype(np.float64)  # (B, N, 5), the bidders' observations
         value, price, won = obs[..., 0], obs[..., 3], obs[..., 4] > 0.5
         if self.exact is None:  # an episode's first slot: no feedback yet
             self.exact = np.broadcast_to(self.prior, (*value.shape, g)).copy()
@@ -193,7 +193,7 @@ def populations() -> None:
 
 def mechanisms(iterations: int, out: Path) -> None:
     """Revenue, truthful regret and IR of the mechanisms at the task's N on the calibrated valuation."""
-    from agents.myersonnet import train
+    from semcom_agents.myersonnet import train
 
     n = IoTAuctionV1().num_agents
     checkpoint = out / f"iot_auction_v1_semantic_n{n}.npz"

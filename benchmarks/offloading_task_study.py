@@ -17,7 +17,7 @@ import argparse
 
 import numpy as np
 
-from baselines import make_policy, policies_for
+from semcom_baselines import make_policy, policies_for
 from semcom_envs.api.runner import BatchRunner
 from semcom_envs.evaluation import EPISODE_SEED_STRIDE, evaluate, mean_ci
 from semcom_envs.scenarios.offloading_queues import OFFLOAD, OffloadingQueues

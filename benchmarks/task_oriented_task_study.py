@@ -33,12 +33,12 @@ from pathlib import Path
 
 import numpy as np
 
-from agents import load_policy
-from agents.training import policy_path
-from baselines import make_policy, policies_for
+from semcom_agents import load_policy
+from semcom_agents.training import policy_path
+from semcom_baselines import make_policy, policies_for
 from semcom_envs.evaluation import EPISODE_SEED_STRIDE, evaluate, mean_ci
 from semcom_envs.leaderboard.stats import probability_of_improvement
-from baselines.task_oriented import LocalSelect
+from semcom_baselines.task_oriented import LocalSelect
 from semcom_envs import streams
 from semcom_envs.scenarios.task_oriented import O_MAX, TaskOrientedV1
 

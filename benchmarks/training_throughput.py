@@ -7,7 +7,7 @@ process, one torch thread, in one run so the ratios compare like with like on th
 - DQN and DRQN also with ``num_envs = 16, train_frequency = 16`` (16 copies per run, one learning step
   per 16 env steps: the batched actors of issue 18), the setting that lets budgets grow at equal
   wall-clock;
-- stable-baselines3's PPO (``MlpPolicy``, the suite's PPO settings of :data:`agents.sb3_joint.PPO_DEFAULTS`,
+- stable-baselines3's PPO (``MlpPolicy``, the suite's PPO settings of :data:`semcom_agents.sb3_joint.PPO_DEFAULTS`,
   8 copies in SB3's ``DummyVecEnv``) on the task's joint Gymnasium env (``gym.make(env_id)``: one
   centralised policy, one step = one step of every agent), the anchor: ratio = agent / SB3.
 
@@ -29,8 +29,8 @@ from typing import Any
 
 import torch
 
-from agents import make_trainer
-from agents.sb3_joint import PPO_DEFAULTS
+from semcom_agents import make_trainer
+from semcom_agents.sb3_joint import PPO_DEFAULTS
 from semcom_envs.evaluation import environment_record
 from semcom_envs.leaderboard.protocol import DEFAULT
 from semcom_envs.registration import make_scenario

@@ -24,7 +24,7 @@ import time
 
 import torch
 
-from agents import make_trainer
+from semcom_agents import make_trainer
 from semcom_envs.leaderboard.jobs import hardware
 from semcom_envs.registration import make_scenario
 

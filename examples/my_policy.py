@@ -2,7 +2,7 @@
 
 ``semcom leaderboard run --submit margin=examples/my_policy.py:make_policy --env SemCom-IoTAuction-v1 ...``
 calls :func:`make_policy` with the benchmark's scenario core and evaluates the returned object on the
-protocol's runs, exactly like a shipped baseline. The interface (:class:`baselines.policy.Policy`):
+protocol's runs, exactly like a shipped baseline. The interface (:class:`semcom_baselines.policy.Policy`):
 ``act(observations, global_state)`` maps ``{agent: (batch, *obs_shape)}`` to ``{agent: (batch,
 *action_shape)}`` for a whole batch of copies at once; ``reset(seed)`` (optional) starts an evaluation;
 ``uses_global_state`` (optional, default ``False``) must be ``True`` if the policy reads ``global_state``.

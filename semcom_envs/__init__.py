@@ -17,5 +17,5 @@ from semcom_envs.scenarios import SCENARIOS
 
 register_all()
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["SCENARIOS", "ActionError", "ConfigError", "make_gym_env", "make_scenario", "make_vector_env"]

@@ -1,4 +1,4 @@
-"""Single-item auction mechanisms on a batch of bid profiles (spec iot_auction §3, §5).
+"""Single-item auction mechanisms on a batch of bid profiles (SemCom-IoTAuction's ``mechanism``).
 
 Every mechanism maps bids ``(B, N)`` to ``(winner (B,) int64, price (B,) float64)``; ``winner = -1``
 means no sale (price 0). Ties go to the lowest bidder index, so every mechanism is deterministic.
@@ -40,7 +40,7 @@ def _top_two(scores: np.ndarray) -> tuple[NDArray[np.int64], FloatArray, FloatAr
 
 
 def second_price(bids: np.ndarray, reserve: float = 0.0) -> Outcome:
-    """Vickrey auction with a reserve: truthful bidding is dominant (spec iot_auction §5)."""
+    """Vickrey auction with a reserve: truthful bidding is dominant."""
     winner, best, second = _top_two(np.asarray(bids, dtype=np.float64))
     sold = best >= reserve
     return np.where(sold, winner, -1), np.where(sold, np.maximum(second, reserve), 0.0)

@@ -35,15 +35,58 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
     return out
 
 
+def _space(space: Any) -> str:
+    """A one-line space: ``MultiDiscrete [7 20]``, ``Box (23,) float32``, ``Box (1,) in [-1, 1]``."""
+    import numpy as np
+
+    name = type(space).__name__
+    if name == "MultiDiscrete":
+        nvec = [int(n) for n in space.nvec]
+        same = len(nvec) > 4 and len(set(nvec)) == 1
+        return f"MultiDiscrete [{nvec[0]}] x {len(nvec)}" if same else f"MultiDiscrete {nvec}"
+    if name == "Discrete":
+        return f"Discrete {space.n}"
+    if name == "Box":
+        low, high = np.unique(space.low), np.unique(space.high)
+        bounds = f" in [{low[0]:g}, {high[0]:g}]" if low.size == high.size == 1 else ""
+        return f"Box {space.shape} {space.dtype}{bounds}"
+    return str(space)
+
+
+def _agent_names(agents: tuple[str, ...]) -> str:
+    """``bs_0 .. bs_6 (7)``: the first and last name and the count."""
+    return agents[0] if len(agents) == 1 else f"{agents[0]} .. {agents[-1]} ({len(agents)})"
+
+
 def cmd_list(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    from semcom_baselines import policies_for
     from semcom_envs.config import field_specs
     from semcom_envs.scenarios import SCENARIOS, config_reference
 
     if args.markdown:
         print(config_reference(), end="")
         return 0
+    if args.env is not None and args.env not in SCENARIOS:
+        raise ValueError(f"unknown environment id {args.env!r}: known ids are {', '.join(SCENARIOS)}")
+    selected = {args.env: SCENARIOS[args.env]} if args.env else SCENARIOS
+    learners = importlib.util.find_spec("torch") is not None
+    if learners:
+        from semcom_agents import AGENTS, supports
     console = Console(width=160)
-    for env_id, cls in SCENARIOS.items():
+    overview = Table(title="Scenarios (default config): agents, one agent's spaces, the policies that act in each",
+                     show_lines=True)
+    for column in ("id", "agents", "observation", "action", "baselines", "learning agents"):
+        overview.add_column(column, overflow="fold")
+    for env_id, cls in selected.items():
+        scenario = cls()
+        agent = scenario.agents[0]
+        agents = ", ".join(a for a in AGENTS if supports(a, scenario)) if learners else "(the 'agents' extra: pip install -e '.[agents]')"
+        overview.add_row(env_id, _agent_names(scenario.agents), _space(scenario.observation_space(agent)),
+                         _space(scenario.action_space(agent)), ", ".join(policies_for(env_id)), agents)
+    console.print(overview)
+    for env_id, cls in selected.items():
         table = Table(title=f"{env_id}  (presets: {', '.join(cls.presets)})")
         for column in ("config field", "default", "allowed values"):
             table.add_column(column)
@@ -57,16 +100,16 @@ def cmd_list(args: argparse.Namespace) -> int:
 def _policy(name: str, scenario: Any) -> Any:
     """A registered baseline by name, or a trained agent from a policy file (a path): ``.pt`` files of
     ``semcom train``, or a stable-baselines3 PPO ``.zip`` trained on the joint view."""
-    from baselines import POLICIES, make_policy
+    from semcom_baselines import POLICIES, make_policy
 
     if name in POLICIES:
         return make_policy(name, scenario)
     if name.endswith(".zip"):
-        from agents.sb3_joint import load_ppo_policy
+        from semcom_agents.sb3_joint import load_ppo_policy
 
         return load_ppo_policy(name, scenario)  # "sb3_ppo"
     if name.endswith(".pt") or os.sep in name:
-        from agents import load_policy
+        from semcom_agents import load_policy
 
         return load_policy(name, scenario)  # named by its agent and seed ("dqn-seed0"), short in tables and legends
     return make_policy(name, scenario)  # raises, listing the known names
@@ -83,20 +126,24 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for given, policy in zip(args.policy, policies):  # a policy file is labelled by its agent and seed unless two clash
         if names.count(policy.name) > 1 and given != policy.name:
             policy.name = given
-    comparison = evaluation.compare(scenario, policies, seeds, args.episodes)
+    comparison = evaluation.compare(scenario, policies, seeds, args.episodes, progress=not args.no_progress)
     meta = evaluation.provenance(scenario, seeds, args.episodes)
     paths = evaluation.save(comparison, meta, Path(args.out or f"results/eval/{args.env}"))
     console = Console(width=160)
     console.print(f"[bold]{args.env}[/bold]: {len(seeds)} seed(s) x {args.episodes} episodes, mean ± 95% CI over seeds")
     console.print(evaluation.markdown_table(comparison), markup=False)
-    console.print("saved: " + ", ".join(str(p) for p in paths.values() if p.exists()))
+    console.print("saved: " + ", ".join(str(p) for p in paths.values()))
+    if "curve" not in paths:
+        from semcom_envs.extras import missing_extra_message
+
+        console.print("figures skipped: " + missing_extra_message("matplotlib", "semcom eval's figures"), markup=False)
     return 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     import torch
 
-    from agents.training import pick_torch_threads, train
+    from semcom_agents.training import pick_torch_threads, train
 
     threads, why = pick_torch_threads(args.threads)
     torch.set_num_threads(threads)
@@ -112,7 +159,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from agents.experiments import reproduce_multicell
+    from semcom_reproductions.multicell import reproduce_multicell
 
     hyperparameters: dict[str, dict[str, Any]] = {}
     for item in args.hp:
@@ -137,7 +184,7 @@ def _print_tables(tables: dict[str, str]) -> int:
 
 
 def cmd_reproduce_offloading(args: argparse.Namespace) -> int:
-    from agents.offloading_experiment import reproduce_offloading
+    from semcom_reproductions.offloading import reproduce_offloading
 
     tables = reproduce_offloading(Path(args.out), ks=args.ks, learned_ks=args.learned_ks, access=args.access,
                                   seeds=args.seeds, mappo_steps=args.mappo_steps, ppo_steps=args.ppo_steps,
@@ -148,7 +195,7 @@ def cmd_reproduce_offloading(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce_iot_auction(args: argparse.Namespace) -> int:
-    from agents.auction_experiment import reproduce_iot_auction
+    from semcom_reproductions.iot_auction import reproduce_iot_auction
 
     tables = reproduce_iot_auction(Path(args.out), ns=args.devices, valuations=args.valuation, eval_seeds=args.eval_seeds,
                                    episodes=args.episodes, myersonnet_iterations=args.myersonnet_iterations,
@@ -162,7 +209,7 @@ def cmd_reproduce_iot_auction(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce_cdrl(args: argparse.Namespace) -> int:
-    from agents.cdrl_experiment import reproduce_cdrl
+    from semcom_reproductions.cdrl import reproduce_cdrl
 
     tables = reproduce_cdrl(Path(args.out), seeds=args.seeds, mappo_steps=args.mappo_steps,
                             mappo_hyperparameters=_parse_set(args.hp), eval_seeds=args.eval_seeds, episodes=args.episodes,
@@ -172,7 +219,7 @@ def cmd_reproduce_cdrl(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce_task_oriented(args: argparse.Namespace) -> int:
-    from agents.task_oriented_experiment import reproduce_task_oriented
+    from semcom_reproductions.task_oriented import reproduce_task_oriented
 
     tables = reproduce_task_oriented(Path(args.out), eval_seeds=args.eval_seeds, episodes=args.episodes,
                                      weighted_seeds=args.weighted_seeds, weighted_episodes=args.weighted_episodes,
@@ -202,7 +249,7 @@ def cmd_throughput(args: argparse.Namespace) -> int:
 
 
 def cmd_train_auction(args: argparse.Namespace) -> int:
-    """Train a MyersonNet (spec iot_auction.md §4) and compare its test revenue with Myerson's and the second price.
+    """Train a MyersonNet (docs/myersonnet.md) and compare its test revenue with Myerson's and the second price.
 
     ``semantic`` trains on SemCom-IoTAuction-v0's own value profiles (``sample_valuations``); its
     references are Monte Carlo estimates on the network's held-out profiles: the second price, and
@@ -210,7 +257,7 @@ def cmd_train_auction(args: argparse.Namespace) -> int:
     """
     import torch
 
-    from agents.myersonnet import MyersonNetConfig, reference_revenues, train
+    from semcom_agents.myersonnet import MyersonNetConfig, reference_revenues, train
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -265,7 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"semcom-envs {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("list", help="scenario ids and their config fields with defaults and allowed values")
+    p = sub.add_parser("list", help="scenario ids, agents, spaces, the policies that act in each, and their config fields")
+    p.add_argument("env", nargs="?", help="one environment id (default: every scenario)")
     p.add_argument("--markdown", action="store_true", help="print docs/configuration.md (the configuration reference)")
     p.set_defaults(func=cmd_list)
 
@@ -277,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, nargs="+", help="several evaluation seeds (overrides --seed)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config field (repeatable)")
     p.add_argument("--out", help="output folder (default: results/eval/ENV, one per scenario)")
+    p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("train", help="train a learning agent: progress bar, CSV curve, TensorBoard, checkpoints, resume")
@@ -415,6 +464,15 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except ValueError as err:
         print(f"semcom: error: {err}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as err:  # an optional part of the install: name the extra, not a traceback
+        from semcom_envs.extras import EXTRA_OF, MissingExtraError, missing_extra_message
+
+        top = (err.name or "").split(".")[0]
+        if not isinstance(err, MissingExtraError) and top not in EXTRA_OF:
+            raise
+        message = str(err) if isinstance(err, MissingExtraError) else missing_extra_message(top, f"semcom {args.command}")
+        print(f"semcom: error: {message}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader left (`semcom ... | head`): stop quietly, as Unix tools do
         devnull = os.open(os.devnull, os.O_WRONLY)

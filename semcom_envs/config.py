@@ -138,7 +138,7 @@ def check_less(low_name: str, low: float, high_name: str, high: float, *, strict
 
 
 def check_accuracy_model(model: Any, interp: Any) -> None:
-    """The DeepSC accuracy options ``accuracy_model`` and ``accuracy_interp`` together (semantics §1)."""
+    """The DeepSC accuracy options ``accuracy_model`` and ``accuracy_interp`` together (``physics.semantics`` §1)."""
     if model == "logistic" and interp != "linear":
         raise ConfigError(f"accuracy_interp={interp!r} applies to accuracy_model='table' only: with "
                           "accuracy_model='logistic' use accuracy_interp='linear'")
@@ -284,9 +284,9 @@ class Fractions(Spec):
 
 
 ACCURACY_MODEL = Choice(("table", "logistic"))
-"""DeepSC accuracy model of the scenarios that use it (semantics §1)."""
+"""DeepSC accuracy model of the scenarios that use it (``physics.semantics`` §1)."""
 ACCURACY_INTERP = Choice(("linear", "round"))
-"""DeepSC table lookup: linear in dB or the source code's nearest dB (semantics §1)."""
+"""DeepSC table lookup: linear in dB or the source code's nearest dB (``physics.semantics`` §1)."""
 
 
 def param(default: Any, spec: Spec, doc: str = "") -> Any:

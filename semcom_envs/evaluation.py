@@ -10,6 +10,7 @@ Student-t intervals over seeds (each seed's value is the mean over its episodes 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import platform
 import time
@@ -21,9 +22,10 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from baselines.policy import Policy
+from semcom_baselines.policy import Policy
 from semcom_envs.api.core import BatchedScenario
 from semcom_envs.api.runner import BatchRunner
+from semcom_envs.progress import Steps
 
 EPISODE_SEED_STRIDE = 2**32
 """Episode ``i`` of evaluation seed ``s`` uses environment seed ``s * EPISODE_SEED_STRIDE + i``."""
@@ -124,9 +126,16 @@ class Comparison:
         return out
 
 
-def compare(scenario: BatchedScenario, policies: Sequence[Policy], seeds: Sequence[int], episodes: int) -> Comparison:
-    """Evaluate every policy on every seed (same episodes for all policies)."""
-    runs = {p.name: [evaluate(scenario, p, episodes, s) for s in seeds] for p in policies}
+def compare(scenario: BatchedScenario, policies: Sequence[Policy], seeds: Sequence[int], episodes: int,
+            progress: bool = False) -> Comparison:
+    """Evaluate every policy on every seed (same episodes for all policies); ``progress`` counts the
+    (policy, seed) runs on stderr."""
+    runs: dict[str, list[RunResult]] = {p.name: [] for p in policies}
+    with Steps(f"{scenario.env_id}: policy x seed runs", len(policies) * len(seeds), enabled=progress) as bar:
+        for p in policies:
+            for s in seeds:
+                runs[p.name].append(evaluate(scenario, p, episodes, s))
+                bar.advance(note=p.name)
     return Comparison(
         runs=runs,
         uses_global_state={p.name: bool(p.uses_global_state) for p in policies},
@@ -186,17 +195,10 @@ def markdown_table(comparison: Comparison) -> str:
 
 
 def save(comparison: Comparison, meta: dict[str, Any], out_dir: Path) -> dict[str, Path]:
-    """Write results.json (provenance + raw values), results.md and three figures."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """Write results.json (provenance + raw values), results.md and, where matplotlib is installed (the
+    ``plots`` extra), three figures; the returned paths name what was written."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    primary = comparison.primary_metric
-    paths = {"json": out_dir / "results.json", "table": out_dir / "results.md",
-             "curve": out_dir / "reward_per_slot.png", "box": out_dir / f"{primary}_boxplot.png",
-             "heatmap": out_dir / "action_heatmap.png"}
+    paths = {"json": out_dir / "results.json", "table": out_dir / "results.md"}
     payload = {
         "meta": meta,
         "summary": {p: comparison.summary(p) for p in comparison.runs},
@@ -206,6 +208,20 @@ def save(comparison: Comparison, meta: dict[str, Any], out_dir: Path) -> dict[st
     }
     paths["json"].write_text(json.dumps(payload, indent=1))
     paths["table"].write_text(markdown_table(comparison) + "\n")
+    if importlib.util.find_spec("matplotlib") is not None:
+        paths.update(_figures(comparison, meta, out_dir))
+    return paths
+
+
+def _figures(comparison: Comparison, meta: dict[str, Any], out_dir: Path) -> dict[str, Path]:
+    """The reward per slot with CIs, the primary metric's box plot and the action heatmap (where actions are counted)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    primary = comparison.primary_metric
+    paths = {"curve": out_dir / "reward_per_slot.png", "box": out_dir / f"{primary}_boxplot.png"}
     reward_name = meta["config"].get("reward", "reward")
 
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -257,6 +273,7 @@ def save(comparison: Comparison, meta: dict[str, Any], out_dir: Path) -> dict[st
             ax.set_ylabel(y_label)
         fig.colorbar(image, ax=axes[0].tolist(), label="share of choices")
         fig.suptitle(f"share of ({y_label}, {x_label}) choices", fontsize=9)
+        paths["heatmap"] = out_dir / "action_heatmap.png"
         fig.savefig(paths["heatmap"], dpi=100)
         plt.close(fig)
     return paths

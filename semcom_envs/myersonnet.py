@@ -1,8 +1,8 @@
 """MyersonNet: a learned single-item auction that is truthful and individually rational by construction.
 
 The mechanism of Dütting, Feng, Narasimhan, Parkes and Ravindranath, "Optimal Auctions through Deep
-Learning" (ICML 2019; arXiv:1706.03459, §3 "MyersonNet"), as specified in
-``spec/iot_auction.md`` §4. Each bidder ``i`` has a monotone min-max network
+Learning" (ICML 2019; arXiv:1706.03459, §3 "MyersonNet"), with the settings of the IoT-auction source's
+case study (docs/myersonnet.md). Each bidder ``i`` has a monotone min-max network
 
     phi_i(b) = min_{k<K} max_{j<J} (exp(w_ikj) b + beta_ikj)
 
@@ -19,7 +19,7 @@ the *threshold bid* ``phi_w^-1(max(max_{j != w} phi_j(b_j), 0))``, the smallest 
 would still win. Since the allocation is monotone in the own bid and the payment is the threshold,
 truthful bidding is a dominant strategy (DSIC) and the winner never pays more than its bid (IR),
 for *any* parameters (Myerson's lemma). Only the revenue depends on training
-(:mod:`agents.myersonnet`, torch); this module is numpy only so the environment runs the mechanism
+(:mod:`semcom_agents.myersonnet`, torch); this module is numpy only so the environment runs the mechanism
 without torch.
 
 Conventions shared with :mod:`semcom_envs.auctions`: ``mechanism(bids: (B, N) float64) ->

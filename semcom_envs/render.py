@@ -34,8 +34,9 @@ def _fmt(x: object) -> str:
 
 def _figure(figsize: tuple[float, float]) -> tuple["matplotlib.figure.Figure", "matplotlib.axes.Axes", Any]:  # noqa: F821
     """A new figure and axes on the display-free Agg backend, and pyplot (for colour maps)."""
-    import matplotlib
+    from semcom_envs.extras import import_optional
 
+    matplotlib = import_optional("matplotlib", 'render_mode="rgb_array"')
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 

@@ -2,7 +2,7 @@
 
 A benchmark measures, it never asserts. Actions are drawn once up front (uniform over the action
 space) so that only the environment is timed. Anchors from other packages are measured in the
-same run where they are installed (``pip install semcom-envs[bench]``), so ratios are side by side.
+same run where they are installed (the ``bench`` extra: ``pip install -e '.[bench]'``), so ratios are side by side.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from baselines.random_policy import RandomPolicy
+from semcom_baselines.random_policy import RandomPolicy
 from semcom_envs.api.parallel import SemComParallelEnv
 from semcom_envs.api.runner import BatchRunner
 from semcom_envs.registration import make_scenario, make_vector_env

@@ -21,6 +21,15 @@ def test_list_shows_ids_and_config_fields(capsys):
     assert "SemCom-MultiCell-v0" in out and "num_cells" in out
 
 
+def test_list_one_scenario_shows_its_agents_spaces_and_policies(capsys):
+    assert main(["list", "SemCom-MultiCell-v1"]) == 0
+    out = capsys.readouterr().out
+    assert "bs_0 .. bs_6 (7)" in out and "MultiDiscrete [7, 20]" in out and "local_dpp" in out
+    assert "dqn, drqn, mappo" in out and "SemCom-Offloading-v1" not in out
+    assert main(["list", "SemCom-Nope-v0"]) == 2
+    assert "unknown environment id 'SemCom-Nope-v0'" in capsys.readouterr().err
+
+
 def test_eval_writes_table_json_with_provenance_and_figures(tmp_path, capsys):
     code = main(["eval", "SemCom-MultiCell-v0", "--policy", "random", "--policy", "oracle", "--episodes", "2",
                  "--seeds", "5", "6", "--set", "num_cells=2", "--set", "max_steps=5", "--out", str(tmp_path)])
@@ -128,7 +137,7 @@ def test_reproduce_offloading_trains_mappo_and_ppo_evaluates_and_plots(tmp_path)
     summary = json.loads((tmp_path / "eval" / "results.json").read_text())["summary"]
     assert summary["exhaustive"]["ratio_to_exhaustive"][0] == 1.0 and "sb3_ppo" in summary
     # A finished PPO run is reused only with the same settings.
-    from agents.sb3_joint import train_ppo
+    from semcom_agents.sb3_joint import train_ppo
 
     with pytest.raises(ValueError, match="other steps"):
         train_ppo("SemCom-Offloading-v0", 1024, 1, folder / "sb3_ppo-k8" / "seed1", env_kwargs={"num_devices": 4, "k": 8,
@@ -148,7 +157,7 @@ def test_train_auction_on_the_scenarios_semantic_values_writes_a_usable_checkpoi
 
 
 def test_train_picks_torch_threads_that_leave_busy_cores_alone(monkeypatch):
-    from agents.training import pick_torch_threads
+    from semcom_agents.training import pick_torch_threads
 
     assert pick_torch_threads(3) == (3, "--threads")
     with pytest.raises(ValueError, match="threads"):

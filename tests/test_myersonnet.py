@@ -1,4 +1,4 @@
-"""MyersonNet (spec iot_auction.md §4, §6): monotone networks, exact inverse, DSIC, IR, threshold payments,
+"""MyersonNet (docs/myersonnet.md): monotone networks, exact inverse, DSIC, IR, threshold payments,
 shipped checkpoints near Myerson's optimum, training beats the second price, checkpoint round trip.
 
 Float comparisons: the mechanism is min/max of affine pieces with slopes exp(w), so its orderings
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.myersonnet import VALUATIONS, MyersonNetConfig, reference_revenues, revenue, train
+from semcom_agents.myersonnet import VALUATIONS, MyersonNetConfig, reference_revenues, revenue, train
 from semcom_envs.myersonnet import MyersonNet, load_pretrained, pretrained_names
 
 
@@ -101,7 +101,7 @@ def test_ties_go_to_the_lowest_index_and_zero_virtual_bid_does_not_sell() -> Non
 @pytest.mark.parametrize("name, valuation, n", [("uniform_n3", "uniform", 3), ("exponential_n3", "exponential", 3),
                                                 ("asymmetric_uniform_n5", "asymmetric_uniform", 5)])
 def test_shipped_checkpoints_reach_the_optimum(name: str, valuation: str, n: int) -> None:
-    """Spec §6: within 1% of Myerson's optimal revenue (and above the second price) on 100,000 profiles."""
+    """The reproduction's target: within 1% of Myerson's optimal revenue (and above the second price) on 100,000 profiles."""
     net = load_pretrained(name)
     assert net.n == n and net.metadata["valuation"] == valuation
     achieved = revenue(net, VALUATIONS[valuation](100_000, 2024, n))

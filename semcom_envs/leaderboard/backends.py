@@ -24,7 +24,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from semcom_envs.progress import Steps
 
 J = TypeVar("J")
 R = TypeVar("R")
@@ -61,10 +61,7 @@ def execute(jobs: Sequence[J], fn: Callable[[J], R], on_result: Callable[[J, R],
     if not jobs:
         return
     failures: list[tuple[J, str]] = []
-    columns = (TextColumn("jobs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-               TextColumn("{task.fields[failed]}"))
-    with Progress(*columns, disable=not progress) as bar:
-        task = bar.add_task("jobs", total=len(jobs), failed="")
+    with Steps("jobs", len(jobs), enabled=progress) as bar:
 
         def finish(job: J, outcome: Outcome) -> None:
             ok, value = outcome
@@ -72,7 +69,7 @@ def execute(jobs: Sequence[J], fn: Callable[[J], R], on_result: Callable[[J, R],
                 on_result(job, value)
             else:
                 failures.append((job, value))
-            bar.update(task, advance=1, failed=f"{len(failures)} failed" if failures else "")
+            bar.advance(note=f"{len(failures)} failed" if failures else "")
 
         if backend == "ray":
             _run_ray(jobs, fn, finish, workers, address)
@@ -162,7 +159,7 @@ def _run_ray(jobs: list[J], fn: Callable[[J], R], finish: Callable[[J, Outcome],
     try:
         import ray
     except ImportError:
-        raise ImportError("backend='ray' needs Ray: pip install 'semcom-envs[ray]'") from None
+        raise ImportError("backend='ray' needs Ray: the 'ray' extra (in a clone: make .venv-ray, or pip install -e '.[ray]')") from None
     started = not ray.is_initialized()
     if started:
         where: dict[str, Any] = {"address": "local", "num_cpus": workers} if address is None else {"address": address}

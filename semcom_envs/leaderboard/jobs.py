@@ -2,7 +2,7 @@
 
 :func:`run_job` is a top-level function of a picklable :class:`~semcom_envs.leaderboard.protocol.Job`,
 so it runs inline, in a process pool or as a Ray task alike. Training goes through
-:func:`agents.training.train` with ``resume=True`` into the job's own folder under ``work_dir``: a job
+:func:`semcom_agents.training.train` with ``resume=True`` into the job's own folder under ``work_dir``: a job
 interrupted during training continues from its last checkpoint (written every tenth of the budget),
 the same run as an uninterrupted one. The row is returned, not written: the process that owns the
 store commits it (one transaction per row).
@@ -38,9 +38,9 @@ def run_dir(job: Job) -> Path:
 
 def run_job(job: Job) -> dict[str, Any]:
     """Train (agents) and evaluate ``job``; returns its store row (see :mod:`semcom_envs.leaderboard.store`)."""
-    from agents import load_policy
-    from agents.training import policy_path, read_curve, train
-    from baselines import make_policy
+    from semcom_agents import load_policy
+    from semcom_agents.training import policy_path, read_curve, train
+    from semcom_baselines import make_policy
 
     bench = job.benchmark
     start = time.perf_counter()
@@ -117,9 +117,14 @@ KERNEL_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
 
 @functools.cache
 def hardware() -> dict[str, Any]:
-    """The machine a row was produced on: CPU model, count and :data:`KERNEL_FLAGS` present, OS, torch threads."""
-    import torch
+    """The machine a row was produced on: CPU model, count and :data:`KERNEL_FLAGS` present, OS, torch threads
+    (``None`` on the core install, where no job trains)."""
+    try:
+        import torch
 
+        torch_threads = torch.get_num_threads()
+    except ModuleNotFoundError:
+        torch_threads = None
     model, flags = None, None  # flags: None where /proc/cpuinfo does not tell (not Linux)
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -131,4 +136,4 @@ def hardware() -> dict[str, Any]:
     except OSError:
         pass
     return {"cpu": model or platform.processor() or platform.machine(), "cpus": os.cpu_count(), "cpu_flags": flags,
-            "platform": platform.platform(), "torch_threads": torch.get_num_threads(), "node": platform.node()}
+            "platform": platform.platform(), "torch_threads": torch_threads, "node": platform.node()}

@@ -105,25 +105,27 @@ class Benchmark:
 
     def policies(self) -> dict[str, str]:
         """Every policy this benchmark runs, mapped to its kind (baseline or agent), baselines first."""
-        from baselines import policies_for
+        from semcom_baselines import policies_for
 
         names = policies_for(self.env_id) if self.baselines is None else self.baselines
         return {**{name: BASELINE_KIND for name in names}, **{agent: AGENT_KIND for agent in self.train_steps}}
 
     def check(self) -> None:
-        """Raise unless the scenario accepts the config and every listed policy acts in it."""
-        from agents import AGENTS, supports
-        from baselines import policies_for
+        """Raise unless the scenario accepts the config and every listed policy acts in it (the learning agents need
+        the ``agents`` extra only where a benchmark trains one)."""
+        from semcom_baselines import policies_for
 
         scenario = self.scenario()
         known = policies_for(self.env_id)
         for name in self.baselines or ():
             if name not in known:
                 raise ConfigError(f"{self.env_id}: baseline {name!r} is not registered for it; registered: {', '.join(known)}")
+        if self.train_steps:
+            import semcom_agents as agents  # torch: the ``agents`` extra (the CLI names it where it is missing)
         for agent in self.train_steps:
-            if agent not in AGENTS:
-                raise ConfigError(f"{self.env_id}: unknown agent {agent!r}; known agents: {', '.join(AGENTS)}")
-            if not supports(agent, scenario):
+            if agent not in agents.AGENTS:
+                raise ConfigError(f"{self.env_id}: unknown agent {agent!r}; known agents: {', '.join(agents.AGENTS)}")
+            if not agents.supports(agent, scenario):
                 raise ConfigError(f"{self.env_id}: agent {agent!r} does not support this scenario's action spaces")
 
 
@@ -276,7 +278,7 @@ def _check_shared_row(protocol: Protocol, bench: Benchmark, row: Mapping[str, An
     if row["episodes"] != bench.episodes:
         raise ConfigError(f"{where} episodes={bench.episodes} differs from the stored {row['episodes']}")
     if row["kind"] == AGENT_KIND:
-        from agents import hyperparameters
+        from semcom_agents import hyperparameters
 
         budget = bench.train_steps.get(row["policy"])
         if budget != row["train_steps"]:
@@ -320,7 +322,7 @@ OMITTED: dict[str, dict[str, str]] = {
 
 def _baselines(env_id: str) -> tuple[str, ...] | None:
     """Every registered baseline of ``env_id`` but the :data:`OMITTED` ones (``None``: all of them)."""
-    from baselines import policies_for
+    from semcom_baselines import policies_for
 
     omitted = OMITTED.get(env_id, {})
     return tuple(p for p in policies_for(env_id) if p not in omitted) if omitted else None
@@ -346,7 +348,7 @@ DEFAULT = Protocol(
                   results_version=3),
     ),
 )
-"""The leaderboard's protocol (README "Results"). v4 reruns DQN on MultiCell and Offloading in 16 copies per run
+"""The leaderboard's protocol (docs/results.md, docs/leaderboard.md). v4 reruns DQN on MultiCell and Offloading in 16 copies per run
 for 2,000,000 steps (v3: one copy, 50,000) and shares every other run: v3's IoTAuction, CDRL and TaskOriented
 tasks, v2's MultiCell and Offloading. v2 ran the other three scenarios' v0 ids, v1 every v0 id."""
 

@@ -3,13 +3,13 @@
 A submission is ``NAME=SPEC`` (``semcom leaderboard run --submit NAME=SPEC``). ``SPEC`` is one of
 
 - ``path/to/file.py:factory`` or ``package.module:factory``: ``factory(scenario)`` returns a batched
-  policy (the :class:`baselines.policy.Policy` interface): ``act(observations, global_state)`` for a
+  policy (the :class:`semcom_baselines.policy.Policy` interface): ``act(observations, global_state)`` for a
   whole batch of copies, ``reset(seed)`` before each evaluation, and ``uses_global_state`` (``True``
   only if it reads the global state: it is then shown as full information). ``reset`` may be omitted
   (nothing to reset), ``uses_global_state`` too (``False``); ``act`` may not;
-- a ``.pt`` policy file of ``semcom train`` (:func:`agents.load_policy`);
+- a ``.pt`` policy file of ``semcom train`` (:func:`semcom_agents.load_policy`);
 - a ``.zip`` model of stable-baselines3's PPO trained on the scenario's joint Gymnasium view
-  (:func:`agents.sb3_joint.load_ppo_policy`).
+  (:func:`semcom_agents.sb3_joint.load_ppo_policy`).
 
 A file path may contain ``{seed}``: run ``s`` then loads the file of seed ``s``
 (``runs/policy_seed{seed}.pt``: one trained policy per protocol seed, as the protocol's own agents).
@@ -99,11 +99,11 @@ def load_submitted(submission: Submission, scenario: BatchedScenario, seed: int 
             raise ConfigError(f"submission {submission.name}: {spec} needs the run's seed")
         spec = spec.replace("{seed}", str(seed))
     if spec.endswith(".pt"):
-        from agents import load_policy
+        from semcom_agents import load_policy
 
         return load_policy(spec, scenario, name=submission.name)
     if spec.endswith(".zip"):
-        from agents.sb3_joint import load_ppo_policy
+        from semcom_agents.sb3_joint import load_ppo_policy
 
         return load_ppo_policy(spec, scenario, name=submission.name)
     target, _, factory_name = spec.rpartition(":")

@@ -1,4 +1,4 @@
-"""Compute energy of a semantic codec on a device GPU (spec offloading §2).
+"""Compute energy of a semantic codec on a device GPU (SemCom-Offloading's model, docs/scenarios.md).
 
 Pure functions on numpy arrays. The codec is the public DeepSC re-implementation: a Transformer
 encoder and decoder of ``num_layers`` layers each (``d_model``, feed-forward width ``d_ff``), a
@@ -25,7 +25,7 @@ def deepsc_flops(tokens: ArrayLike, sentence_length: ArrayLike, k: int, *, d_mod
     """FLOPs ``(encoder, decoder)`` of coding ``tokens`` words in sentences of ``sentence_length`` words.
 
     ``k`` is the channel encoder's output dimension (symbols per word). Self-attention costs grow
-    with the sentence length (the ``L d`` terms). FLOPs = 2 x MACs (spec offloading §2).
+    with the sentence length (the ``L d`` terms). FLOPs = 2 x MACs.
     """
     n = np.asarray(tokens, dtype=np.float64)
     length = np.asarray(sentence_length, dtype=np.float64)
@@ -46,6 +46,6 @@ def gpu_kappa(idle_power_w: float, peak_power_w: float, f_max_hz: float) -> floa
 
 
 def gpu_power_w(f_hz: ArrayLike, idle_power_w: float, kappa: float) -> FloatArray:
-    """Dynamic-voltage-scaling power model ``P_0 + kappa f^3`` [W] (spec offloading §2)."""
+    """Dynamic-voltage-scaling power model ``P_0 + kappa f^3`` [W] (SemCom-Offloading's model)."""
     f = np.asarray(f_hz, dtype=np.float64)
     return idle_power_w + kappa * f * f * f

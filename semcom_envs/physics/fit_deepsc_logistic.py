@@ -2,7 +2,7 @@
 
 Run ``python -m semcom_envs.physics.fit_deepsc_logistic``. It fits
 ``xi = A1 + (A2 - A1) / (1 + exp(-(C1 snr_db + C2)))`` to every row of the measured table
-``semcom_envs/data/deepsc_similarity.csv`` (spec semantics §1, see
+``semcom_envs/data/deepsc_similarity.csv`` (``physics.semantics`` §1, see
 :func:`semcom_envs.physics.semantics.fit_deepsc_logistic`) and writes the coefficients with each
 row's RMSE, so that the shipped file can always be reproduced from the table.
 """
@@ -25,7 +25,7 @@ from semcom_envs.physics.semantics import (
 OUTPUT_PATH = Path(__file__).resolve().parents[1] / "data" / _LOGISTIC_CSV
 
 HEADER_COMMENT = """\
-# Logistic surrogate of the DeepSC sentence-similarity table (spec semantics §1):
+# Logistic surrogate of the DeepSC sentence-similarity table (semcom_envs.physics.semantics §1):
 #   xi(k, snr_db) = A1 + (A2 - A1) / (1 + exp(-(C1 * snr_db + C2))),  snr_db clipped to [-10, 20] dB.
 # Least-squares fit (scipy.optimize.curve_fit; A1, A2 in [0, 1], C1 >= 0) to each row k = 1..20 of
 # deepsc_similarity.csv (measured DeepSC table, source named in that file). rmse: against the row.

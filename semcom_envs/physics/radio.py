@@ -40,7 +40,7 @@ def watts_to_dbm(p_w: ArrayLike) -> FloatArray:
 def path_loss_db(distance_m: ArrayLike, intercept_db: float = 120.9, slope_db: float = 37.6) -> FloatArray:
     """Log-distance path loss ``intercept + slope * log10(d / 1 km)`` in dB (3GPP-style macro model).
 
-    The defaults are the multi-cell spec's ``120.9 + 37.6 log10 d[km]`` (spec multicell §2).
+    The defaults are the multi-cell source's ``120.9 + 37.6 log10 d[km]`` (docs/scenarios.md).
     """
     d_km = np.asarray(distance_m, dtype=np.float64) / 1000.0
     return intercept_db + slope_db * np.log10(d_km)
@@ -82,7 +82,7 @@ def gauss_markov_step(g: ArrayLike, innovation: ArrayLike, rho: float) -> FloatA
     """First-order Gauss-Markov (Jakes-correlated) fading update ``rho g + sqrt(1 - rho^2) e``.
 
     With ``g ~ CN(0, 1)`` and ``e ~ CN(0, 1)`` independent, the result is again CN(0, 1), so the
-    process is stationary with lag-one correlation ``rho`` (spec multicell §2, eq. (4)). The update
+    process is stationary with lag-one correlation ``rho`` (the multi-cell source's eq. (4)). The update
     is linear, so it applies equally to complex arrays and to stacked (real, imaginary) parts.
     """
     g, innovation = np.asarray(g), np.asarray(innovation)
@@ -98,7 +98,7 @@ def interference_matrix_sinr(power_w: ArrayLike, gain: ArrayLike, noise_w: float
     ``power_w`` has shape (..., M); ``gain`` has shape (..., M, M) with ``gain[..., j, m]`` the linear
     gain from transmitter j to receiver m. Returns ``(sinr, desired, interference_plus_noise)``,
     each of shape (..., M), where ``desired_m = p_m g_mm`` and
-    ``interference_plus_noise_m = sum_{j != m} p_j g_jm + noise`` (spec multicell §2, eqs. (1)-(2)).
+    ``interference_plus_noise_m = sum_{j != m} p_j g_jm + noise`` (the multi-cell source's eqs. (1)-(2)).
     """
     p = np.asarray(power_w)
     g = np.asarray(gain)

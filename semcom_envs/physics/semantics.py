@@ -1,15 +1,21 @@
-"""Semantic performance models that stand in for trained semantic codecs (spec ``semantics.md``).
+"""Semantic performance models that stand in for trained semantic codecs.
 
-Pure, vectorised numpy functions; every argument broadcasts like a numpy ufunc.
+Pure, vectorised numpy functions; every argument broadcasts like a numpy ufunc. The four models, cited
+elsewhere in the package as ``physics.semantics`` §1-§4:
 
 - §1 DeepSC text codec: sentence similarity ``xi(k, snr)`` of a k-symbols-per-word encoding, from
   the measured table shipped as ``semcom_envs/data/deepsc_similarity.csv`` (:func:`deepsc_similarity`,
   :func:`deepsc_table`), a fitted logistic surrogate (:func:`fit_deepsc_logistic`, coefficients in
   ``semcom_envs/data/deepsc_logistic.csv``) and the source's reference simulation
-  (:func:`semantic_spectral_efficiency_reference`).
-- §2 ASC task success versus compression ratio ``eta(o)`` (:func:`asc_task_success`).
+  (:func:`semantic_spectral_efficiency_reference`). The table comes from the simulation code of Yan,
+  Qin, Zhang, Li and Li, "Resource Allocation for Text Semantic Communications" (IEEE Wireless
+  Communications Letters, 2022), as the CSV's header says.
+- §2 ASC task success versus compression ratio ``eta(o)`` (:func:`asc_task_success`): the fits of
+  Liu, Guo, Yang and Jiang, "Adaptable Semantic Compression and Resource Allocation for Task-Oriented
+  Communications" (its Table IV).
 - §3 Scalable extraction (SE-SC): similarity versus semantic features sent
-  (:func:`sesc_similarity`, :func:`features_for_threshold`).
+  (:func:`sesc_similarity`, :func:`features_for_threshold`), after Fu, Cheng, Zhang and Wang,
+  "Scalable Extraction Based Semantic Communication for 6G Wireless Networks".
 - §4 BLEU stand-in versus feature dimension (:func:`bleu_proxy`).
 
 Validation happens once, in the public functions. Environments that step the DeepSC lookup millions
@@ -65,8 +71,8 @@ def deepsc_table() -> np.ndarray:
     """The measured DeepSC similarity table, shape (20, 31): row k-1, column SNR = -10..20 dB.
 
     Read once from package data and returned read-only (the same array on every call), exactly as
-    measured: the rows are not monotone in k and saturated rows dip slightly at high SNR (spec
-    semantics §1 says to keep the data as measured).
+    measured: the rows are not monotone in k and saturated rows dip slightly at high SNR (kept as
+    measured on purpose).
     """
     header, rows = _read_data_csv(_TABLE_CSV)
     expected = ["k", *(str(int(s)) for s in DEEPSC_SNR_DB)]
@@ -174,7 +180,7 @@ def _deepsc_similarity_table_linear(k_idx0: np.ndarray, snr_db: np.ndarray) -> n
     array of at least one dimension. NaN in ``snr_db`` yields NaN; -inf clips to -10 dB. Returns a
     new array of ``snr_db``'s shape and dtype; the inputs are not modified.
     """
-    # spec semantics §1: linear interpolation in dB on the 1-dB grid, SNR clipped to [-10, 20] dB,
+    # §1: linear interpolation in dB on the 1-dB grid, SNR clipped to [-10, 20] dB,
     # as one flat gather idx = k * 31 + i0 into the raveled table (no np.interp, no loop over k).
     if snr_db.dtype is _FLOAT32:
         flat, slope = _XI_FLAT32, _XI_SLOPE32
@@ -205,7 +211,7 @@ def _deepsc_similarity_table_round(k_idx0: np.ndarray, snr_db: np.ndarray) -> np
     x = np.fmax(snr_db, _SNR_MIN_DB)  # fmax, not maximum: NaN becomes -10 dB, a valid column
     np.minimum(x, _SNR_MAX_DB, out=x)
     x += np.copysign(0.5, x)
-    np.trunc(x, out=x)  # spec semantics §1, interp="round"
+    np.trunc(x, out=x)  # §1, interp="round"
     x -= _SNR_MIN_DB
     idx = x.astype(np.intp)
     idx += k_idx0 * _N_SNR
@@ -214,7 +220,7 @@ def _deepsc_similarity_table_round(k_idx0: np.ndarray, snr_db: np.ndarray) -> np
 
 def _logistic_curve(snr_db: ArrayLike, a1: ArrayLike, a2: ArrayLike, c1: ArrayLike, c2: ArrayLike) -> np.ndarray:
     """The surrogate as a function of its four coefficients (also the model ``curve_fit`` fits)."""
-    return a1 + (a2 - a1) * expit(c1 * snr_db + c2)  # spec semantics §1, smooth surrogate
+    return a1 + (a2 - a1) * expit(c1 * snr_db + c2)  # §1, smooth surrogate
 
 
 def _deepsc_logistic(k_idx0: np.ndarray | int, snr_db: np.ndarray) -> np.ndarray:
@@ -225,7 +231,7 @@ def _deepsc_logistic(k_idx0: np.ndarray | int, snr_db: np.ndarray) -> np.ndarray
 
 
 def deepsc_similarity(k: ArrayLike, snr_db: ArrayLike, *, interp: str = "linear", model: str = "table") -> np.ndarray:
-    """DeepSC sentence similarity ``xi(k, snr)`` in [0, 1] (spec semantics §1).
+    """DeepSC sentence similarity ``xi(k, snr)`` in [0, 1] (§1).
 
     Args:
         k: semantic symbols per word, integer-valued in 1..20, any shape.
@@ -312,7 +318,7 @@ def semantic_spectral_efficiency_reference(
 ) -> float:
     """Mean sum semantic spectral efficiency (sum of xi/k) of the source's single-cell simulation.
 
-    Spec semantics §1 reference check: one cell of radius 500 m, 5 users uniform in the disc, 5
+    The source's reference check (§1): one cell of radius 500 m, 5 users uniform in the disc, 5
     channels of 180 kHz, p = 10 dBm, path loss ``128.1 + 37.6 log10 d[km]`` plus a fixed 6 dB
     shadowing margin, noise -174 dBm/Hz, Rayleigh fading ``|h|^2 ~ Exp(1)`` per user-channel pair.
     For each pair the number of symbols k maximises ``xi/k`` subject to ``xi >= 0.9`` (exhaustive
@@ -320,7 +326,7 @@ def semantic_spectral_efficiency_reference(
     by the Hungarian method (``scipy.optimize.linear_sum_assignment``). Returns the mean over
     ``n_drops`` independent drops.
 
-    Resolutions of the spec's open points:
+    Where the source's description leaves points open:
 
     - ``interp="round"`` by default, because that is the source's own lookup (nearest integer dB,
       SNR clipped to [-10, 20] dB); ``"linear"`` is available.
@@ -333,8 +339,8 @@ def semantic_spectral_efficiency_reference(
     per-drop standard deviation is 0.034, so the standard error is 0.0002. The source reports
     1.17779 from 1000 drops (standard error about 0.001): the 0.6 % gap is systematic, not sampling
     noise, and equals the effect of about 0.5 dB less SNR in every link (an extra 0.5 dB loss gives
-    1.1776 here). Its cause is outside what the spec pins down (the source's own table file and
-    assignment code); the spec's target is "~1.18", and the tests accept 1.18 +- 0.01.
+    1.1776 here). Its cause lies outside what the source's description pins down (its own table file and
+    assignment code); the tests accept 1.18 +- 0.01.
     """
     if interp not in ("linear", "round"):
         raise ValueError(f"interp must be 'linear' or 'round'; got {interp!r}")
@@ -346,7 +352,7 @@ def semantic_spectral_efficiency_reference(
     noise_dbm = -174.0 + float(linear_to_db(180e3))  # over one 180 kHz channel
     xi_threshold = 0.9
 
-    # spec semantics §1 reference check. Uniform in the annulus: r^2 is uniform in [r_min^2, R^2].
+    # §1 reference check. Uniform in the annulus: r^2 is uniform in [r_min^2, R^2].
     r2 = generator.uniform(min_distance_m**2, radius_m**2, size=(n_drops, n_users))
     loss_db = path_loss_db(np.sqrt(r2), intercept_db=128.1, slope_db=37.6) + shadowing_db
     fading = generator.exponential(size=(n_drops, n_users, n_channels))
@@ -364,9 +370,8 @@ def semantic_spectral_efficiency_reference(
 # §2 ASC task success versus compression ratio
 # --------------------------------------------------------------------------------------------------
 
-# spec semantics §2: (z1, z2, z3, z4) of eta(o) = z1 exp(z2 o) + z3 exp(z4 o) for STL-10
-# classification at SNR = -5, 0, 5 dB; source: the task-oriented (ASC) paper's Table IV, as
-# transcribed in the spec.
+# §2: (z1, z2, z3, z4) of eta(o) = z1 exp(z2 o) + z3 exp(z4 o) for STL-10
+# classification at SNR = -5, 0, 5 dB; source: the task-oriented (ASC) paper's Table IV.
 _ASC_SNR_DB = np.array([-5.0, 0.0, 5.0])
 _ASC_COEFFICIENTS: dict[str, np.ndarray] = {
     "vgg": np.array(
@@ -387,13 +392,13 @@ _ASC_COEFFICIENTS: dict[str, np.ndarray] = {
 
 
 def _asc_eta_at_row(o: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """``eta(o)`` for coefficient rows ``z`` (shape (..., 4)), clipped to [0, 1] (spec semantics §2)."""
+    """``eta(o)`` for coefficient rows ``z`` (shape (..., 4)), clipped to [0, 1] (§2)."""
     z1, z2, z3, z4 = np.moveaxis(z, -1, 0)
-    return np.clip(z1 * np.exp(z2 * o) + z3 * np.exp(z4 * o), 0.0, 1.0)  # spec semantics §2
+    return np.clip(z1 * np.exp(z2 * o) + z3 * np.exp(z4 * o), 0.0, 1.0)  # §2
 
 
 def asc_task_success(o: ArrayLike, snr_db: ArrayLike, backbone: str = "resnet") -> np.ndarray:
-    """ASC task success rate ``eta(o)`` in [0, 1] at compression ratio ``o`` (spec semantics §2).
+    """ASC task success rate ``eta(o)`` in [0, 1] at compression ratio ``o`` (§2).
 
     ``eta(o) = z1 exp(z2 o) + z3 exp(z4 o)``, clipped to [0, 1], with the STL-10 coefficients of the
     given backbone at -5, 0 and 5 dB. Between tabulated SNRs both neighbours are evaluated and their
@@ -413,7 +418,7 @@ def asc_task_success(o: ArrayLike, snr_db: ArrayLike, backbone: str = "resnet") 
         raise ValueError("o (compression ratio) must lie in [0, 1)")
     snr = _as_float_array(snr_db, "snr_db").astype(np.float64, copy=False)
     z = _ASC_COEFFICIENTS[key]
-    # spec semantics §2: clamp to [-5, 5] dB, then interpolate the two neighbours' eta linearly.
+    # §2: clamp to [-5, 5] dB, then interpolate the two neighbours' eta linearly.
     position = (np.clip(snr, _ASC_SNR_DB[0], _ASC_SNR_DB[-1]) - _ASC_SNR_DB[0]) / 5.0  # in [0, 2]
     lower = np.minimum(position.astype(np.intp), 1)
     weight = position - lower
@@ -430,7 +435,7 @@ def asc_task_success(o: ArrayLike, snr_db: ArrayLike, backbone: str = "resnet") 
 def sesc_similarity(
     n_features: ArrayLike, snr_db: ArrayLike, *, l_opt: ArrayLike, l_tot: ArrayLike, p: float = 0.5
 ) -> np.ndarray:
-    """SE-SC semantic similarity after sending ``n_features`` of ``l_tot`` features (spec semantics §3).
+    """SE-SC semantic similarity after sending ``n_features`` of ``l_tot`` features (§3).
 
     ``sim(L) = s_max(snr) * min(1, L / l_opt)^p``: a concave rise up to ``l_opt`` (semantic parsing
     region), flat beyond it (semantic explicit region: shared knowledge fills in the rest).
@@ -460,17 +465,17 @@ def sesc_similarity(
         raise ValueError("n_features must lie in [0, l_tot]")
     s_max = _deepsc_logistic(DEEPSC_K_MAX - 1, snr)
     with np.errstate(over="ignore"):  # n / l_opt overflows to inf only where n > l_opt: the minimum is 1 there
-        return s_max * np.minimum(1.0, n / l_opt_a) ** p  # spec semantics §3
+        return s_max * np.minimum(1.0, n / l_opt_a) ** p  # §3
 
 
 def features_for_threshold(mu: ArrayLike, l_tot: ArrayLike, a: float = 2.0, b: float = 5.0) -> np.ndarray:
-    """Features sent when only those with importance above ``mu`` are kept (spec semantics §3).
+    """Features sent when only those with importance above ``mu`` are kept (§3).
 
     ``L(mu) = l_tot * (1 - F(mu))`` with ``F`` the Beta(a, b) CDF of feature importances, computed
     as the regularised upper incomplete beta function (no cancellation near mu = 1). Returns a
     real number of features; rounding is the caller's choice.
 
-    With Beta(2, 5), raising mu from 0.2 to 0.3 removes 23.5 % of ``l_tot`` (close to the spec's
+    With Beta(2, 5), raising mu from 0.2 to 0.3 removes 23.5 % of ``l_tot`` (close to the SE-SC paper's
     "about 23.7 %"), which is 35.9 % of the features sent at mu = 0.2.
     """
     mu_a = _as_float_array(mu, "mu").astype(np.float64, copy=False)
@@ -481,7 +486,7 @@ def features_for_threshold(mu: ArrayLike, l_tot: ArrayLike, a: float = 2.0, b: f
         raise ValueError("l_tot must be > 0")
     if not (a > 0.0 and b > 0.0):
         raise ValueError(f"a and b must be > 0; got a={a}, b={b}")
-    return l_tot_a * betaincc(a, b, mu_a)  # spec semantics §3: l_tot (1 - F(mu))
+    return l_tot_a * betaincc(a, b, mu_a)  # §3: l_tot (1 - F(mu))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -490,7 +495,7 @@ def features_for_threshold(mu: ArrayLike, l_tot: ArrayLike, a: float = 2.0, b: f
 
 
 def bleu_proxy(d: ArrayLike, snr_db: ArrayLike) -> np.ndarray:
-    """BLEU stand-in versus feature dimension ``d`` (spec semantics §4). NOT a measurement.
+    """BLEU stand-in versus feature dimension ``d`` (§4). NOT a measurement.
 
     No measured BLEU table is available, so this is a placeholder with the right shape: it rises
     and saturates in ``d`` like the similarity and stays below it,
@@ -502,4 +507,4 @@ def bleu_proxy(d: ArrayLike, snr_db: ArrayLike) -> np.ndarray:
         snr_db: uplink SNR in dB, broadcastable with ``d``.
     """
     sim = deepsc_similarity(_as_k_index0(d, "d") + 1, snr_db)
-    return np.maximum(0.0, (sim - 0.4) / 0.6) ** 1.5  # spec semantics §4
+    return np.maximum(0.0, (sim - 0.4) / 0.6) ** 1.5  # §4

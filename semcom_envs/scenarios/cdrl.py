@@ -1,6 +1,7 @@
 """SemCom-CDRL-v0: source-agent selection for collaborative RL under a bandwidth budget.
 
-Spec: ``shared/spec/cdrl.md`` (sections cited as "§n").
+Source: the semantic-aware collaborative DRL case study of a magazine article on edge-driven semantic
+communication (what our copy holds of it: docs/scenarios.md).
 
 ``K`` target agents (``target_0 .. target_{K-1}``) each learn a gridworld navigation task with
 tabular Q-learning. ``n`` source agents have solved related or unrelated tasks (value iteration at
@@ -14,17 +15,17 @@ and sources (no Python loop over them).
 
 ==================  =========================================================================
 Action space        ``MultiDiscrete([2] * 2n)`` per agent: ``[request_0..request_{n-1},
-                    probe_0..probe_{n-1}]`` (the spec's two ``MultiBinary(n)`` sets as one
+                    probe_0..probe_{n-1}]`` (the model's two ``MultiBinary(n)`` sets as one
                     MultiDiscrete, which every agent and adapter of the suite supports).
-Observation space   ``Box(2 + 4n,)`` float32 per agent (§3): ``[own return, round / R]`` then per
+Observation space   ``Box(2 + 4n,)`` float32 per agent: ``[own return, round / R]`` then per
                     source ``[cosine similarity of raw parameters, last probed relatedness (-1:
                     never probed), bits / dense bits, granted last round]``.
 State space         ``Box(K (2 + 4n) + n K,)``: every target's observation and the true benefit
                     indicator matrix (which sources share a target's goal) for oracles.
-Reward              per agent: its exact greedy-policy return after the round minus before (§3).
+Reward              per agent: its exact greedy-policy return after the round minus before.
 Starting state      tasks drawn per episode (below); targets are pre-trained ``train_steps``
                     steps from zero Q-tables (one round of learning before the first choice).
-Episode end         truncation after ``max_steps`` rounds (the spec's R, default 10).
+Episode end         truncation after ``max_steps`` rounds (R, default 10).
 Infos               per agent: ``return_before``, ``return`` (after the round), ``bits_used``,
                     ``probe_steps``, ``granted`` (count), ``ungranted`` (requests refused),
                     ``requested``;
@@ -32,7 +33,7 @@ Infos               per agent: ``return_before``, ``return`` (after the round), 
                     "train_steps"`` also ``train_steps`` (left for learning), ``probes_refused``.
 ==================  =========================================================================
 
-Tasks (§1): an ``S x S`` grid (default 7) shared by the episode's tasks, with ``num_walls`` wall
+Tasks: an ``S x S`` grid (default 7) shared by the episode's tasks, with ``num_walls`` wall
 cells; 4 physical moves (up, right, down, left), a move into a wall or off the grid stays; with
 probability ``slip`` the move is replaced by a uniformly random one. Reward +1 on reaching the goal
 (terminal), step cost -0.01, discount 0.95, horizon ``4 S``. A task is ``(goal, slip, action
@@ -43,12 +44,12 @@ actions near the goal); *permuted* copies share a target's goal and slip under d
 (cosine similarity fails, relatedness is full); *unrelated* sources have a goal at least 3 cells
 from every target, under a target's labels.
 
-Returns (§3) are exact: the expected discounted return over the horizon from a uniform start cell,
-by backward policy evaluation. Relatedness (§2) is the average reward per step collected over
+Returns are exact: the expected discounted return over the horizon from a uniform start cell,
+by backward policy evaluation. Relatedness is the average reward per step collected over
 ``probe_steps`` steps of the target's task under the source's greedy policy (episodes restart at
 the goal or the horizon).
 
-Spec resolutions (say so when comparing with the source):
+Where the model fills a gap of the source or departs from it (say so when comparing with the source):
 - "Greedy-action-aligned" merging: every agent knows its own action labelling, so a Q-table is
   sent in physical-move order and the target maps it to its own labels; the *cosine similarity* is
   computed on the labelled parameters as they are stored, which is what makes it miss permuted
@@ -63,7 +64,7 @@ Spec resolutions (say so when comparing with the source):
 - Probes of a round happen before its transfers; their relatedness is observed next round. Probe
   steps are reported in infos (and are the price of semantic information), not subtracted from
   the reward (v0, ``probe_cost = "free"``; v1 pays them from the round's steps: below).
-- The ``model = "linear"`` option of the spec is not offered: a linear Q on one-hot features with
+- A linear Q-function option is not offered: a linear Q on one-hot features with
   SGD is the tabular update, so it would be the same environment.
 
 Seeding: see :mod:`semcom_envs.streams`; a batch seeded with ``s`` runs copy ``i`` exactly like a
@@ -77,7 +78,7 @@ fields default to v0's behaviour): the benchmark task, where collaboration matte
   rounds, so a target alone stays near a policy that never reaches its goal, while one merged
   solved table nearly solves it. (Measured at 7 x 7, 200 steps, 10 rounds: no_transfer reached
   91% of the exhaustive oracle, so selection hardly mattered.)
-- *Probes cost what the spec says* (``probe_cost = "train_steps"``, §2): a round is
+- *Probes cost learning steps* (``probe_cost = "train_steps"``): a round is
   ``train_steps`` environment steps of the target; each probe (``probe_steps = 10``) is paid from
   them before learning, in source order while it fits, and a probe that does not fit is refused
   (infos ``train_steps``, ``probes_refused``). Semantic information therefore costs learning.
@@ -93,7 +94,7 @@ fields default to v0's behaviour): the benchmark task, where collaboration matte
 - *Objective*: the reward is the target's return after the round (``reward = "return"``), so an
   episode's return is the area under the learning curve, which is what the primary metric
   ``return`` averages (mean over rounds and targets) and what the reference oracle
-  (:class:`baselines.cdrl.OracleV1`, a one-round lookahead over joint allocations) maximises
+  (:class:`semcom_baselines.cdrl.OracleV1`, a one-round lookahead over joint allocations) maximises
   round by round. v0's reward, the improvement, sums to the final return minus the initial one:
   another objective than v0's metric.
 
@@ -153,7 +154,7 @@ class CDRLConfig:
     value_iterations: int = param(200, Integer(1, 100_000), "value-iteration sweeps of the reference solutions")
     probe_cost: str = param("free", Choice(("free", "train_steps")),
                             "`free`: probe steps are only reported (v0); `train_steps`: probes are paid from the round's "
-                            "train_steps environment steps (spec §2), a probe that does not fit is refused")
+                            "train_steps environment steps, a probe that does not fit is refused")
     placement: str = param("fallback", Choice(("fallback", "strict")),
                            "`fallback` (v0): unrelated goals >= 3 cells from every target goal when such a cell "
                            "exists, else anywhere but the base target's goal; `strict`: distinct target goals and "
@@ -264,7 +265,7 @@ class CDRL(BatchedScenario):
         return np.where(task["terminal"][..., None], 0.0, q)
 
     def solve(self, nxt: np.ndarray, task: Mapping[str, np.ndarray]) -> np.ndarray:
-        """Optimal ``Q(s, m)`` in physical-move order by value iteration (§1), ``(B, T, S^2, 4)``."""
+        """Optimal ``Q(s, m)`` in physical-move order by value iteration, ``(B, T, S^2, 4)``."""
         value = np.zeros(task["terminal"].shape)
         for _ in range(self.config.value_iterations):
             q = self._backup(nxt, task, value)
@@ -351,7 +352,7 @@ class CDRL(BatchedScenario):
 
     def _train(self, state: State, nxt: np.ndarray, task: Mapping[str, np.ndarray], q: np.ndarray, slot: np.ndarray,
                domain: int = _D_TRAIN, budget: np.ndarray | None = None) -> np.ndarray:
-        """``train_steps`` steps of epsilon-greedy Q-learning of every target on its own task (§2).
+        """``train_steps`` steps of epsilon-greedy Q-learning of every target on its own task.
 
         ``budget`` ``(B, K)`` (``probe_cost = "train_steps"``): a target learns only in its first
         ``budget`` steps (what its probes left of the round's steps) and is frozen afterwards; the
@@ -404,7 +405,7 @@ class CDRL(BatchedScenario):
         return q
 
     def _probe(self, state: State, nxt: np.ndarray, task: Mapping[str, np.ndarray], probe: np.ndarray) -> np.ndarray:
-        """Average reward per step of each target's task under each source's greedy policy, ``(B, K, n)`` (§2).
+        """Average reward per step of each target's task under each source's greedy policy, ``(B, K, n)``.
 
         Only the probed (copy, target, source) triples are walked (each walk uses its own draws, so the
         others' results would be discarded unchanged); per step, one flat gather per quantity.
@@ -459,12 +460,12 @@ class CDRL(BatchedScenario):
         nxt = np.broadcast_to(nxt[:, None], (b, k, *nxt.shape[1:]))
         task = self._task_arrays(state["target_goal"], state["target_slip"], state["walls"])
         budget = None
-        if c.probe_cost == "train_steps":  # probes are paid from the round's steps, in source order while they fit (§2)
+        if c.probe_cost == "train_steps":  # probes are paid from the round's steps, in source order while they fit
             asked = probe
             probe = probe & (np.cumsum(probe, axis=-1) * c.probe_steps <= c.train_steps)
             budget = c.train_steps - probe.sum(axis=-1) * c.probe_steps
         relatedness = self._probe(state, nxt, task, probe)
-        # Grants in a random priority order over all (target, source) requests, while the budget lasts (§2).
+        # Grants in a random priority order over all (target, source) requests, while the budget lasts.
         priority = streams.uniforms(state["key"], state["t"], _D_GRANT, (k * n + 1) // 2)[:, : k * n]
         order = np.argsort(np.where(request.reshape(b, -1), priority, 2.0), axis=1, kind="stable")
         requested_sorted = np.take_along_axis(request.reshape(b, -1), order, axis=1)

@@ -1,9 +1,10 @@
 """SemCom-IoTAuction-v0: an energy auction in a wireless-powered semantic IoT network.
 
-Spec: ``shared/spec/iot_auction.md`` (sections cited as "§n"), ``semantics.md`` §1 and §4.
+Source: the energy-auction case study of a magazine article on edge-driven semantic communication
+(what our copy holds of it: docs/scenarios.md). The semantic models: ``physics.semantics`` §1 and §4.
 
 A hybrid access point (HAP) transfers energy wirelessly to one IoT device per slot. Each device
-(agent ``device_0 .. device_{N-1}``) bids for the slot's energy; the HAP's mechanism (part of the
+(agent ``iot_0 .. iot_{N-1}``) bids for the slot's energy; the HAP's mechanism (part of the
 config, not an agent) picks the winner and its price. The winner harvests energy for the first
 ``tau`` of the slot and spends it sending DeepSC features of its queued text for the rest; it
 encodes with the largest feature dimension ``d <= 16`` its bits allow. A device's value for the
@@ -12,17 +13,17 @@ private urgency.
 
 ==================  =========================================================================
 Action space        ``Box(-1, 1, (1,))`` float32 per agent: the normalised bid, ``b = (a + 1) / 2
-                    bid_max`` in ``[0, bid_max]`` (§3; :meth:`IoTAuction.bids_to_actions` and
+                    bid_max`` in ``[0, bid_max]`` (:meth:`IoTAuction.bids_to_actions` and
                     ``actions_to_bids`` convert). Normalised, because Gymnasium's and SB3's
                     ``check_env`` ask for it and Gaussian policies start centred. Actions
                     outside the box or NaN raise; nothing is clipped. Infos report the bid.
-Observation space   ``Box(5,)`` float32 per agent (§3): ``[v_i, (h_i,dB + 75) / 25, d_i* / 16,
+Observation space   ``Box(5,)`` float32 per agent: ``[v_i, (h_i,dB + 75) / 25, d_i* / 16,
                     last clearing price, won last slot]``; ``h_i`` is this slot's channel gain
                     to the HAP (clipped to [-175, 25] dB), ``d_i*`` the dimension the device would
                     reach if it won this slot. At an episode start the last-slot features are 0.
 State space         ``Box(3N + 1 + N,)`` float32: all values, gain features, ``d*/16``, the last
                     price and the last winner (one-hot).
-Reward              per agent: utility ``(v_i - price) 1[i wins]`` (§3). Team reward (joint
+Reward              per agent: utility ``(v_i - price) 1[i wins]``. Team reward (joint
                     view): the mean utility.
 Starting state      device distances ``U[2, 10] m`` per episode; fading, urgencies (and, for the
                     textbook valuations, values) drawn i.i.d. every slot.
@@ -33,18 +34,18 @@ Infos               per agent: ``value``, ``bid``, ``won``, ``utility``; network
                     0 without sale), ``winner_value``.
 ==================  =========================================================================
 
-Model (§1): ``h_i = c0 d_i^-alpha |g_i|^2`` (Rayleigh), harvested energy ``E = eta P_HAP h tau``,
+Model: ``h_i = c0 d_i^-alpha |g_i|^2`` (Rayleigh), harvested energy ``E = eta P_HAP h tau``,
 transmit power ``p = E / ((1 - tau) T)``, bits ``D = (1 - tau) T B log2(1 + p h / (N0 B))``, feature
 dimension ``d* = min(16, floor(D / (n_words q n_sentences)))``; similarity ``xi(d*, snr)`` from the
-DeepSC table and BLEU from the stand-in of ``semantics.md`` §4 (a stand-in: no measured BLEU table
+DeepSC table and BLEU from the stand-in of ``physics.semantics`` §4 (a stand-in: no measured BLEU table
 exists), both 0 when ``d* = 0``.
 
-Valuations (§2, config ``valuation``): ``"semantic"`` ``value_scale (lambda sim + (1 - lambda) bleu) u``
+Valuations (config ``valuation``): ``"semantic"`` ``value_scale (lambda sim + (1 - lambda) bleu) u``
 with urgency ``u ~ U[0.5, 1.5]``; ``"uniform"`` i.i.d. ``U[0, value_scale]``; ``"exponential"``
 i.i.d. ``Exp(exponential_mean)`` (bounded by the stream's resolution at ``16.6`` means). The
 textbook valuations ignore the channel: they are the test oracles with known optimal revenue.
 
-Mechanisms (§3, config ``mechanism``): ``"second_price"``, ``"first_price"``, ``"myerson"`` (see
+Mechanisms (config ``mechanism``): ``"second_price"``, ``"first_price"``, ``"myerson"`` (see
 :mod:`semcom_envs.auctions`; for ``"semantic"`` valuations it uses the ex-ante marginal value
 distribution, estimated once from 200,000 sampled device-slots, as if values were i.i.d.: within an
 episode they are correlated through the fixed distances, so it is then a strong heuristic, not the
@@ -60,9 +61,9 @@ Arguments: ``num_devices`` (1..64), ``valuation``, ``mechanism``, ``neural_check
 ``bits_per_feature``, ``sentences``, ``max_feature_dim``, ``max_steps``, ``accuracy_interp``,
 ``accuracy_model``.
 
-Spec resolutions: ties go to the lowest device index; a device whose bits cannot carry even
+Choices the source leaves open: ties go to the lowest device index; a device whose bits cannot carry even
 ``d = 1`` has value 0 under ``"semantic"``; the uplink SNR is clipped to the DeepSC table's
-[-10, 20] dB (semantics §1).
+[-10, 20] dB (``physics.semantics`` §1).
 
 Seeding: see :mod:`semcom_envs.streams`; a batch seeded with ``s`` runs copy ``i`` exactly like a
 single environment seeded with ``s + i``.
@@ -93,7 +94,7 @@ SemCom-IoTAuction-v1, the benchmark task (docs/benchmark-tasks.md): the same cor
   0.25/0.75/1.31 (v0: 0.97 x U[0.5, 1.5]).
 - ``bid_max = 1.5`` (the largest value): a higher bid is dominated under every individually rational
   mechanism, so ``random`` bids ``U[0, 1.5]``.
-- References (:mod:`baselines.iot_auction`): ``equilibrium`` (local: own value and the common prior)
+- References (:mod:`semcom_baselines.iot_auction`): ``equilibrium`` (local: own value and the common prior)
   bids the symmetric Bayes-Nash equilibrium of first price for the ex-ante marginal value
   distribution (:func:`semcom_envs.auctions.first_price_equilibrium_bids`), truthful under the
   truthful mechanisms; values are correlated within an episode through the distances, so for the
@@ -219,7 +220,7 @@ class IoTAuction(BatchedScenario):
         c = self.config
         n = c.num_devices
         self.num_agents = n
-        self.agents = tuple(f"device_{i}" for i in range(n))
+        self.agents = tuple(f"iot_{i}" for i in range(n))
         self.noise_w = float(radio.dbm_to_watts(c.noise_dbm_per_hz)) * c.bandwidth_hz
         # log2 of the SNR's factors other than h^2 (T cancels): the SNR where the direct product over- or underflows.
         self.log2_snr_factor = (math.log2(c.harvest_efficiency) + math.log2(c.hap_power_w) + math.log2(c.charge_fraction)
@@ -283,7 +284,7 @@ class IoTAuction(BatchedScenario):
 
     # ---------------------------------------------------------------- physics
     def link(self, gain: np.ndarray) -> dict[str, np.ndarray]:
-        """What a device with channel gain ``gain`` would get by winning the slot (§1).
+        """What a device with channel gain ``gain`` would get by winning the slot.
 
         Returns ``harvested_energy_j``, ``bits``, ``feature_dim`` (int64, 0 if even ``d = 1`` does
         not fit), ``snr_db``, ``similarity`` and ``bleu`` (0 where ``feature_dim = 0``).
@@ -297,7 +298,7 @@ class IoTAuction(BatchedScenario):
         snr_db = 10.0 * np.log10(np.maximum(snr, 1e-30))
         lost = ~(snr > 0.0) | (snr == np.inf)  # 0, inf or NaN: a factor under- or overflowed (subnormal B, T, P, ...)
         if lost.any():
-            # The same SNR from the logarithms of its factors, p h / (N0 B) = eta P tau h^2 / ((1 - tau) N0 B) (§1),
+            # The same SNR from the logarithms of its factors, p h / (N0 B) = eta P tau h^2 / ((1 - tau) N0 B),
             # and log2(1 + snr) = logaddexp2(0, log2 snr): finite wherever the rate is.
             log2_snr = 2.0 * np.log2(gain[lost]) + self.log2_snr_factor
             rate[lost] = c.bandwidth_hz * np.logaddexp2(0.0, log2_snr)
@@ -305,12 +306,12 @@ class IoTAuction(BatchedScenario):
         bits = uplink_s * rate
         dim = np.minimum(np.floor(bits / self.bits_per_dim), c.max_feature_dim).astype(np.int64)
         similarity = np.where(dim > 0, self._similarity(np.maximum(dim, 1) - 1, snr_db), 0.0)
-        bleu = np.where(dim > 0, np.maximum(0.0, (similarity - 0.4) / 0.6) ** 1.5, 0.0)  # semantics §4 stand-in
+        bleu = np.where(dim > 0, np.maximum(0.0, (similarity - 0.4) / 0.6) ** 1.5, 0.0)  # physics.semantics §4 stand-in
         return {"harvested_energy_j": energy, "bits": bits, "feature_dim": dim, "snr_db": snr_db,
                 "similarity": similarity, "bleu": bleu}
 
     def _draw_slot(self, keys: NDArray[np.uint64], slot: np.ndarray, large_scale: np.ndarray) -> State:
-        """This slot's gains, links and private values (§1-§2)."""
+        """This slot's gains, links and private values."""
         c, n = self.config, self.num_agents
         u = streams.uniforms(keys, slot, _D_FADING, n)
         gain = large_scale * -np.log(u[:, :n])  # Rayleigh: |g|^2 ~ Exp(1)

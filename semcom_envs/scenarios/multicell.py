@@ -1,6 +1,8 @@
 """SemCom-MultiCell-v0 and -v1: multi-cell semantic energy efficiency, joint power control and compression.
 
-Spec: ``shared/spec/multicell.md`` (sections cited as "§n") and ``semantics.md`` §1.
+Source: a journal article on cross-layer optimisation of semantic energy efficiency with multi-agent
+DQN/DRQN (what our copy holds of it: docs/scenarios.md); equation numbers "(n)" are the source's.
+The DeepSC accuracy model: ``physics.semantics`` §1.
 
 ``M`` base stations (agents ``bs_0 .. bs_{M-1}``) each serve one user terminal (UT) per slot on a
 shared 180 kHz channel. Every slot each BS picks a transmit-power level and a semantic compression
@@ -13,8 +15,8 @@ network's normalised semantic energy efficiency (sum QoE per watt).
 Action space        ``MultiDiscrete([Q, 20])`` per agent: (power level, k - 1); with
                     ``flat_actions=True`` ``Discrete(20 Q)`` with ``a = level * 20 + (k - 1)``.
                     ``Q = 7``. Levels: preset ``paper``/``paper-table`` ``i p_max / 6``
-                    (level 0 = silent), ``wide-area`` ``p_max - 5 (6 - i)`` dB (§4, §5).
-Observation space   ``Box(7,)`` float32 per agent (§5, source eqs. (17)-(19)):
+                    (level 0 = silent), ``wide-area`` ``p_max - 5 (6 - i)`` dB.
+Observation space   ``Box(7,)`` float32 per agent (source eqs. (17)-(19)):
                     ``[p_m(t-1)/p_max, sinr_m, qoe_m, b_m(t), b_m(t-1), i_m(t), i_m(t-1)]``,
                     where ``b = p h_mm`` is the desired received power and ``i`` interference
                     plus noise of the slot just evaluated. ``sinr``, ``b`` and ``i`` are
@@ -26,7 +28,7 @@ State space         ``Box(M^2 + 7M,)`` float32 (``state()``, full CSI):
                     ``j`` = BS, ``m`` = UT), then seven blocks of M values (one per cell):
                     ``p(t-1)/p_max``, ``k(t-1)/20``, ``phi / 100 ksuts/s``, ``xi``,
                     ``lambda / 55``, ``beta / 0.2 per ksuts/s`` and ``w``.
-Reward              shared by all agents (§4, eq. (9)); config ``reward``:
+Reward              shared by all agents (eq. (9)); config ``reward``:
                     ``"ee"`` ``(sum_m QoE_m / M) / (P_tot / P_tot_max)``; ``"ee_watts"``
                     ``sum_m QoE_m / P_tot`` [1/W]; ``"qoe"`` ``sum_m QoE_m / M`` (no energy term).
 Starting state      BSs on a hexagonal grid; UTs, shadowing, requirements and fading drawn
@@ -75,9 +77,9 @@ changes QoE and a constant policy comes within 0.07 of the oracle; here links si
 table's range, interference coordination pays, and the queues give memory and lookahead
 something to do. With queues the per-slot ``oracle`` is no optimal policy: the
 drift-plus-penalty rule ``dpp`` with the same full information does better
-(``baselines.multicell``).
+(``semcom_baselines.multicell``).
 
-Order within a slot (§5): act -> SINR, accuracy, QoE and ``P_tot`` on the current channel ->
+Order within a slot: act -> SINR, accuracy, QoE and ``P_tot`` on the current channel ->
 reward -> fading update -> next observation. Observations are therefore one slot stale, while
 ``state()`` holds the channel that the next action will meet (so a full-CSI policy is exact).
 
@@ -95,19 +97,19 @@ Arguments (``gym.make("SemCom-MultiCell-v0", **kwargs)``; dB only here, SI insid
 ``slot_s``, ``delay_req_s``, ``delay_steepness_per_s``, ``traffic_on_stay``,
 ``traffic_peak_to_mean``, ``backhaul_observations``.
 
-Spec resolutions and choices (say so when comparing with the source):
+Where the model fills a gap of the source or departs from it (say so when comparing with the source):
 - ``p_max_dbm = 38`` by default, not the 20 dBm printed in the source's table: with
   ``P_BS = 39 dBm`` a 20 dBm transmitter is ~1% of the total power, so power control could not
-  matter; 38 dBm is the source group's public code. ``preset="paper-table"`` keeps 20 dBm (§4).
+  matter; 38 dBm is the source group's public code. ``preset="paper-table"`` keeps 20 dBm.
 - Rate requirement ``phi ~ U[80, 100]`` ksuts/s and accuracy requirement ``xi ~ U[0.8, 0.9]``:
-  the source table swaps the two labels; rates are compared in consistent units (§3).
+  the source table swaps the two labels; rates are compared in consistent units.
 - A silent BS (power 0) delivers nothing: its semantic rate and accuracy are 0 (so its QoE is
-  about 0) and its SINR is reported as 0. The spec leaves this open; without it, switching a cell
+  about 0) and its SINR is reported as 0. The source leaves this open; without it, switching a cell
   off would keep its rate satisfaction and make silence an energy-free source of QoE.
-- The pilot slot that produces the first observation is our choice (the spec defines observations
+- The pilot slot that produces the first observation is our choice (the source defines observations
   only after a slot was evaluated).
 - The accuracy table is interpolated linearly in dB (``accuracy_interp="round"`` reproduces the
-  source code's nearest-dB lookup), clipped to [-10, 20] dB (semantics §1).
+  source code's nearest-dB lookup), clipped to [-10, 20] dB (``physics.semantics`` §1).
 - ``min_distance_m >= 1`` m (the range reached 0 exclusive): the log-distance path loss is a
   far-field model, and near 0 m its gain overflows even float64. The path loss of every BS-UT
   link is evaluated at no less than ``min_distance_m``: with ``inter_site_factor < 2`` a UT can
@@ -269,7 +271,7 @@ class MultiCellConfig:
         return self.inter_site_factor * self.cell_radius_m
 
     def power_levels_w(self) -> NDArray[np.float64]:
-        """Transmit-power levels in watts, ascending (§4 eq. (9b); ``wide-area``: dB-spaced, §5)."""
+        """Transmit-power levels in watts, ascending (eq. (9b); ``wide-area``: dB-spaced)."""
         q = self.num_power_levels
         if self.power_step_db is None:
             return radio.dbm_to_watts(self.p_max_dbm) * np.arange(q) / (q - 1)
@@ -285,7 +287,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def hexagonal_sites(num_cells: int, inter_site_distance_m: float) -> NDArray[np.float64]:
-    """(num_cells, 2) BS coordinates: BS 0 at the origin, ring 1 at ``60 i - 30`` degrees (§1).
+    """(num_cells, 2) BS coordinates: BS 0 at the origin, ring 1 at ``60 i - 30`` degrees.
 
     The second ring follows the same lattice: six sites at twice the distance on the same angles
     and six at ``sqrt(3)`` times it on ``60 i`` degrees, ordered by angle from 30 degrees.
@@ -357,9 +359,9 @@ class MultiCell(BatchedScenario):
         self.noise_w = self.dtype(radio.dbm_to_watts(c.noise_dbm))
         self.static_power_w = m * float(radio.dbm_to_watts([c.p_bs_dbm, c.p_ut_dbm, c.p_ai_dbm]).sum())
         self.p_tot_max = m * self.p_max + self.static_power_w
-        # spec §3 eq. (6): S = H W / k [suts/s], tabulated per compression index k - 1.
+        # eq. (6): S = H W / k [suts/s], tabulated per compression index k - 1.
         self._rate_of_k = (c.suts_per_word * c.bandwidth_hz / np.arange(1, K_MAX + 1)).astype(np.float32)
-        # semantics §1: measured table (linear or nearest-dB lookup) or its smooth logistic fit.
+        # physics.semantics §1: measured table (linear or nearest-dB lookup) or its smooth logistic fit.
         self._accuracy = semantics.deepsc_kernel(c.accuracy_model, c.accuracy_interp)
 
         q = c.num_power_levels
@@ -398,7 +400,7 @@ class MultiCell(BatchedScenario):
     def _hot_path_dtype(self) -> type[np.floating]:
         """float32 unless a channel gain, a received power or their ratio to the noise could exceed it.
 
-        Bounds (dB): the largest large-scale gain, at ``min_distance_m`` (the path-loss floor, §2; the
+        Bounds (dB): the largest large-scale gain, at ``min_distance_m`` (the path-loss floor; the
         free-space floor of ``carrier_hz`` only adds loss) with the largest shadowing draw, times a
         fading power of ``_FADING_MAX_DB``; the received power sums ``p_max`` over the M
         transmitters. float32's range (about -450 to 385 dB) holds the default configurations with
@@ -453,14 +455,14 @@ class MultiCell(BatchedScenario):
         c, m = self.config, self.num_agents
         b = keys.shape[0]
         t0 = np.zeros(b, dtype=np.int64)
-        # §1: UT at a uniform angle, radius uniform (or uniform in area) in [min_distance, R].
+        # UT at a uniform angle, radius uniform (or uniform in area) in [min_distance, R].
         u = streams.uniforms(keys, t0, _D_POSITION, m)
         angle = 2.0 * np.pi * u[:, :m]
         r0, r1 = c.min_distance_m, c.cell_radius_m
         radius = (r0 + (r1 - r0) * u[:, m:] if c.ut_placement == "radius"
                   else np.sqrt(r0**2 + (r1**2 - r0**2) * u[:, m:]))
         ut_xy = self.sites[None] + np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=-1)
-        # §2: large-scale gain beta_jm from BS j to UT m, log-normal shadowing per link. The path loss
+        # Large-scale gain beta_jm from BS j to UT m, log-normal shadowing per link. The path loss
         # is taken at no less than min_distance_m: with inter_site_factor < 2 a UT may come arbitrarily
         # close to a neighbouring BS, where the log-distance model diverges.
         distance = np.maximum(np.linalg.norm(self.sites[None, :, None, :] - ut_xy[:, None, :, :], axis=-1), r0)
@@ -490,7 +492,7 @@ class MultiCell(BatchedScenario):
         return pilot_slot.state, pilot_slot.observations
 
     def _draw_requirements(self, keys: NDArray[np.uint64], slot: np.ndarray, d_u: int, d_n: int) -> State:
-        """Per-UT QoE parameters (§3): phi, xi, w uniform; lambda, beta normal; SI units."""
+        """Per-UT QoE parameters: phi, xi, w uniform; lambda, beta normal; SI units."""
         c, m = self.config, self.num_agents
         u = streams.uniforms(keys, slot, d_u, 2 * m)[:, : 3 * m].reshape(-1, 3, m)
         n = streams.normals(keys, slot, d_n, 2 * m).reshape(-1, 2, m)
@@ -625,7 +627,7 @@ class MultiCell(BatchedScenario):
 
     def semantic_qoe(self, sinr_db: np.ndarray, silent: np.ndarray, k_idx: np.ndarray,
                      requirements: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Accuracy, semantic rate [suts/s] and QoE of each cell (§3 eqs. (5), (6), (8)).
+        """Accuracy, semantic rate [suts/s] and QoE of each cell (eqs. (5), (6), (8)).
 
         Arguments broadcast against each other (baselines evaluate many candidate actions at once);
         ``requirements`` holds ``rate_req``, ``accuracy_req``, ``lam``, ``beta_qoe`` and ``weight``
@@ -678,7 +680,7 @@ class MultiCell(BatchedScenario):
         return np.minimum(backlog / (state["rate_req"] * self.config.delay_req_s), self.delay_ratio_max)
 
     def objective(self, sum_qoe: np.ndarray, total_power_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(configured reward, normalised EE) from the summed QoE and the total power (§4 eq. (9))."""
+        """(configured reward, normalised EE) from the summed QoE and the total power (eq. (9))."""
         m = self.num_agents
         ee_normalised = sum_qoe * (self.p_tot_max / m) / total_power_w
         if self.config.reward == "ee":
@@ -732,7 +734,7 @@ class MultiCell(BatchedScenario):
                 "accuracy_req": obs[..., 9], "rate_req": rate_req}
 
     def expected_requirements(self) -> dict[str, float]:
-        """Means of the requirement distributions (§3): what a BS assumes without its UT's draw."""
+        """Means of the requirement distributions: what a BS assumes without its UT's draw."""
         c = self.config
         return {
             "rate_req": 1e3 * sum(c.rate_req_ksuts) / 2,
@@ -744,7 +746,7 @@ class MultiCell(BatchedScenario):
 
     @staticmethod
     def _gain(state: State) -> np.ndarray:
-        """(B, M, M) channel gains ``h_jm = beta_jm |g_jm|^2`` (§2 eq. (3)); fading holds (re, im)."""
+        """(B, M, M) channel gains ``h_jm = beta_jm |g_jm|^2`` (eq. (3)); fading holds (re, im)."""
         squared = np.square(state["fading"])
         return state["large_scale"] * (squared[:, 0] + squared[:, 1])
 

@@ -1,6 +1,7 @@
 """SemCom-Offloading-v0: semantic-aware task offloading, energy under a latency deadline.
 
-Spec: ``shared/spec/offloading.md`` (sections cited as "§n"), ``semantics.md`` §1.
+Source: the MAPPO task-offloading use case of Qin, Ying, Yang, Wang and Tao, "Computing Networks
+Enabled Semantic Communications" (docs/scenarios.md). The DeepSC accuracy model: ``physics.semantics`` §1.
 
 ``N`` end devices (agents ``ue_0 .. ue_{N-1}``) each receive one machine-translation task per slot:
 ``n_sent`` sentences of ``L`` words, coded by a Transformer DeepSC. The semantic encoder always runs
@@ -11,7 +12,7 @@ energy under a latency deadline and an accuracy requirement on offloaded tasks.
 
 The source publishes no code for its offloading model: this model is a **reconstruction** that
 matches every verified element of the source (4 devices, 15-24 dBm, 0.96-1.72 GHz, encoder on the
-device, decoder local or at the edge, an energy objective, MAPPO); §1.
+device, decoder local or at the edge, an energy objective, MAPPO).
 
 ==================  =========================================================================
 Action space        ``MultiDiscrete([2, F, P])`` per agent (``action_type="discrete"``):
@@ -23,7 +24,7 @@ Action space        ``MultiDiscrete([2, F, P])`` per agent (``action_type="discr
                     ``u = (a + 1) / 2``: ``f = f_min + u[1] (f_max - f_min)``,
                     ``p_dbm = p_min + u[2] (p_max - p_min)``. The power of a device that
                     computes locally is ignored.
-Observation space   ``Box(6,)`` float32 per agent (§4): ``[n_sent / n_max, L / L_max,
+Observation space   ``Box(6,)`` float32 per agent: ``[n_sent / n_max, L / L_max,
                     (g_dB + 120) / 30, E/E_local (last slot), t / t_max (last slot),
                     offloaders last slot / N]``; ``g`` is the device's channel gain to the
                     base station in this slot (pilot-based CSI, the channel the action meets),
@@ -33,7 +34,7 @@ Observation space   ``Box(6,)`` float32 per agent (§4): ``[n_sent / n_max, L / 
 State space         ``Box(6N,)`` float32 (``state()``): the gain feature of every device, the
                     task sizes (``n_sent / n_max``, ``L / L_max``), and the last slot's actions
                     ``x``, ``(f - f_min) / (f_max - f_min)``, ``(p_dBm - p_min) / (p_max - p_min)``.
-Reward              per agent (§4): ``-(E_i / E_local_i) - penalty * (max(0, t_i - t_max) / t_max
+Reward              per agent: ``-(E_i / E_local_i) - penalty * (max(0, t_i - t_max) / t_max
                     + x_i max(0, xi_min - xi_i))``; ``E_local_i`` is the energy of local
                     execution at the lowest frequency meeting the deadline. Team reward: mean.
 Starting state      devices at a uniform angle and distance ``U[20, 200] m`` from the base
@@ -49,10 +50,10 @@ Infos               per agent: ``energy_j``, ``energy_ratio`` (``E / E_local``),
 
 Model (SI units inside):
 
-- §2 computation: DeepSC FLOPs per task from :func:`semcom_envs.physics.energy.deepsc_flops`
+- Computation: DeepSC FLOPs per task from :func:`semcom_envs.physics.energy.deepsc_flops`
   (the output projection ``d_model * V`` dominates decoding); GPU throughput ``f * cores * 2``;
   ``t = F / throughput``; power ``P_0 + kappa f^3`` with ``P(f_max) = gpu_peak_power_w``.
-- §3 uplink: ``access="ofdma"``: offloading devices split ``bandwidth_hz`` equally, no
+- Uplink: ``access="ofdma"``: offloading devices split ``bandwidth_hz`` equally, no
   interference; ``access="shared"``: every offloading device uses the whole band and interferes
   with the others at the base station. Rate ``b log2(1 + SINR)`` bit/s, payload
   ``n_sent L k b_q`` bits, edge decoding at ``edge_speedup`` x the device's peak throughput; the
@@ -67,12 +68,12 @@ Arguments (``gym.make("SemCom-Offloading-v0", **kwargs)``): ``num_devices`` (1..
 ``quant_bits``, ``edge_speedup``, ``accuracy_min``, ``penalty``, ``max_steps``,
 ``accuracy_interp``, ``accuracy_model``.
 
-Spec resolutions and choices (say so when comparing with the source):
-- The model is a reconstruction (no public code of the source's offloading model), §1.
+Where the model fills a gap of the source or departs from it (say so when comparing with the source):
+- The model is a reconstruction (no public code of the source's offloading model).
 - A locally executed task has no channel error: its accuracy is reported as 1 and it is never
-  penalised for accuracy (§3 "local execution has no channel error"); the accuracy requirement
+  penalised for accuracy; the accuracy requirement
   applies to offloaded tasks only.
-- ``penalty = 10`` (the spec leaves the weight open): a 10% deadline overrun or accuracy shortfall
+- ``penalty = 10`` (the source leaves the weight open): a 10% deadline overrun or accuracy shortfall
   costs as much as local execution's energy.
 - ``E_local`` uses the continuous lowest frequency ``max(f_min, F / (t_max * throughput per Hz))``
   (capped at ``f_max`` when even ``f_max`` misses the deadline), so it does not depend on the action
@@ -95,7 +96,7 @@ Spec resolutions and choices (say so when comparing with the source):
 - The state's last-slot power feature ``(p_dBm - p_min) / (p_max - p_min)`` is clipped to [0, 1]
   (the dBm -> W -> dBm round trip can land an ulp outside the range, which is far outside
   relative to a tiny range) and is 0 when ``p_min = p_max``.
-- With the spec's numbers the deadline rarely binds (local decoding takes milliseconds) and
+- With the default numbers the deadline rarely binds (local decoding takes milliseconds) and
   transmission energy is small next to encoding; the decisions that matter are offloading against
   the accuracy requirement, and the interference in ``access="shared"``.
 
@@ -259,7 +260,7 @@ class Offloading(BatchedScenario):
     # ---------------------------------------------------------------- physics
     def outcome(self, n_sent: np.ndarray, length: np.ndarray, gain: np.ndarray, x: np.ndarray, f_hz: np.ndarray,
                 p_w: np.ndarray) -> dict[str, np.ndarray]:
-        """Energy, latency, accuracy and reward of every device for the given decisions (§2-§4).
+        """Energy, latency, accuracy and reward of every device for the given decisions.
 
         All arguments broadcast against each other with the devices on the last axis (baselines
         evaluate many candidate joint actions at once): ``n_sent`` and ``length`` the task sizes,
@@ -271,11 +272,11 @@ class Offloading(BatchedScenario):
         offload = x > 0
         tokens = np.asarray(n_sent, dtype=np.float64) * length
         f_enc, f_dec = energy.deepsc_flops(tokens, length, c.k, d_model=c.d_model, d_ff=c.d_ff,
-                                           num_layers=c.num_layers, vocab=c.vocab_size)  # §2
+                                           num_layers=c.num_layers, vocab=c.vocab_size)
         throughput = np.asarray(f_hz, dtype=np.float64) * self.flops_per_hz
         power = energy.gpu_power_w(f_hz, c.gpu_idle_power_w, self.kappa)
         t_enc, t_dec = f_enc / throughput, f_dec / throughput
-        # §3 uplink: OFDMA splits the band among the offloaders; "shared" reuses it with interference.
+        # Uplink: OFDMA splits the band among the offloaders; "shared" reuses it with interference.
         received = x * p_w * gain
         if c.access == "ofdma":
             bandwidth = c.bandwidth_hz / np.maximum(x.sum(axis=-1, keepdims=True), 1.0)
@@ -293,8 +294,8 @@ class Offloading(BatchedScenario):
         bits = tokens * (c.k * c.quant_bits)
         t_tx = np.divide(bits, rate, out=np.zeros(np.broadcast_shapes(bits.shape, rate.shape)), where=offload)
         t_edge = f_dec / (c.edge_speedup * self.f_max * self.flops_per_hz)
-        accuracy = np.where(offload, self._accuracy(c.k - 1, 10.0 * np.log10(sinr)), 1.0)  # semantics §1
-        # §4: device energy and latency; local: encode and decode; offloaded: encode, upload, edge decoding.
+        accuracy = np.where(offload, self._accuracy(c.k - 1, 10.0 * np.log10(sinr)), 1.0)  # physics.semantics §1
+        # Device energy and latency; local: encode and decode; offloaded: encode, upload, edge decoding.
         energy_j = np.where(offload, power * t_enc + p_w * t_tx, power * (t_enc + t_dec))
         latency = np.where(offload, t_enc + (t_tx + t_edge), t_enc + t_dec)
         e_local = self.local_energy(f_enc + f_dec)
@@ -308,7 +309,7 @@ class Offloading(BatchedScenario):
         }
 
     def local_energy(self, flops: np.ndarray) -> np.ndarray:
-        """Energy [J] of running ``flops`` locally at the lowest frequency that meets the deadline (§4)."""
+        """Energy [J] of running ``flops`` locally at the lowest frequency that meets the deadline."""
         f = np.clip(flops / (self.config.deadline_s * self.flops_per_hz), self.f_min, self.f_max)
         return energy.gpu_power_w(f, self.config.gpu_idle_power_w, self.kappa) * flops / (f * self.flops_per_hz)
 
@@ -328,7 +329,7 @@ class Offloading(BatchedScenario):
         c, n = self.config, self.num_agents
         b = keys.shape[0]
         t0 = np.zeros(b, dtype=np.int64)
-        u = streams.uniforms(keys, t0, _D_POSITION, n)  # §1: uniform angle and distance
+        u = streams.uniforms(keys, t0, _D_POSITION, n)  # uniform angle and distance
         d_lo, d_hi = c.distance_range_m
         distance = d_lo + (d_hi - d_lo) * u[:, n:]
         angle = 2.0 * np.pi * u[:, :n]
@@ -347,13 +348,13 @@ class Offloading(BatchedScenario):
         return state, self._observe(state)
 
     def _draw_slot(self, keys: NDArray[np.uint64], slot: np.ndarray, large_scale: np.ndarray) -> State:
-        """The slot's tasks (§1: sentences and words per sentence, uniform integers) and channel gains."""
+        """The slot's tasks (sentences and words per sentence, uniform integers) and channel gains."""
         c, n = self.config, self.num_agents
         u = streams.uniforms(keys, slot, _D_TASK, n)
         (s_lo, s_hi), (w_lo, w_hi) = c.sentences_range, c.words_range
         n_sent = s_lo + np.floor(u[:, :n] * (s_hi - s_lo + 1))
         length = w_lo + np.floor(u[:, n:] * (w_hi - w_lo + 1))
-        # §1 Rayleigh block fading: |h|^2 ~ Exp(1), i.i.d. per slot (inverse CDF of a uniform).
+        # Rayleigh block fading: |h|^2 ~ Exp(1), i.i.d. per slot (inverse CDF of a uniform).
         fading = -np.log(streams.uniforms(keys, slot, _D_FADING, (n + 1) // 2)[:, :n])
         return {"n_sent": n_sent, "length": length, "gain": large_scale * fading}
 
@@ -416,7 +417,7 @@ class Offloading(BatchedScenario):
         }
 
     def _observe(self, state: State) -> AgentArrays:
-        """Each device's local observation (§4)."""
+        """Each device's local observation."""
         c, n = self.config, self.num_agents
         obs = np.empty((state["t"].shape[0], n, 6), dtype=np.float32)
         obs[..., 0] = state["n_sent"] / c.sentences_range[1]

@@ -1,10 +1,11 @@
 """SemCom-Offloading-v1: semantic offloading with task queues, a shared narrowband uplink and a shared edge GPU.
 
-Spec: ``shared/spec/offloading.md`` (sections cited as "§n", the physics of v0), ``semantics.md`` §1;
-the queueing model below (cited "Q1".."Q5") is this version's own, written here because the spec
-describes one independent task per slot.
+Source: v0's (:mod:`semcom_envs.scenarios.offloading`, after Qin et al., "Computing Networks Enabled Semantic
+Communications"), whose physics it keeps; the DeepSC accuracy model: ``physics.semantics`` §1. The queueing
+model below (cited "Q1".."Q5") is this version's own, written here because the source describes one
+independent task per slot.
 
-Why v1 (the issue that opened it): v0 implements its spec exactly but does not discriminate between
+Why v1 (the issue that opened it): v0 implements its source's model exactly but does not discriminate between
 policies (the constant ``offload_all`` scores as the full-information optimum), for measured reasons
 this version removes: the GPU's energy-optimal frequency lay below the allowed range, no deadline
 bound, the upload was under 1% of the energy, and no slot depended on the last. v1 keeps v0's
@@ -58,7 +59,7 @@ Model (SI units inside; "words" are integers held in float64, exact below 2^53):
 - Q1 arrivals: each device's source is a two-state Markov chain (ON/OFF, transition
   probabilities ``on_to_off_prob``, ``off_to_on_prob`` per slot: bursts of 1 s on average); while
   ON, a task arrives at the start of a slot with probability ``task_prob_on``: ``n_sent`` sentences
-  of ``L`` words (uniform integers, v0's §1 sizes), ``n_sent L`` words. The mean arrival per
+  of ``L`` words (uniform integers, v0's sizes), ``n_sent L`` words. The mean arrival per
   slot is ``a = pi_on task_prob_on E[n_sent] E[L]`` with ``pi_on = off_to_on / (on_to_off +
   off_to_on)``.
 - Q2 queue and deadline: a word must be served within ``D = deadline_slots`` slots of its
@@ -69,10 +70,10 @@ Model (SI units inside; "words" are integers held in float64, exact below 2^53):
 - Q3 service in a slot of ``slot_s`` seconds. Per word: encoder and decoder FLOPs from
   :func:`~semcom_envs.physics.energy.deepsc_flops` at the mean sentence length (the ``L d``
   attention terms are ~2% of a word's FLOPs), GPU throughput ``f cores flops_per_cycle`` and power
-  ``P_0 + kappa f^3`` (§2). Local: a word takes ``t_enc + t_dec`` and costs ``P(f) (t_enc +
+  ``P_0 + kappa f^3`` (v0's). Local: a word takes ``t_enc + t_dec`` and costs ``P(f) (t_enc +
   t_dec)``; capacity ``floor(slot_s / (t_enc + t_dec))``. Offload: the device encodes then uploads
   each word (``k`` features of ``quant_bits`` bits) on the uplink band ``B``, accessed as set by
-  ``access`` (§3; ``m`` = offloaders this slot): ``"ofdma"`` (preset ``ofdma``), an equal share ``B / m``,
+  ``access`` (v0's two uplink models; ``m`` = offloaders this slot): ``"ofdma"`` (preset ``ofdma``), an equal share ``B / m``,
   rate ``(B / m) log2(1 + p g / (N_0 B / m))``; ``"shared"`` (default), the whole band for every offloader,
   which interferes with the others at the BS (no SIC): rate ``B log2(1 + SINR_i)``, ``SINR_i =
   p_i g_i / (N_0 B + sum_{j offloading, j != i} p_j g_j)``. An offloader holds its share, or
@@ -82,7 +83,7 @@ Model (SI units inside; "words" are integers held in float64, exact below 2^53):
   device's peak throughput) gives each offloader an equal time slice, ``floor(edge slot_s / (m
   F_dec))`` words (a slice one device leaves unused is not lent to another: GPU time slicing);
   capacity: the smaller of the two. Served ``= min(backlog, capacity)``; hold serves 0. Offloaded
-  words have the accuracy ``xi(k, SINR)`` (semantics §1); below ``accuracy_min`` they count as
+  words have the accuracy ``xi(k, SINR)`` (``physics.semantics`` §1); below ``accuracy_min`` they count as
   ``inaccurate``. Channel: path loss ``max(128.1 + 37.6 log10 d[km], free space at carrier_hz)``
   (never below Friis) and Rayleigh block fading i.i.d. per slot: at 100 ms slots a pedestrian at
   2 GHz (Doppler 5.6 Hz) decorrelates within a slot (Jakes: ``J0(2 pi 5.6 Hz 0.1 s) = -0.38``).
@@ -107,13 +108,13 @@ everything is not possible at all times. Per word, an upload at 15 dBm costs (en
 sharing the band with three others: the offloading decision depends on distance, fading and the
 others' choices. Measured with ``dpp``: the radio is 36% of the energy (41% with OFDMA). With ``access="shared"``
 an offloaded word meets ``accuracy_min = 0.8`` only above -0.47 dB SINR
-(``xi(16, SINR)``, semantics §1), so two concurrent offloaders both succeed only when received
+(``xi(16, SINR)``, ``physics.semantics`` §1), so two concurrent offloaders both succeed only when received
 within 0.47 dB of each other: the band behaves as a collision channel with capture, where
 who transmits in which slot must be coordinated. Measured with ``dpp`` (full information, 1,600 slots): never
 two offloaders in a slot, one in 60% of the slots (with OFDMA: two in 4%).
 
-Spec resolutions and choices (say so when comparing with the source):
-- The queueing model (Q1, Q2, Q5) is not in the source; v0's per-task model is §1-§4.
+Where the model fills a gap of the source or departs from it (say so when comparing with the source):
+- The queueing model (Q1, Q2, Q5) is not in the source; v0's per-task model is the source's.
 - ``edge_speedup = 10`` (v0's): DeepSC decoding (8 MFLOP per word) at the edge is then never the
   bottleneck next to a 180 kHz uplink; the edge split is modelled, and binds with a small edge
   (``edge_speedup`` below ~0.01) or a wide band.
@@ -123,8 +124,8 @@ Spec resolutions and choices (say so when comparing with the source):
   edge's energy and its decoding time within the slot are neglected (the edge decodes while
   words arrive).
 - ``mode`` includes hold, so a device can wait for a better channel or a less crowded band.
-- ``access``: both uplink models of §3; ``"shared"``, the default (the spec's "harder, truly
-  multi-agent variant"; an uplink without SIC), changes only the radio. Why the default: with OFDMA
+- ``access``: both uplink models of v0; ``"shared"``, the default (the harder, truly
+  multi-agent variant; an uplink without SIC), changes only the radio. Why the default: with OFDMA
   a wrong guess of the others' choices only shrinks every share smoothly, so a device's local
   rule from last slot's offloader count comes within 0.93 of the full-information ``dpp``; on a
   shared band the same guess causes collisions (only the stronger of two concurrent offloaders
@@ -362,7 +363,7 @@ class OffloadingQueues(BatchedScenario):
         ahead = np.cumsum(backlog[..., ::-1], axis=-1)[..., ::-1] - backlog  # words older than each bin
         remaining = backlog - np.clip(served[..., None] - ahead, 0.0, backlog)
         dropped = remaining[..., -1]
-        accuracy = np.where(offload, self._accuracy(c.k - 1, 10.0 * np.log10(np.where(offload, sinr, 1.0))), 1.0)  # semantics §1
+        accuracy = np.where(offload, self._accuracy(c.k - 1, 10.0 * np.log10(np.where(offload, sinr, 1.0))), 1.0)  # physics.semantics §1
         inaccurate = np.where(offload & (accuracy < c.accuracy_min), served, 0.0)
         energy_j = served * e_word
         upload_j = np.where(offload, served * (p_w * t_tx), 0.0)

@@ -1,6 +1,8 @@
 """SemCom-TaskOriented-v0: adaptable semantic compression and resource allocation under a strict delay.
 
-Spec: ``shared/spec/task_oriented.md`` (sections and equations cited), ``semantics.md`` §2.
+Source: Liu, Guo, Yang and Jiang, "Adaptable Semantic Compression and Resource Allocation for
+Task-Oriented Communications" (docs/scenarios.md); equation numbers such as (14e) are the paper's. The ASC
+model: ``physics.semantics`` §2.
 
 ``U`` users (agents ``user_0 .. user_{U-1}``) send the semantic features of images to an edge
 server for classification. Each user drops its least important features (adaptable semantic
@@ -17,8 +19,8 @@ Action space        ``action_type="continuous"`` (default): ``Box(-1, 1, (3,))``
                     A user is selected (``beta_i = 1``) iff both shares exceed
                     ``select_threshold`` (default 0). The server gives each selected user the
                     minimum ``B_min``/``P_min`` and splits the rest in proportion to the
-                    shares (§2), so (14a)-(14g) hold for every action.
-Observation space   ``Box(7,)`` float32 per user (§2): ``[(gain_dB + 120) / 40, w_i, U / 64,
+                    shares, so (14a)-(14g) hold for every action.
+Observation space   ``Box(7,)`` float32 per user: ``[(gain_dB + 120) / 40, w_i, U / 64,
                     B_max / 30 MHz, P_max / 1 W, t0 / 10 ms, last slot's success probability]``.
 State space         ``Box(2U,)`` float32: every user's gain feature and service weight.
 Reward              per user ``w_i beta_i Phi_i``; team reward (joint view) their mean, i.e.
@@ -32,13 +34,13 @@ Infos               per user: ``success_prob``, ``eta``, ``delivery_prob``, ``da
                     network: ``objective`` (``Phi``), ``bandwidth_used_hz``, ``power_used_w``.
 ==================  =========================================================================
 
-Model (§1): rate ``R = B log2(1 + |h| P / (N0 B))`` (6); data ``d = d0 (1 - o)``, delay
+Model: rate ``R = B log2(1 + |h| P / (N0 B))`` (6); data ``d = d0 (1 - o)``, delay
 ``t = d / R`` (7); delivery probability ``P(t <= t0) = 2 Q((2^(a (1 - o)) - 1) / (b delta))`` with
 ``a = d0 / (B t0)``, ``b = P / (N0 B)`` (8), computed in log space (``log_ndtr``, ``expm1``), so a
-huge exponent gives 0, never an overflow; ``eta(o)`` is the ASC fit of ``semantics.md`` §2 at
+huge exponent gives 0, never an overflow; ``eta(o)`` is the ASC fit of ``physics.semantics`` §2 at
 ``asc_snr_db`` for the ``backbone``.
 
-Codec (``codec``, ``semantics.md`` §3): ``"asc"`` (default) is the paper's adaptable semantic
+Codec (``codec``, ``physics.semantics`` §3): ``"asc"`` (default) is the paper's adaptable semantic
 compression above. ``"se-sc"`` swaps in the scalable-extraction codec at *equal symbols*: the
 compression ratio ``o`` sends ``L = L_tot (1 - o)`` of the ``L_tot = sesc_l_tot`` extracted features,
 i.e. the same ``d0 (1 - o)`` bits as ASC, so the delivery probability, delays and the allocation
@@ -46,11 +48,11 @@ are unchanged; only the task success given delivery becomes
 ``eta = sesc_similarity(L, asc_snr_db, l_opt=sesc_l_opt, l_tot=sesc_l_tot)`` (``p = 0.5``): flat at
 ``s_max(asc_snr_db)`` for ``o <= 1 - L_opt / L_tot`` (semantic explicit region) and a concave fall
 ``sqrt(L / L_opt)`` beyond (semantic parsing region); ``backbone`` is then unused. Only the ratio
-``L_opt / L_tot`` matters. Its default 0.51 (``L_tot = 100``, ``L_opt = 51``) reproduces the spec's
+``L_opt / L_tot`` matters. Its default 0.51 (``L_tot = 100``, ``L_opt = 51``) reproduces the SE-SC paper's
 reference pair: with Beta(2, 5) importances, raising the threshold mu from 0.2 to 0.3 cuts the
 features sent from 0.655 to 0.420 ``L_tot`` (``features_for_threshold``, 23.5 % of the symbols;
-spec: about 23.7 %); the first lies in the explicit region, the second in the parsing region, and
-the accuracy cost is ``1 - sqrt(0.420 / 0.51) = 9.3 %`` (spec: about 9.5 %). So the explicit
+the paper: about 23.7 %); the first lies in the explicit region, the second in the parsing region, and
+the accuracy cost is ``1 - sqrt(0.420 / 0.51) = 9.3 %`` (the paper: about 9.5 %). So the explicit
 region ends at ``o = 0.49``, inside the range the agents use, rather than at an arbitrary point.
 
 Arguments (``gym.make("SemCom-TaskOriented-v0", **kwargs)``, SI units): ``preset`` (``"crra"``,
@@ -63,7 +65,7 @@ default 100), ``sesc_l_opt`` (``L_opt`` in (0, ``L_tot``], default 51; both SE-S
 ``channel_scale`` (``"sqrt-gain"``, v0's ``delta^2 = g``, or ``"gain"``, ``delta = g``) and
 ``compression_min`` (the smallest ``o`` an action maps to, in [0, 0.99); v0 0).
 
-Calibration (§1, ``python -m semcom_envs.scenarios.task_oriented_calibration``): the printed
+Calibration (``python -m semcom_envs.scenarios.task_oriented_calibration``): the printed
 24.5 MB cannot meet a millisecond deadline, so ``d0`` and the distances are chosen so that, with
 U = 10, ``P_max = 1 W``, ``t0 = 5 ms``, equal allocation and ``o = 0.8``, the mean delivery
 probability is below 0.3 at ``B_max = 1 MHz``, above 0.8 at 30 MHz, and mid-transition (0.3-0.7)
@@ -71,7 +73,7 @@ at the default 20 MHz, where allocation matters most. With distances ``U[100, 10
 ``128.1 + 37.6 log10(d / 1 km)`` and ``delta^2`` = the large-scale gain, the script selects
 ``d0 = 1.2e6`` bits (measured: 0.000 at 1 MHz, 0.36 at 20 MHz, 0.994 at 30 MHz).
 
-Spec resolutions: the reward uses the success *probability* (the paper's objective), while each
+Choices the source leaves open: the reward uses the success *probability* (the paper's objective), while each
 slot also draws a channel realisation for the ``delay_s``/``delivered`` infos; ``eta`` is evaluated
 at the configured ``asc_snr_db`` (default 5 dB) rather than at each user's SNR, as the paper's
 Table IV fits are per training SNR; the service weights are all 1 unless ``service_levels``
@@ -105,7 +107,7 @@ same core at the preset ``benchmark``. What changes, and why:
 - ``compression_min = 0.01``: (14e) is strict (``0 < o < 1``); the actions map to ``o`` in
   ``[0.01, 0.99]`` (continuous ``0.01 + 0.98 u[0]``, discrete ``max(0.05 i, 0.01)``), so ``o = 0`` is
   unreachable, and :meth:`TaskOriented.encode_allocation` rejects a selected user's ``o`` outside
-  that range naming the user. v0 keeps its action map (its Box reaches ``o = 0``, as its spec's
+  that range naming the user. v0 keeps its action map (its Box reaches ``o = 0``, as v0's range
   ``[0, 0.99]`` allows; rejecting a valid Box action would break its action space).
 - ``service_levels=True``: the source's general setting (CRRAUS), weights from {0.2, 0.4, 0.6, 0.8};
   the primary metric is ``weighted_success``, ``Phi / U``: the team reward and what ``crra`` and
@@ -262,13 +264,13 @@ class TaskOriented(BatchedScenario):
         """Task success given delivery at compression ``o``: ASC ``eta(o)`` or SE-SC at ``L = L_tot (1 - o)``."""
         c = self.config
         o = np.asarray(o, dtype=np.float64)
-        if c.codec == "se-sc":  # semantics §3 at equal symbols: the same d0 (1 - o) bits as ASC
+        if c.codec == "se-sc":  # physics.semantics §3 at equal symbols: the same d0 (1 - o) bits as ASC
             features = np.clip(c.sesc_l_tot * (1.0 - o), 0.0, c.sesc_l_tot)
             return semantics.sesc_similarity(features, c.asc_snr_db, l_opt=c.sesc_l_opt, l_tot=c.sesc_l_tot)
         return semantics.asc_task_success(o, c.asc_snr_db, c.backbone)
 
     def success(self, o: np.ndarray, bandwidth_hz: np.ndarray, power_w: np.ndarray, delta2: np.ndarray) -> dict[str, np.ndarray]:
-        """``eta``, ``delivery_prob``, ``success_prob``, ``data_bits`` and the delay at ``|h| = delta`` (§1)."""
+        """``eta``, ``delivery_prob``, ``success_prob``, ``data_bits`` and the delay at ``|h| = delta``."""
         c = self.config
         o = np.asarray(o, dtype=np.float64)
         eta = self.task_success(o)
@@ -279,7 +281,7 @@ class TaskOriented(BatchedScenario):
                 "delay_s": data / rate}
 
     def allocate(self, o: np.ndarray, share_b: np.ndarray, share_p: np.ndarray) -> dict[str, np.ndarray]:
-        """The server's allocation (§2): minimums for the selected users, the rest in proportion to the shares."""
+        """The server's allocation: minimums for the selected users, the rest in proportion to the shares."""
         c = self.config
         selected = (share_b > c.select_threshold) & (share_p > c.select_threshold)
         count = selected.sum(axis=-1, keepdims=True)
@@ -372,7 +374,7 @@ class TaskOriented(BatchedScenario):
         out = self.success(alloc["compression"], bw, pw, state["delta2"])
         success = np.where(sel, out["success_prob"], 0.0)
         reward = state["weight"] * success  # eq. (11)-(13): w_i beta_i Phi_i
-        # The slot's channel realisation h ~ N(0, delta^2) (§2: block fading) for the realised delay.
+        # The slot's channel realisation h ~ N(0, delta^2) (block fading) for the realised delay.
         n = streams.normals(state["key"], state["t"] + 1, _D_FADING, self.num_agents)
         h = np.abs(n) * np.sqrt(state["delta2"])
         rate = radio.shannon_rate_positive(bw, h * pw / (self.noise_psd_w * bw))  # > 0: |n| > 0 for Box-Muller normals, B >= 1 Hz

@@ -1,4 +1,6 @@
-"""Calibration of SemCom-TaskOriented-v0's data size (spec task_oriented §1).
+"""Calibration of SemCom-TaskOriented-v0's data size ``d0`` (the source's printed size cannot meet its deadline).
+
+See :mod:`semcom_envs.scenarios.task_oriented` for the chosen numbers.
 
 Run ``python -m semcom_envs.scenarios.task_oriented_calibration``. With U = 10 users at distances
 ``U[100, 1000] m``, ``P_max = 1 W``, ``t0 = 5 ms``, equal allocation and ``o = 0.8``, it evaluates the

@@ -11,11 +11,11 @@ import pytest
 import torch
 from gymnasium import spaces
 
-from agents import load_policy, make_trainer
-from agents.common import save_policy
-from agents.mappo import OFFLOADING_SOURCE, ActionHead, ValueNorm, gae
-from agents.training import policy_path, train
-from baselines import Policy, make_policy
+from semcom_agents import load_policy, make_trainer
+from semcom_agents.common import save_policy
+from semcom_agents.mappo import OFFLOADING_SOURCE, ActionHead, ValueNorm, gae
+from semcom_agents.training import policy_path, train
+from semcom_baselines import Policy, make_policy
 from semcom_envs import streams
 from semcom_envs.api.core import BatchedScenario, Transition
 from semcom_envs.api.runner import BatchRunner

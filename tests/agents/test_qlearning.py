@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from agents import load_policy, make_trainer
-from agents.qlearning import BatchedLSTM, QConfig, SpaceCodec
-from agents.training import policy_path, train
-from baselines import Policy, make_policy
+from semcom_agents import load_policy, make_trainer
+from semcom_agents.qlearning import BatchedLSTM, QConfig, SpaceCodec
+from semcom_agents.training import policy_path, train
+from semcom_baselines import Policy, make_policy
 from semcom_envs.config import ConfigError
 from semcom_envs.evaluation import evaluate
 from semcom_envs.registration import make_scenario
@@ -95,7 +95,7 @@ def test_flattened_multidiscrete_action_means_the_same_as_the_flat_actions_optio
 def test_saved_policy_file_gives_identical_greedy_actions(agent, tmp_path):
     trainer = _trainer(agent, 300)
     path = tmp_path / "p.pt"
-    from agents.qlearning import save_policy
+    from semcom_agents.qlearning import save_policy
 
     save_policy(trainer.policy_state(0), path)
     scenario = make_scenario(ENV, num_cells=3)
@@ -227,7 +227,7 @@ def test_bad_hyperparameters_and_mismatched_policies_raise_clear_errors(tmp_path
     with pytest.raises(ValueError, match="unknown agent"):
         make_trainer("ppo2", scenario, 0)
     trainer = _trainer("dqn", 10)
-    from agents.qlearning import save_policy
+    from semcom_agents.qlearning import save_policy
 
     save_policy(trainer.policy_state(0), tmp_path / "p.pt")
     with pytest.raises(ValueError, match="does not fit"):

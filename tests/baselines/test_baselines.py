@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from baselines import make_policy, policies_for
+from semcom_baselines import make_policy, policies_for
 from semcom_envs import evaluation
 from semcom_envs.api.runner import BatchRunner
 from semcom_envs.registration import make_scenario

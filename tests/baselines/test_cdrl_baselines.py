@@ -1,5 +1,5 @@
-"""SemCom-CDRL-v0 baselines (spec cdrl §4): budget, action space, the oracle's bound, the knapsack DP,
-and the ranking the semantic idea implies (§5).
+"""SemCom-CDRL-v0 baselines (docs/policies.md): budget, action space, the oracle's bound, the knapsack DP,
+and the ranking the semantic idea implies (the source's claim).
 
 Float comparisons: the scenario and these policies use only IEEE basic operations, sqrt and NumPy's
 fixed-order sums (no transcendental or BLAS kernels), so every number here is the same on every CPU
@@ -13,8 +13,8 @@ import itertools
 import numpy as np
 import pytest
 
-from baselines import make_policy, policies_for
-from baselines.cdrl import fair_share, knapsack
+from semcom_baselines import make_policy, policies_for
+from semcom_baselines.cdrl import fair_share, knapsack
 from semcom_envs.api.runner import BatchRunner
 from semcom_envs.scenarios import CDRL
 
@@ -123,7 +123,7 @@ def test_semantic_beats_random_and_structural_on_final_return():
 
 
 def test_permuted_copy_has_low_cosine_but_high_relatedness():
-    """The spec's point (§1, §5): a permuted-action copy of a target's task looks unrelated to cosine
+    """The source's point: a permuted-action copy of a target's task looks unrelated to cosine
     similarity but is the most related source by probing; a near-goal source is the opposite."""
     sc = CDRL(max_steps=2)
     probe_all, runner, obs = _start("semantic", sc, 24, seed=7)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from baselines import make_policy
+from semcom_baselines import make_policy
 from semcom_envs import auctions
 from semcom_envs.scenarios import IoTAuctionV1
 
@@ -60,6 +60,6 @@ def test_complete_information_nash_breaks_a_lost_tie_by_one_float32_step(task):
     state = np.zeros((1, task.state_space.shape[0]), dtype=np.float32)
     state[0, :3] = [0.9, 1.2, 0.5]  # device 0 holds the second value and would win a tie with device 1
     actions = make_policy("complete_information_nash", task).act({}, state)
-    assert actions["device_1"][0, 0] == np.nextafter(task.bids_to_actions(np.float64(np.float32(0.9))), np.float32(np.inf))
+    assert actions["iot_1"][0, 0] == np.nextafter(task.bids_to_actions(np.float64(np.float32(0.9))), np.float32(np.inf))
     winner, _ = task.mechanism(task.actions_to_bids(np.concatenate([actions[a] for a in task.agents], axis=1)))
     assert winner[0] == 1

@@ -16,7 +16,7 @@ import itertools
 import numpy as np
 import pytest
 
-from baselines import make_policy
+from semcom_baselines import make_policy
 from semcom_envs import evaluation, streams
 from semcom_envs.physics import radio
 from semcom_envs.scenarios.multicell import MultiCell
@@ -157,7 +157,7 @@ def test_greedy_beats_random_on_energy_efficiency_over_seeds(preset):
 
 
 def test_max_sum_rate_uses_its_fixed_k_and_beats_full_power_on_sum_rate():
-    from baselines.wmmse import sum_rate
+    from semcom_baselines.wmmse import sum_rate
 
     sc = MultiCell(num_cells=7, preset="wide-area")
     state, obs = _start(sc, 32, seed=2)
@@ -187,7 +187,7 @@ def test_exhaustive_oracle_stays_within_its_memory_budget(batch):
 
 
 def test_max_sum_rate_multi_start_is_at_least_the_full_power_start():
-    from baselines.wmmse import sum_rate
+    from semcom_baselines.wmmse import sum_rate
 
     sc = MultiCell(num_cells=3)
     state, obs = _start(sc, 32, seed=4)

@@ -15,7 +15,7 @@ import itertools
 import numpy as np
 import pytest
 
-from baselines import make_policy, multicell
+from semcom_baselines import make_policy, multicell
 from semcom_envs import streams
 from semcom_envs.physics import radio
 from semcom_envs.scenarios.multicell import K_MAX, MultiCellV1

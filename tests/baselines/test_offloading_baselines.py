@@ -1,4 +1,4 @@
-"""The Offloading baselines (spec offloading §5) can fail these tests when they are wrong.
+"""The Offloading baselines (docs/policies.md) can fail these tests when they are wrong.
 
 The exhaustive reference is checked against brute force over the full joint action grid
 ``(2 F P) ** N`` by stepping the real core; every other baseline is checked against its definition.
@@ -11,7 +11,7 @@ import itertools
 import numpy as np
 import pytest
 
-from baselines import make_policy, policies_for
+from semcom_baselines import make_policy, policies_for
 from semcom_envs import evaluation, streams
 from semcom_envs.scenarios.offloading import Offloading
 
@@ -196,6 +196,6 @@ def test_greedy_beats_random_and_exhaustive_beats_local_only_over_seeds(access):
 
 def test_registry_dispatches_on_the_scenario():
     offloading = Offloading()
-    assert type(make_policy("greedy", offloading)).__module__ == "baselines.offloading"
+    assert type(make_policy("greedy", offloading)).__module__ == "semcom_baselines.offloading"
     with pytest.raises(ValueError, match="does not support SemCom-Offloading-v0: policies for it are random"):
         make_policy("oracle", offloading)

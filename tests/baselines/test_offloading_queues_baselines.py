@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from baselines import make_policy, policies_for
-from baselines.offloading_queues import DriftPlusPenalty, Exhaustive, ExhaustiveDelayed, Opportunistic
-from baselines.search import joint_grid
+from semcom_baselines import make_policy, policies_for
+from semcom_baselines.offloading_queues import DriftPlusPenalty, Exhaustive, ExhaustiveDelayed, Opportunistic
+from semcom_baselines.search import joint_grid
 from semcom_envs import evaluation, streams
 from semcom_envs.scenarios.offloading import GAIN_FEATURE
 from semcom_envs.scenarios.offloading_queues import HOLD, LOCAL, OFFLOAD, OffloadingQueues

@@ -1,4 +1,4 @@
-"""SemCom-TaskOriented-v0 solvers (spec task_oriented §3): feasibility of the applied allocation,
+"""SemCom-TaskOriented-v0 solvers (docs/policies.md): feasibility of the applied allocation,
 the SCA's monotonicity, CRRA against FCR/FRA, FRA's enumeration against brute force, CRRAUS's
 branch and bound against brute force over the selections, and the analytic eq. (8) used by the
 SCA against the environment's own model.
@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 from scipy.special import ndtr
 
-from baselines import make_policy, policies_for
+from semcom_baselines import make_policy, policies_for
 import itertools
 
-from baselines.task_oriented import CRRA, O_GRID, FCR
+from semcom_baselines.task_oriented import CRRA, O_GRID, FCR
 from semcom_envs import streams
 from semcom_envs.scenarios import TaskOriented
 

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from baselines.wmmse import sum_rate, wmmse_power
+from semcom_baselines.wmmse import sum_rate, wmmse_power
 
 NOISE = 4e-15
 P_MAX = 6.3

@@ -109,5 +109,5 @@ def test_bad_arguments_are_named(kwargs: dict[str, Any], match: str) -> None:
 
 @pytest.mark.skipif(importlib.util.find_spec("ray") is not None, reason="Ray is installed")
 def test_ray_backend_without_ray_names_the_extra() -> None:
-    with pytest.raises(ImportError, match=r"pip install 'semcom-envs\[ray\]'"):
+    with pytest.raises(ImportError, match=r"needs Ray: the 'ray' extra"):
         execute([Job(0)], work, lambda job, result: None, backend="ray")

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from agents import AGENTS, supports
-from baselines import policies_for
+from semcom_agents import AGENTS, supports
+from semcom_baselines import policies_for
 from semcom_envs.config import ConfigError
 from semcom_envs.leaderboard.protocol import (
     AGENT_KIND,

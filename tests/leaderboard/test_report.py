@@ -141,7 +141,7 @@ def _columns_in_view(page, section) -> list[str]:
 
 @pytest.mark.browser
 def test_the_published_leaderboard_matches_its_store() -> None:
-    """docs/leaderboard (the README's results): the page and the Markdown show what the committed store holds."""
+    """docs/leaderboard (the results of the README and docs/results.md): the page and the Markdown show what the committed store holds."""
     from semcom_envs.leaderboard.protocol import DEFAULT
 
     committed = (DOCS / "leaderboard.db").read_bytes()

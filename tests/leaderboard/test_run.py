@@ -54,7 +54,7 @@ def test_rows_hold_what_the_issue_asks_for(tiny_store: tuple[Protocol, Store]) -
 
 
 def test_a_baseline_row_is_the_plain_evaluation(tiny_store: tuple[Protocol, Store]) -> None:
-    from baselines import make_policy
+    from semcom_baselines import make_policy
 
     protocol, store = tiny_store
     bench = protocol.benchmark("SemCom-Offloading-v0")

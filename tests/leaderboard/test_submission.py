@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agents import load_policy
+from semcom_agents import load_policy
 from semcom_envs.cli import main
 from semcom_envs.config import ConfigError
 from semcom_envs.evaluation import evaluate

@@ -77,7 +77,7 @@ def test_free_space_path_loss_is_friis():
 
 
 def test_the_multicell_law_crosses_free_space_at_53_m_at_2_ghz():
-    # 120.9 + 37.6 log10(d / 1 km) = 20 log10(4 pi d f / c) at d = 53.1 m (spec multicell §2 law).
+    # 120.9 + 37.6 log10(d / 1 km) = 20 log10(4 pi d f / c) at d = 53.1 m (the multi-cell source's law).
     d = np.array([52.0, 54.0])
     below, above = radio.path_loss_db(d) - radio.free_space_path_loss_db(d, 2e9)
     assert below < 0 < above

@@ -1,4 +1,4 @@
-"""Tests of the semantic performance models (spec semantics §1-§4).
+"""Tests of the semantic performance models (``physics.semantics`` §1-§4).
 
 Float comparisons: table lookups are exact (values returned verbatim, or ``T + slope * 0`` at
 integer dB), as are two evaluations of the same element-wise formula on the same inputs; closed
@@ -50,7 +50,7 @@ def _matlab_round(x: float) -> int:
 
 
 def _logistic_curves(coefficients: np.ndarray, snr_db: np.ndarray) -> np.ndarray:
-    """Spec §1 logistic of each coefficient row (20, 4) on an SNR grid, written out independently."""
+    """The §1 logistic of each coefficient row (20, 4) on an SNR grid, written out independently."""
     a1, a2, c1, c2 = (coefficients[:, i, None] for i in range(4))
     return a1 + (a2 - a1) / (1.0 + np.exp(-(c1 * snr_db + c2)))
 

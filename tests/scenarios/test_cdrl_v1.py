@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from baselines import make_policy
-from baselines.cdrl import OracleV1
+from semcom_baselines import make_policy
+from semcom_baselines.cdrl import OracleV1
 from semcom_envs import ConfigError, streams
 from semcom_envs.api.runner import BatchRunner
 from semcom_envs.scenarios.cdrl import CDRL, CDRLV1, FAR_DISTANCE

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from baselines import make_policy
+from semcom_baselines import make_policy
 from semcom_envs import ActionError, ConfigError, auctions
 from semcom_envs.api.runner import BatchRunner
 from semcom_envs.iot_auction_v0 import parallel_env
@@ -27,7 +27,7 @@ ENV = "SemCom-IoTAuction-v0"
 
 
 def _uniform_closed_form(n):
-    return (n - 1) / (n + 1), (n - 1) / (n + 1) + 2.0**-n / (n + 1)  # second price, Myerson (spec §6)
+    return (n - 1) / (n + 1), (n - 1) / (n + 1) + 2.0**-n / (n + 1)  # second price, Myerson (closed forms)
 
 
 def _exponential_closed_form(n, mu=3.0):
@@ -89,8 +89,8 @@ def test_asymmetric_myerson_beats_second_price_as_the_spec_reports():
     values = np.random.default_rng(0).uniform(size=(400_000, n)) * np.arange(1, n + 1)
     myerson = auctions.Myerson([auctions.ValueDistribution.uniform(i + 1.0) for i in range(n)])(values)[1].mean()
     second = auctions.second_price(values)[1].mean()
-    # spec §6 (2 decimals). Measured 2.3001 and 2.0155 with standard errors 0.0015 and 0.0012: the
-    # margins (0.020, 0.0155) are > 10 standard errors.
+    # The original MyersonNet code's optimum and second price (2 decimals). Measured 2.3001 and 2.0155 with standard
+    # errors 0.0015 and 0.0012: the margins (0.020, 0.0155) are > 10 standard errors.
     assert myerson == pytest.approx(2.30, abs=0.02) and second == pytest.approx(2.02, abs=0.02)
 
 
@@ -255,7 +255,7 @@ def test_out_of_space_or_nan_bid_raises_naming_the_agent(bad, pattern):
     env = parallel_env(num_devices=3)
     env.reset(seed=0)
     actions = {a: np.zeros(1, dtype=np.float32) for a in env.agents}
-    actions["device_1"] = bad
+    actions["iot_1"] = bad
     with pytest.raises(ActionError, match=pattern) as err:
         env.step(actions)
-    assert "device_1" in str(err.value) or pattern == "shape"
+    assert "iot_1" in str(err.value) or pattern == "shape"

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from baselines import make_policy, policies_for
+from semcom_baselines import make_policy, policies_for
 from semcom_envs import auctions, streams
 from semcom_envs.config import ConfigError
 from semcom_envs.evaluation import evaluate

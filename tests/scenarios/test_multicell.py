@@ -156,7 +156,7 @@ def test_more_own_power_raises_own_sinr_and_lowers_the_others(seed, cell, low, k
     # Exact: the same kernel on same-shaped arrays and monotone rounding (the 1e-6 slack is not needed).
     assert after["sinr"][0, cell] >= before["sinr"][0, cell]
     assert np.all(after["sinr"][0, others] <= before["sinr"][0, others] * (1 + 1e-6))
-    # the measured table is monotone in SNR only up to 0.01 (semantics §1)
+    # the measured table is monotone in SNR only up to 0.01 (physics.semantics §1)
     assert after["accuracy"][0, cell] >= before["accuracy"][0, cell] - 0.011
 
 

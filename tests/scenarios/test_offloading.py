@@ -34,7 +34,7 @@ def test_deepsc_flops_match_the_spec_mac_count_by_hand():
     enc_macs = 4 * (4 * d * d + 2 * d * ff + 2 * 10 * d) + 128 * 256 + 256 * 8
     dec_macs = 4 * (8 * d * d + 2 * d * ff + 4 * 10 * d) + 128 * 8 + 2 * 128 * 512 + 128 * 22_000
     assert enc == 2 * enc_macs and dec == 2 * dec_macs
-    assert dec > 4 * enc  # the output projection makes local decoding the expensive part (spec §2)
+    assert dec > 4 * enc  # the output projection makes local decoding the expensive part
 
 
 def test_gpu_power_hits_the_peak_at_the_top_frequency():
@@ -89,7 +89,7 @@ def test_shared_access_sinr_counts_only_other_offloaders_as_interference():
     sinr0 = p[0, 0] * gains[0, 0] / (p[0, 2] * gains[0, 2] + noise)  # device 1 computes locally: no interference
     sinr2 = p[0, 2] * gains[0, 2] / (p[0, 0] * gains[0, 0] + noise)
     np.testing.assert_allclose(out["sinr"][0], [sinr0, 0.0, sinr2], rtol=1e-12)
-    assert out["accuracy"][0, 1] == 1.0  # local execution has no channel error (spec §3)
+    assert out["accuracy"][0, 1] == 1.0  # local execution has no channel error
 
 
 def test_offloaded_accuracy_is_the_deepsc_table_at_the_sinr():
@@ -223,14 +223,14 @@ def test_every_quantity_is_finite_and_in_range(n, k, access, action_type, seed, 
        f_ghz=st.floats(0.96, 1.72), k=st.integers(1, 20))
 def test_monotone_in_power_frequency_and_k(gain_db, n_sent, length, f_ghz, k):
     """More power: higher SINR, no lower accuracy, faster upload. Higher f: faster, costlier local
-    execution. Larger k: more energy for either decision (spec §6: energy grows with k)."""
+    execution. Larger k: more energy for either decision (the source's claim: energy grows with k)."""
     sc = _scenario(num_devices=1, k=k)
     powers = np.linspace(15.0, 24.0, 10)[:, None]
     out = _outcome(sc, np.ones((10, 1)), powers, gain=10 ** (gain_db / 10), n_sent=n_sent, length=length, f_hz=f_ghz * 1e9)
     # Steps of 1 dB, 0.084 GHz and one k change every quantity by far more than rounding (>= 1e-3
     # relative); at k = 20 the k comparison repeats one computation (equal).
     assert np.all(np.diff(out["sinr"][:, 0]) > 0)
-    # The table rises in SNR up to noise of 0.01 (semantics §1; its largest dip is 0.0033).
+    # The table rises in SNR up to noise of 0.01 (physics.semantics §1; its largest dip is 0.0033).
     assert np.all(np.diff(out["accuracy"][:, 0]) >= -0.01)
     assert np.all(np.diff(out["latency_s"][:, 0]) < 0)
     freqs = np.linspace(0.96e9, 1.72e9, 10)[:, None]

@@ -168,7 +168,7 @@ def test_out_of_space_action_raises_naming_agent_and_component():
         env.step(actions)
 
 
-# ---------------------------------------------------------------- SE-SC codec (semantics §3)
+# ---------------------------------------------------------------- SE-SC codec (physics.semantics §3)
 def test_sesc_success_given_delivery_is_the_sesc_similarity_at_equal_symbols():
     sc = make_scenario(ENV, codec="se-sc")
     c = sc.config

@@ -6,7 +6,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from baselines import make_policy, task_oriented
+from semcom_baselines import make_policy, task_oriented
 from semcom_envs import streams
 from semcom_envs.config import ConfigError
 from semcom_envs.physics import radio

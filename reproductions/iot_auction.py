@@ -1,4 +1,4 @@
-"""Reproduction of the IoT-auction source's revenue comparison (spec iot_auction §6), as ``semcom reproduce-iot-auction``.
+"""Reproduction of the IoT-auction source's revenue comparison (docs/reproduce-iot-auction.md), as ``semcom reproduce-iot-auction``.
 
 Two experiments on SemCom-IoTAuction-v0:
 
@@ -8,7 +8,7 @@ Two experiments on SemCom-IoTAuction-v0:
    marginal* value distribution, a heuristic, since values are correlated within an episode
    through the device distances) and ``neural``, a MyersonNet trained per N on the scenario's own
    value profiles (:meth:`~semcom_envs.scenarios.iot_auction.IoTAuction.sample_valuations`) with
-   :func:`agents.myersonnet.train`. For the uniform valuation the closed-form optimum is the
+   :func:`semcom_agents.myersonnet.train`. For the uniform valuation the closed-form optimum is the
    reference MyersonNet is measured against.
 2. **Learned bidders**: MAPPO devices (Box action = bid) trained under a given mechanism, with
    each Box policy head of ``bidder_box_distributions`` (MAPPO's ``box_distribution``: ``"beta"``
@@ -35,17 +35,17 @@ from typing import Any
 
 import numpy as np
 
-from agents import load_policy
-from agents.myersonnet import MyersonNetConfig, reference_revenues
-from agents.myersonnet import train as train_myersonnet
-from agents.offloading_experiment import _fmt
-from agents.training import policy_path, train
-from baselines.iot_auction import truthful
-from baselines.policy import Policy
+from semcom_agents import load_policy
+from semcom_agents.myersonnet import MyersonNetConfig, reference_revenues
+from semcom_agents.myersonnet import train as train_myersonnet
+from semcom_agents.training import policy_path, train
+from semcom_baselines.iot_auction import truthful
+from semcom_baselines.policy import Policy
 from semcom_envs.api.runner import BatchRunner
 from semcom_envs.evaluation import EPISODE_SEED_STRIDE, environment_record, evaluate, mean_ci
 from semcom_envs.myersonnet import MyersonNet, load_pretrained, pretrained_names
 from semcom_envs.registration import make_scenario
+from semcom_reproductions import fmt_ci
 
 ENV_ID = "SemCom-IoTAuction-v0"
 MECHANISMS = ("second_price", "myerson", "neural")
@@ -218,7 +218,7 @@ def _bids_and_values(scenario: Any, policy: Policy, eval_seeds: Sequence[int], e
 
 def _pct(mean_half: Sequence[float]) -> str:
     """A relative gap as ``+x.xx% ± y.yy%``."""
-    return _fmt([100 * x for x in mean_half], digits=2) + "%"
+    return fmt_ci([100 * x for x in mean_half], digits=2) + "%"
 
 
 def _revenue_table(valuation: str, per_n: Mapping[int, Mapping[str, Any]], networks: Mapping[tuple[str, int], Any]) -> str:
@@ -231,7 +231,7 @@ def _revenue_table(valuation: str, per_n: Mapping[int, Mapping[str, Any]], netwo
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for n, r in sorted(per_n.items()):
         net = networks[valuation, n]
-        row = [str(n)] + [_fmt(r[m]["revenue"], digits=4) for m in MECHANISMS]
+        row = [str(n)] + [fmt_ci(r[m]["revenue"], digits=4) for m in MECHANISMS]
         row += [f"{r['closed_form']['myerson']:.4f}"] if optimum else []
         row += [_pct(r["neural"]["gap_to_second_price"]), _pct(r["neural"]["gap_to_myerson"])]
         row += [_pct(r["neural"]["gap_to_optimum"])] if optimum else []
@@ -250,9 +250,9 @@ def _bidder_table(bidders: Mapping[tuple[str, str], Mapping[str, Any]]) -> str:
         slope = r["reference_slope"]
         lines.append("| " + " | ".join([
             box, LABELS[m], "-" if slope is None else "b = v" if slope == 1.0 else f"b = {slope:.3f} v",
-            _fmt(r["median_abs_bid_minus_value"], digits=4), _fmt(r["fit_slope"]), _fmt(r["fit_intercept"]),
-            "-" if slope is None else _fmt(r["median_abs_bid_minus_reference"], digits=4),
-            _fmt(r["revenue"], digits=4), f"{r['truthful_revenue'][0]:.4f}", f"{r['training_wall_clock_s']:.0f}"]) + " |")
+            fmt_ci(r["median_abs_bid_minus_value"], digits=4), fmt_ci(r["fit_slope"]), fmt_ci(r["fit_intercept"]),
+            "-" if slope is None else fmt_ci(r["median_abs_bid_minus_reference"], digits=4),
+            fmt_ci(r["revenue"], digits=4), f"{r['truthful_revenue'][0]:.4f}", f"{r['training_wall_clock_s']:.0f}"]) + " |")
     return "\n".join(lines)
 
 

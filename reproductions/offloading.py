@@ -1,4 +1,4 @@
-"""Reproduction of the semantic-offloading source's Fig. 6 (spec offloading §6), as ``semcom reproduce-offloading``.
+"""Reproduction of the semantic-offloading source's Fig. 6 (docs/reproduce-offloading.md), as ``semcom reproduce-offloading``.
 
 Energy per task against the encoder output dimension ``k`` for N = 4 devices (15-24 dBm,
 0.96-1.72 GHz): every baseline (``random``, ``local_only``, ``offload_all``, ``greedy`` and the
@@ -27,12 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from agents import load_policy
-from agents.sb3_joint import PPO_DEFAULTS, load_ppo_policy, train_ppo
-from agents.training import policy_path, train
-from baselines import make_policy
+from semcom_agents import load_policy
+from semcom_agents.sb3_joint import PPO_DEFAULTS, load_ppo_policy, train_ppo
+from semcom_agents.training import policy_path, train
+from semcom_baselines import make_policy
 from semcom_envs.evaluation import EPISODE_SEED_STRIDE, RunResult, environment_record, evaluate, mean_ci
 from semcom_envs.registration import make_scenario
+from semcom_reproductions import fmt_ci
 
 ENV_ID = "SemCom-Offloading-v0"
 BASELINES = ("random", "local_only", "offload_all", "greedy", "exhaustive")
@@ -47,7 +48,7 @@ def reproduce_offloading(out: Path, ks: Sequence[int] = tuple(range(1, 21)), lea
                          eval_seeds: Sequence[int] = (1000, 1001, 1002, 1003, 1004), episodes: int = 8,
                          num_devices: int = 4, progress: bool = True) -> dict[str, str]:
     """Train, evaluate and plot; returns one Markdown table per access mode."""
-    from agents.mappo import OFFLOADING_SOURCE
+    from semcom_agents.mappo import OFFLOADING_SOURCE
 
     missing = sorted(set(learned_ks) - set(ks))
     if missing:
@@ -108,18 +109,13 @@ def _summarise_learned(scenario: Any, policies: list[Any], eval_seeds: Sequence[
     return _summarise([r for g in groups for r in g], groups, wall_clock_s)
 
 
-def _fmt(mean_half: Sequence[float], scale: float = 1.0, digits: int = 3) -> str:
-    mean, half = mean_half
-    return f"{scale * mean:.{digits}f} ± {scale * half:.{digits}f}" if np.isfinite(half) else f"{scale * mean:.{digits}f}"
-
-
 def _markdown(results: Mapping[str, Mapping[int, Mapping[str, Any]]], mode: str) -> str:
     """Energy per task [mJ] per policy and k, then the learned agents' gaps at their k values."""
     ks = sorted(results["exhaustive"])
     lines = [f"Energy per task [mJ], access = {mode} (mean ± 95% CI)", "",
              "| policy | " + " | ".join(f"k={k}" for k in ks) + " |", "|" + " --- |" * (len(ks) + 1)]
     for name, per_k in results.items():
-        lines.append(f"| {name} | " + " | ".join(_fmt(per_k[k]["energy_per_task_j"], 1e3, 2) if k in per_k else ""
+        lines.append(f"| {name} | " + " | ".join(fmt_ci(per_k[k]["energy_per_task_j"], 1e3, 2) if k in per_k else ""
                                                 for k in ks) + " |")
     lines += ["", "| policy | k | energy [mJ] | gap to exhaustive | team reward | offload ratio | accuracy violations "
               "| deadline violations | training wall-clock [s] |", "|" + " --- |" * 9]
@@ -129,8 +125,8 @@ def _markdown(results: Mapping[str, Mapping[int, Mapping[str, Any]]], mode: str)
                 continue
             r, best = per_k[k], results["exhaustive"][k]["energy_per_task_j"][0]
             wall = r["training_wall_clock_s"]
-            lines.append(f"| {name} | {k} | {_fmt(r['energy_per_task_j'], 1e3, 3)} | "
-                         f"{100 * (r['energy_per_task_j'][0] / best - 1):+.1f}% | {_fmt(r['reward'])} | "
+            lines.append(f"| {name} | {k} | {fmt_ci(r['energy_per_task_j'], 1e3, 3)} | "
+                         f"{100 * (r['energy_per_task_j'][0] / best - 1):+.1f}% | {fmt_ci(r['reward'])} | "
                          f"{r['offload_ratio'][0]:.3f} | {r['accuracy_violation'][0]:.4f} | {r['deadline_violation'][0]:.4f} | "
                          f"{'-' if wall is None else f'{wall:.0f}'} |")
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Reproduction of the task-oriented source's results (spec task_oriented §4), as ``semcom reproduce-task-oriented``.
+"""Reproduction of the task-oriented source's results (docs/reproduce-task-oriented.md), as ``semcom reproduce-task-oriented``.
 
 SemCom-TaskOriented-v0 with ``max_steps = 1``: every decision is a fresh draw of the users
 (distances, weights and fading), so an evaluation seed's ``episodes`` episodes are ``episodes``
@@ -35,12 +35,13 @@ from typing import Any
 
 import numpy as np
 
-from agents import load_policy
-from agents.training import policy_path, train
-from baselines import make_policy
+from semcom_agents import load_policy
+from semcom_agents.training import policy_path, train
+from semcom_baselines import make_policy
 from semcom_envs.evaluation import EPISODE_SEED_STRIDE, environment_record, evaluate, mean_ci
 from semcom_envs.physics import radio
 from semcom_envs.registration import make_scenario
+from semcom_reproductions import fmt_ci
 
 ENV_ID = "SemCom-TaskOriented-v0"
 SOLVERS = ("crra", "fcr", "fra", "msr", "equal")
@@ -177,11 +178,6 @@ def gains(results: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _fmt(mean_half: Sequence[float], digits: int = 4) -> str:
-    mean, half = mean_half
-    return f"{mean:.{digits}f} ± {half:.{digits}f}" if np.isfinite(half) else f"{mean:.{digits}f}"
-
-
 def _pct(g: Mapping[str, float | None], points: bool) -> str:
     """``+x%`` and the difference, in percentage points (``points``) or in the metric's units."""
     pct = "n/a" if g["percent"] is None else f"{g['percent']:+.1f}%"
@@ -194,7 +190,7 @@ def _sweep_table(points: Mapping[str, Mapping[str, Any]], label: str, title: str
     names = list(next(iter(points.values())))
     lines = [title, "", "| policy | " + " | ".join(f"{label}={x}" for x in xs) + " |", "|" + " --- |" * (len(xs) + 1)]
     for name in names:
-        lines.append(f"| {name} | " + " | ".join(_fmt(points[x][name]["mean_ci"]) for x in xs) + " |")
+        lines.append(f"| {name} | " + " | ".join(fmt_ci(points[x][name]["mean_ci"], digits=4) for x in xs) + " |")
     return "\n".join(lines)
 
 
@@ -206,7 +202,7 @@ def markdown_tables(results: Mapping[str, Any]) -> dict[str, str]:
     lines = ["Average success probability vs fixed o, equal allocation, P_max = 1 W, U = 10 (mean ± 95% CI over seeds)", "",
              "| o | " + " | ".join(f"B_max={b} MHz" for b in comp) + " |", "|" + " --- |" * (len(comp) + 1)]
     for j, oj in enumerate(o):
-        lines.append(f"| {oj:.2f} | " + " | ".join(_fmt(comp[b]["mean_ci"][j]) for b in comp) + " |")
+        lines.append(f"| {oj:.2f} | " + " | ".join(fmt_ci(comp[b]["mean_ci"][j], digits=4) for b in comp) + " |")
     lines.append("| argmax | " + " | ".join(f"{comp[b]['argmax_o']:.2f} (unimodal: {comp[b]['unimodal']})" for b in comp) + " |")
     tables["1. success vs compression ratio"] = "\n".join(lines)
     for p, points in results["bandwidth"].items():
@@ -225,9 +221,9 @@ def markdown_tables(results: Mapping[str, Any]) -> dict[str, str]:
                  "| policy | success probability | fraction of crra | ms per decision |", "| --- | --- | --- | --- |"]
         crra = _mean(default["crra"]) if default and "crra" in default else float("nan")
         for name, cell in (default or {}).items():
-            lines.append(f"| {name} | {_fmt(cell['mean_ci'])} | {_mean(cell) / crra:.3f} | {cell['ms_per_decision']:.1f} |")
+            lines.append(f"| {name} | {fmt_ci(cell['mean_ci'], digits=4)} | {_mean(cell) / crra:.3f} | {cell['ms_per_decision']:.1f} |")
         lines.append(f"| mappo ({len(m['per_training_seed'])} training seeds, {m['steps']} steps, "
-                     f"{m['training_wall_clock_s']:.0f} s) | {_fmt(m['mean_ci'])} | {_fmt(m['fraction_of_crra'], 3)} | - |")
+                     f"{m['training_wall_clock_s']:.0f} s) | {fmt_ci(m['mean_ci'], digits=4)} | {fmt_ci(m['fraction_of_crra'])} | - |")
         tables["5. MAPPO at the default point"] = "\n".join(lines)
     lines = ["Gains: mean(a) / mean(b) - 1 (n/a where mean(b) < 1e-3) and mean(a) - mean(b) "
              "(percentage points of success probability; weighted: in units of Phi)", "",

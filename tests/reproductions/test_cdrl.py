@@ -1,10 +1,10 @@
-"""``semcom reproduce-cdrl`` on a tiny budget: every policy evaluated, MAPPO trained, files written (spec cdrl §5)."""
+"""``semcom reproduce-cdrl`` on a tiny budget: every policy evaluated, MAPPO trained, files written (docs/reproduce-cdrl.md)."""
 
 from __future__ import annotations
 
 import json
 
-from agents.cdrl_experiment import BASELINES, GAIN_OVER, SEMANTIC_AWARE
+from semcom_reproductions.cdrl import BASELINES, GAIN_OVER, SEMANTIC_AWARE
 from semcom_envs.cli import main
 
 

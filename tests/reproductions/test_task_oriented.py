@@ -2,7 +2,7 @@
 
 import json
 
-from agents.task_oriented_experiment import reproduce_task_oriented
+from semcom_reproductions.task_oriented import reproduce_task_oriented
 
 
 def _run(out):

@@ -1,12 +1,12 @@
-"""Reproduction of the collaborative-DRL source-selection result (spec cdrl §5), as ``semcom reproduce-cdrl``.
+"""Reproduction of the collaborative-DRL source-selection result (docs/reproduce-cdrl.md), as ``semcom reproduce-cdrl``.
 
-Every baseline of :mod:`baselines.cdrl` and MAPPO trained on SemCom-CDRL-v0 act on the same
+Every baseline of :mod:`semcom_baselines.cdrl` and MAPPO trained on SemCom-CDRL-v0 act on the same
 evaluation episodes at equal bandwidth (the scenario's shared budget; every baseline requests at
-most its fair share). The quantity is the spec's: the targets' average exact return **after the
+most its fair share). The quantity is the targets' average exact return **after the
 last round** (the final return), read from the last round's ``return`` info, not the scenario's
 per-round ``final_return`` metric, which ``evaluate`` averages over rounds. Hence the episodes are
 stepped here on a :class:`~semcom_envs.api.runner.BatchRunner`, which also lets the ``oracle``
-read the state it needs (:meth:`baselines.cdrl.Oracle.bind`).
+read the state it needs (:meth:`semcom_baselines.cdrl.Oracle.bind`).
 
 Statistics (as the offloading reproduction): a baseline's value per evaluation seed is its mean
 over that seed's episodes, with a Student-t 95% CI over evaluation seeds; MAPPO's value per
@@ -29,14 +29,15 @@ from typing import Any
 
 import numpy as np
 
-from agents import load_policy
-from agents.training import policy_path, train
-from baselines import make_policy, policies_for
-from baselines.policy import Policy
+from semcom_agents import load_policy
+from semcom_agents.training import policy_path, train
+from semcom_baselines import make_policy, policies_for
+from semcom_baselines.policy import Policy
 from semcom_envs.api.runner import BatchRunner
 from semcom_envs.evaluation import EPISODE_SEED_STRIDE, environment_record, mean_ci
 from semcom_envs.registration import make_scenario
 from semcom_envs.scenarios.cdrl import CDRL
+from semcom_reproductions import fmt_ci
 
 ENV_ID = "SemCom-CDRL-v0"
 BASELINES = ("no_transfer", "random", "structural", "semantic", "structural_semantic", "oracle")
@@ -168,26 +169,21 @@ def reproduce_cdrl(out: Path, seeds: int = 3, mappo_steps: int = 100_000, mappo_
     return tables
 
 
-def _fmt(mean_half: Sequence[float], digits: int = 3) -> str:
-    mean, half = mean_half
-    return f"{mean:.{digits}f} ± {half:.{digits}f}" if np.isfinite(half) else f"{mean:.{digits}f}"
-
-
 def _markdown(results: Mapping[str, Mapping[str, Any]]) -> str:
     lines = ["| policy | information | final return | initial return | probe steps / target / episode | "
              "bits / target / round | CI over |", "|" + " --- |" * 7]
     for name, r in results.items():
         info = "full (state)" if name == "oracle" else "local"
         over = "training seeds" if name == "mappo" else "evaluation seeds"
-        lines.append(f"| {name} | {info} | {_fmt(r['final_return'])} | {_fmt(r['initial_return'])} | "
-                     f"{_fmt(r['probe_steps'], 1)} | {r['bits_per_round'][0]:,.0f} | {over} |")
+        lines.append(f"| {name} | {info} | {fmt_ci(r['final_return'])} | {fmt_ci(r['initial_return'])} | "
+                     f"{fmt_ci(r['probe_steps'], digits=1)} | {r['bits_per_round'][0]:,.0f} | {over} |")
     return "\n".join(lines)
 
 
 def _gains_markdown(gains: Mapping[str, Mapping[str, Sequence[float]]]) -> str:
     lines = ["| policy | " + " | ".join(f"vs {b}" for b in GAIN_OVER) + " |", "|" + " --- |" * (len(GAIN_OVER) + 1)]
     for a, per in gains.items():
-        lines.append(f"| {a} | " + " | ".join(f"{_fmt(per[b], 1)}%" for b in GAIN_OVER) + " |")
+        lines.append(f"| {a} | " + " | ".join(f"{fmt_ci(per[b], digits=1)}%" for b in GAIN_OVER) + " |")
     return "\n".join(lines)
 
 

@@ -1,4 +1,4 @@
-"""Reproduction of the multi-cell source paper's Figs. 4-5 (spec multicell §7), as ``semcom reproduce-multicell``.
+"""Reproduction of the multi-cell source paper's Figs. 4-5 (docs/reproduce-multicell.md), as ``semcom reproduce-multicell``.
 
 For each preset and number of cells M: train DRQN, DQN and DQN without energy term (reward
 ``"qoe"``: the paper's "w/o EC") for ``steps`` slots on ``seeds`` training seeds (all seeds of a
@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from agents import load_policy
-from agents.training import policy_path, read_curve, train
-from baselines import make_policy
+from semcom_agents import load_policy
+from semcom_agents.training import policy_path, read_curve, train
+from semcom_baselines import make_policy
 from semcom_envs.evaluation import EPISODE_SEED_STRIDE, environment_record, evaluate, mean_ci
 from semcom_envs.registration import make_scenario
 
