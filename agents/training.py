@@ -32,12 +32,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import torch
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from semcom_agents import make_trainer
 from semcom_agents.common import atomic_save, save_policy
 from semcom_envs.config import check_int
 from semcom_envs.evaluation import environment_record
+from semcom_envs.progress import Steps
 from semcom_envs.registration import make_scenario
 
 
@@ -134,10 +134,7 @@ def train(agent: str, env_id: str, steps: int, seed: int, out_dir: str | Path, r
 
     start = time.perf_counter()
     target = steps if stop_after is None else min(steps, trainer.slot + stop_after)
-    columns = (TextColumn(f"{agent} on {env_id}"), BarColumn(), MofNCompleteColumn(), TextColumn("steps"),
-               TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[status]}"))
-    with Progress(*columns, disable=not progress) as bar:
-        task = bar.add_task("train", total=steps, completed=trainer.slot, status="")
+    with Steps(f"{agent} on {env_id}, steps", steps, enabled=progress, completed=trainer.slot) as bar:
         while trainer.slot < target:
             before = trainer.slot
             trainer.step()
@@ -149,11 +146,11 @@ def train(agent: str, env_id: str, steps: int, seed: int, out_dir: str | Path, r
                         for name, value in row.items():
                             if name not in ("step", "seed"):
                                 writers[row["seed"]].add_scalar(name, value, row["step"])
-                bar.update(task, completed=trainer.slot,
-                           status=f"reward {sum(r['reward'] for r in rows) / len(rows):.3f}  {trainer.status()}")
+                bar.advance(trainer.slot - bar.done,
+                            note=f"reward {sum(r['reward'] for r in rows) / len(rows):.3f}  {trainer.status()}")
             if trainer.slot // checkpoint_every > before // checkpoint_every:
                 save_all()
-        bar.update(task, completed=trainer.slot)
+        bar.advance(trainer.slot - bar.done)  # steps since the last curve row (a run stopped by stop_after)
     meta = save_all()
     for w in writers.values():
         w.close()

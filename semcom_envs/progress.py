@@ -17,14 +17,16 @@ LOG_STEPS = 10
 class Steps:
     """Counts ``total`` units of work under ``description``; ``enabled=False`` shows nothing.
 
-    Use as a context manager and call :meth:`advance` after each unit (``note`` is shown beside the count,
-    e.g. how many jobs failed).
+    Use as a context manager and call :meth:`advance` after each unit or batch of units (``note`` is shown
+    beside the count, e.g. how many jobs failed, or the training reward).
     """
 
-    def __init__(self, description: str, total: int, enabled: bool = True, console: Console | None = None) -> None:
+    def __init__(self, description: str, total: int, enabled: bool = True, console: Console | None = None,
+                 completed: int = 0) -> None:
         self.description, self.total, self.enabled = description, total, enabled and total > 0
         self.console = console or Console(stderr=True)
-        self.done, self._logged, self._start = 0, 0, time.perf_counter()
+        self.done, self._start = completed, time.perf_counter()  # completed: work done before (a resumed run)
+        self._logged = completed * LOG_STEPS // max(total, 1)
         self._bar: Progress | None = None
 
     def __enter__(self) -> Steps:
@@ -32,9 +34,9 @@ class Steps:
             self._bar = Progress(TextColumn(self.description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                                  TimeRemainingColumn(), TextColumn("{task.fields[note]}"), console=self.console)
             self._bar.__enter__()
-            self._task = self._bar.add_task(self.description, total=self.total, note="")
+            self._task = self._bar.add_task(self.description, total=self.total, completed=self.done, note="")
         elif self.enabled:
-            self.console.print(f"{self.description}: 0/{self.total}", markup=False, highlight=False)
+            self.console.print(f"{self.description}: {self.done}/{self.total}", markup=False, highlight=False, soft_wrap=True)
         return self
 
     def advance(self, n: int = 1, note: str = "") -> None:
@@ -50,7 +52,7 @@ class Steps:
             self._logged = tenth
             elapsed = time.perf_counter() - self._start
             extra = f", {note}" if note else ""
-            self.console.print(f"{self.description}: {self.done}/{self.total} ({elapsed:.0f} s{extra})", markup=False,
+            self.console.print(f"{self.description}: {self.done}/{self.total} ({elapsed:.0f} s{extra})", markup=False, soft_wrap=True,
                                highlight=False)
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:

@@ -106,3 +106,13 @@ def test_progress_disabled_prints_nothing():
     with Steps("jobs", 5, enabled=False, console=Console(file=out, force_terminal=False)) as steps:
         steps.advance(5)
     assert out.getvalue() == "" and steps.done == 5
+
+
+def test_progress_of_a_resumed_run_starts_at_its_checkpoint_and_logs_only_the_tenths_left():
+    out = io.StringIO()
+    with Steps("steps", 100, console=Console(file=out, force_terminal=False, width=40), completed=50) as steps:
+        for _ in range(5):
+            steps.advance(10, note="a note longer than the console is wide is not wrapped")
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "steps: 50/100" and [line.split(" (")[0] for line in lines[1:]] == [
+        f"steps: {k}/100" for k in (60, 70, 80, 90, 100)]
