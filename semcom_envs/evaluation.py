@@ -240,7 +240,9 @@ def _figures(comparison: Comparison, meta: dict[str, Any], out_dir: Path) -> dic
     ax.set_ylim(low - pad, high + pad)  # the means decide the axis: a few seeds' wide bands are cut at it
     ax.set_xlabel("slot")
     ax.set_ylabel("reward" if reward_name == "reward" else f"reward ({reward_name})")
-    ax.set_title(f"{meta['env_id']}: mean over {len(meta['seeds'])} seeds, 95% CI (cut at the axis)")
+    seeds = len(meta["seeds"])
+    ax.set_title(f"{meta['env_id']}: mean over {seeds} seed{'s' if seeds > 1 else ''}"
+                 + (", 95% CI (cut at the axis)" if seeds > 1 else ""))
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(paths["curve"], dpi=100)
