@@ -494,17 +494,21 @@ def features_for_threshold(mu: ArrayLike, l_tot: ArrayLike, a: float = 2.0, b: f
 # --------------------------------------------------------------------------------------------------
 
 
+def bleu_from_similarity(similarity: ArrayLike) -> np.ndarray:
+    """The §4 stand-in's map from a DeepSC similarity to a BLEU-like score: ``max(0, (sim - 0.4) / 0.6)^1.5``."""
+    return np.maximum(0.0, (np.asarray(similarity) - 0.4) / 0.6) ** 1.5  # §4
+
+
 def bleu_proxy(d: ArrayLike, snr_db: ArrayLike) -> np.ndarray:
     """BLEU stand-in versus feature dimension ``d`` (§4). NOT a measurement.
 
     No measured BLEU table is available, so this is a placeholder with the right shape: it rises
     and saturates in ``d`` like the similarity and stays below it,
-    ``bleu = max(0, (sim - 0.4) / 0.6)^1.5`` with ``sim = deepsc_similarity(d, snr_db)``.
+    :func:`bleu_from_similarity` of ``sim = deepsc_similarity(d, snr_db)``.
     Do not report numbers from it as BLEU scores.
 
     Args:
         d: features per word, integer-valued in 1..20 (the IoT auction uses 1..16).
         snr_db: uplink SNR in dB, broadcastable with ``d``.
     """
-    sim = deepsc_similarity(_as_k_index0(d, "d") + 1, snr_db)
-    return np.maximum(0.0, (sim - 0.4) / 0.6) ** 1.5  # §4
+    return bleu_from_similarity(deepsc_similarity(_as_k_index0(d, "d") + 1, snr_db))

@@ -306,7 +306,7 @@ class IoTAuction(BatchedScenario):
         bits = uplink_s * rate
         dim = np.minimum(np.floor(bits / self.bits_per_dim), c.max_feature_dim).astype(np.int64)
         similarity = np.where(dim > 0, self._similarity(np.maximum(dim, 1) - 1, snr_db), 0.0)
-        bleu = np.where(dim > 0, np.maximum(0.0, (similarity - 0.4) / 0.6) ** 1.5, 0.0)  # physics.semantics §4 stand-in
+        bleu = np.where(dim > 0, semantics.bleu_from_similarity(similarity), 0.0)  # physics.semantics §4 stand-in
         return {"harvested_energy_j": energy, "bits": bits, "feature_dim": dim, "snr_db": snr_db,
                 "similarity": similarity, "bleu": bleu}
 
