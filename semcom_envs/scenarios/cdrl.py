@@ -254,32 +254,58 @@ class CDRL(BatchedScenario):
                 "arrival_reward": np.where(at_goal, 1.0, 0.0) - c.step_cost,
                 "start_ok": ~at_goal & ~walls[:, None, :]}
 
-    def _backup(self, nxt: np.ndarray, task: Mapping[str, np.ndarray], value: np.ndarray) -> np.ndarray:
-        """``Q(s, m)`` (physical moves) of the next-state values ``value`` ``(B, T, S^2)``: one Bellman backup."""
+    @staticmethod
+    def _arrival_index(nxt: np.ndarray) -> NDArray[np.int64]:
+        """``(4, B, T, S^2)`` flat index, into a ``(B, T, S^2)`` array, of the cell each move leads to.
+
+        Built once per solve or evaluation, so that every Bellman backup reads its next-state values
+        with one gather; the move axis leads, so the per-move arithmetic runs on contiguous rows.
+        """
+        b, t, cells = nxt.shape[:3]
+        return np.moveaxis(np.arange(b * t).reshape(b, t, 1, 1) * cells + nxt, -1, 0)
+
+    def _backup(self, index: np.ndarray, task: Mapping[str, np.ndarray],
+                value: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One Bellman backup of the next-state values ``value`` ``(B, T, S^2)``.
+
+        Returns the value of arriving at each cell, flat; the value of arriving by each physical move
+        ``(4, B, T, S^2)``; and their mean ``(B, T, S^2)`` (where a slip leads, summed in move order):
+        ``Q(s, m) = (1 - slip) arrive[m] + slip mean`` at non-terminal cells, 0 at the goal.
+        ``index``: :meth:`_arrival_index`.
+        """
         c = self.config
-        w = task["arrival_reward"] + c.gamma * np.where(task["terminal"], 0.0, value)  # value of arriving at s'
-        arrive = np.take_along_axis(w[..., None], nxt.reshape(*nxt.shape[:2], -1)[..., None], axis=2)
-        arrive = arrive.reshape(nxt.shape)  # (B, T, S^2, 4)
-        slip = task["slip"][..., None, None]
-        q = (1.0 - slip) * arrive + slip * arrive.mean(axis=-1, keepdims=True)
-        return np.where(task["terminal"][..., None], 0.0, q)
+        w = (task["arrival_reward"] + c.gamma * np.where(task["terminal"], 0.0, value)).reshape(-1)
+        arrive = w[index]
+        return w, arrive, (((arrive[0] + arrive[1]) + arrive[2]) + arrive[3]) / 4.0
 
     def solve(self, nxt: np.ndarray, task: Mapping[str, np.ndarray]) -> np.ndarray:
-        """Optimal ``Q(s, m)`` in physical-move order by value iteration, ``(B, T, S^2, 4)``."""
-        value = np.zeros(task["terminal"].shape)
+        """Optimal ``Q(s, m)`` in physical-move order by value iteration, ``(B, T, S^2, 4)``.
+
+        A sweep needs only ``max_m Q(s, m) = (1 - slip) max_m arrive[m] + slip mean``: rounding is
+        monotonic, so scaling by ``1 - slip >= 0`` and adding the move-independent term commute with
+        the maximum in every bit, and the full table is formed once, from the last sweep.
+        """
+        index = self._arrival_index(nxt)
+        slip, terminal = task["slip"][..., None], task["terminal"]
+        value = np.zeros(terminal.shape)
         for _ in range(self.config.value_iterations):
-            q = self._backup(nxt, task, value)
-            value, previous = q.max(axis=-1), value
+            _, arrive, mean = self._backup(index, task, value)
+            best = np.maximum(np.maximum(arrive[0], arrive[1]), np.maximum(arrive[2], arrive[3]))
+            value, previous = np.where(terminal, 0.0, (1.0 - slip) * best + slip * mean), value
             if np.array_equal(value, previous):  # an exact fixed point: further sweeps return this same q
                 break
-        return q
+        q = np.where(terminal, 0.0, (1.0 - slip) * arrive + slip * mean)
+        return np.ascontiguousarray(np.moveaxis(q, 0, -1))
 
     def policy_return(self, nxt: np.ndarray, task: Mapping[str, np.ndarray], moves: np.ndarray) -> np.ndarray:
         """Exact expected return ``(B, T)`` over the horizon of the physical policy ``moves`` ``(B, T, S^2)``, uniform start."""
-        value = np.zeros(task["terminal"].shape)
+        index = self._arrival_index(nxt)
+        chosen = np.take_along_axis(index, moves[None], axis=0)[0]  # the flat index of the policy's move
+        slip, terminal = task["slip"][..., None], task["terminal"]
+        value = np.zeros(terminal.shape)
         for _ in range(self.config.horizon):
-            q = self._backup(nxt, task, value)
-            value = np.take_along_axis(q, moves[..., None], axis=-1)[..., 0]
+            w, _, mean = self._backup(index, task, value)
+            value = np.where(terminal, 0.0, (1.0 - slip) * w[chosen] + slip * mean)
         start = task["start_ok"]
         return (value * start).sum(axis=-1) / start.sum(axis=-1)
 

@@ -88,6 +88,30 @@ def test_value_iteration_and_policy_evaluation_match_slow_references(num_walls):
         assert ret == pytest.approx(_slow_return(5, walls[b], goal, slip, 0.95, 0.01, 20, moves), abs=1e-10)
 
 
+@pytest.mark.parametrize("kwargs", [{"num_walls": 4, "slip_range": (0.0, 0.9)}, {"slip_range": (1.0, 1.0)},
+                                    {"value_iterations": 7}])
+def test_value_iteration_equals_the_full_table_sweep_in_every_bit(kwargs):
+    """``solve`` takes each sweep's maximum as ``(1 - slip) max arrive + slip mean``: equal in every bit to the
+    maximum of the full table (rounding is monotonic), so the sweeps, and where they stop, are the same."""
+    sc = make_scenario(ENV, grid_size=5, num_sources=3, **kwargs)
+    runner = BatchRunner(sc, 4)
+    runner.reset(3)
+    st_ = runner.state
+    nxt = np.broadcast_to(grid_transitions(5, st_["walls"])[:, None], (4, 3, 25, 4))
+    task = sc._task_arrays(st_["source_goal"], st_["source_slip"], st_["walls"])
+    slip, terminal = task["slip"][..., None, None], task["terminal"]
+    value = np.zeros(terminal.shape)
+    for _ in range(sc.config.value_iterations):  # the textbook sweep: every Q(s, m), then the maximum
+        w = task["arrival_reward"] + 0.95 * np.where(terminal, 0.0, value)
+        arrive = np.take_along_axis(w[..., None], nxt.reshape(4, 3, -1)[..., None], axis=2).reshape(nxt.shape)
+        mean = (((arrive[..., 0] + arrive[..., 1]) + arrive[..., 2]) + arrive[..., 3]) / 4.0
+        q = np.where(terminal[..., None], 0.0, (1.0 - slip) * arrive + slip * mean[..., None])
+        value, previous = q.max(axis=-1), value
+        if np.array_equal(value, previous):
+            break
+    assert np.array_equal(sc.solve(nxt, task), q)
+
+
 def test_permuted_copy_has_low_cosine_but_full_relatedness_and_the_largest_benefit():
     sc = make_scenario(ENV, num_sources=8, source_mix=(0.25, 0.5, 0.25), slip_range=(0.0, 0.1))
     runner = BatchRunner(sc, 64)
