@@ -72,6 +72,12 @@ class Benchmark:
     """Learning agents that run afresh under the protocol's own version although the benchmark shares
     ``results_version``'s results for every other policy: the agents whose budget or hyperparameters the
     bump changed."""
+    shared_agents: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    """Learning agents whose stored results come from an earlier version than ``results_version``: the version
+    that last reran them (v5 shares v4's DQN runs and v2's other runs on MultiCell), agent -> version."""
+    left_out: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """Policies that could act in the scenario but are not run, each with the reason (shown in the protocol table):
+    policy -> why."""
 
     def __post_init__(self) -> None:
         from semcom_envs.scenarios import SCENARIOS
@@ -92,10 +98,27 @@ class Benchmark:
         if self.rerun and self.results_version is None:
             raise ConfigError(f"{self.env_id}: rerun={list(self.rerun)} needs results_version (the version whose "
                               "results the other policies share)")
-        extra = sorted(set(self.rerun) - set(self.train_steps))
-        if extra:
-            raise ConfigError(f"{self.env_id}: rerun names {extra}, which have no training budget; allowed: "
-                              f"{', '.join(self.train_steps) or 'none (no agent is trained)'}")
+        for field, names in (("rerun", self.rerun), ("shared_agents", self.shared_agents)):
+            extra = sorted(set(names) - set(self.train_steps))
+            if extra:
+                raise ConfigError(f"{self.env_id}: {field} names {extra}, which have no training budget; allowed: "
+                                  f"{', '.join(self.train_steps) or 'none (no agent is trained)'}")
+        if self.shared_agents and self.results_version is None:
+            raise ConfigError(f"{self.env_id}: shared_agents={dict(self.shared_agents)} needs results_version (the "
+                              "version whose results the other policies share)")
+        both = sorted(set(self.rerun) & set(self.shared_agents))
+        if both:
+            raise ConfigError(f"{self.env_id}: {both} are both rerun and shared_agents; an agent either runs afresh "
+                              "or shares an earlier version's runs")
+        for agent, version in self.shared_agents.items():
+            check_int(f"shared_agents[{agent!r}]", version, low=1)
+        run = sorted(set(self.left_out) & (set(self.train_steps) | set(self.baselines or ())))
+        if run:
+            raise ConfigError(f"{self.env_id}: left_out names {run}, which the benchmark runs; leave them out of "
+                              "train_steps and baselines, or out of left_out")
+        for name, why in self.left_out.items():
+            if not isinstance(why, str) or not why.strip():
+                raise ConfigError(f"{self.env_id}: left_out[{name!r}] must give the reason as a non-empty string")
 
     def scenario(self) -> BatchedScenario:
         """The benchmark's scenario core at its config."""
@@ -173,15 +196,20 @@ class Protocol:
         object.__setattr__(self, "seeds", tuple(self.seeds))
         object.__setattr__(self, "benchmarks", tuple(self.benchmarks))
         for b in self.benchmarks:
-            if b.results_version is not None and b.results_version > self.version:
-                raise ConfigError(f"protocol {self.name!r} v{self.version}: {b.env_id} shares the results of version "
-                                  f"{b.results_version}, which is newer than the protocol; allowed: 1..{self.version}")
+            for version in (b.results_version or 0, *b.shared_agents.values()):
+                if version > self.version:
+                    raise ConfigError(f"protocol {self.name!r} v{self.version}: {b.env_id} shares the results of version "
+                                      f"{version}, which is newer than the protocol; allowed: 1..{self.version}")
 
     def results_version(self, env_id: str, policy: str | None = None) -> int:
         """The protocol version under which ``env_id``'s results (of ``policy``; ``None``: of the benchmark's shared
         policies and submissions) are stored: its own unless the benchmark shares older ones and does not rerun it."""
         bench = self.benchmark(env_id)
-        return self.version if policy in bench.rerun else bench.results_version or self.version
+        if policy in bench.rerun:
+            return self.version
+        if policy in bench.shared_agents:
+            return bench.shared_agents[policy]
+        return bench.results_version or self.version
 
     def benchmark(self, env_id: str) -> Benchmark:
         for b in self.benchmarks:
@@ -236,9 +264,11 @@ class Protocol:
         benchmark's definition today (its scenario config, episodes, training budget or hyperparameter overrides).
         """
         rows = []
-        versions = {self.results_version(b.env_id, p) for b in self.benchmarks for p in (None, *b.rerun)}
-        for version in sorted(versions):
+        versions = {self.results_version(b.env_id, p) for b in self.benchmarks for p in (None, *b.rerun, *b.shared_agents)}
+        policies = {b.env_id: b.policies() for b in self.benchmarks}
+        for version in sorted(versions):  # a policy the benchmark no longer runs (e.g. an agent left out) is not its row
             rows += [r for r in store.rows(self.name, version) if r["env_id"] in self.env_ids
+                     and (r["policy"] in policies[r["env_id"]] or r["kind"] == SUBMITTED_KIND)
                      and self.results_version(r["env_id"], r["policy"]) == version]
         configs: dict[str, Any] = {}
         for row in rows:
@@ -316,8 +346,13 @@ _QUEUES = {"gamma": 0.95}
 OMITTED: dict[str, dict[str, str]] = {
     TASK_ORIENTED: {"crraus": "46 s per episode at U = 10 on one core (80 episodes: about an hour); 0.6 % above crra "
                               "in weighted success on the episodes measured (docs/benchmark-tasks.md)"},
+    CDRL: {agent: "a target's 8 request and 8 probe bits are 2^16 = 65,536 joint actions, one Q-value output each: "
+                  "10-167 env steps/s while training (docs/performance.md), so the 2,000,000 steps at which DQN's curves "
+                  "flatten elsewhere take 3.3-55 hours per run; v4 ran 2,000 steps and scored at random's level"
+           for agent in ("dqn", "drqn")},
 }
-"""Registered baselines that the default protocol leaves out, per task, with the reason."""
+"""Registered baselines and supported learning agents that the default protocol leaves out, per task, with the
+reason (docs/leaderboard.md)."""
 
 
 def _baselines(env_id: str) -> tuple[str, ...] | None:
@@ -325,32 +360,39 @@ def _baselines(env_id: str) -> tuple[str, ...] | None:
     from semcom_baselines import policies_for
 
     omitted = OMITTED.get(env_id, {})
-    return tuple(p for p in policies_for(env_id) if p not in omitted) if omitted else None
+    registered = policies_for(env_id)
+    return tuple(p for p in registered if p not in omitted) if set(omitted) & set(registered) else None
 
+
+_CDRL_MAPPO = {"num_envs": 16, "rollout_length": 20}
+"""MAPPO on the CDRL task: 16 copies x 20 rounds (4 episodes each) per update."""
 
 DEFAULT = Protocol(
     name="default",
-    version=4,
+    version=5,
     seeds=(0, 1, 2, 3, 4),
     description="Every scenario's benchmark task at its default config; agents trained on a 2-core CPU budget, 5 seeds; "
                 "16 evaluation episodes per run.",
     benchmarks=(
         Benchmark(MULTICELL, {}, {"dqn": 2_000_000, "drqn": 20_000, "mappo": 1_000_000},
-                  {"dqn": _DQN_BATCHED, "drqn": _DRQN_BUDGET, "mappo": _QUEUES}, results_version=2, rerun=("dqn",)),
+                  {"dqn": _DQN_BATCHED, "drqn": _DRQN_BUDGET, "mappo": _QUEUES}, results_version=2,
+                  shared_agents={"dqn": 4}),
         Benchmark(OFFLOADING, {}, {"dqn": 2_000_000, "drqn": 20_000, "mappo": 1_000_000},
                   {"dqn": _DQN_BATCHED, "drqn": _DRQN_BUDGET, "mappo": {"preset": "offloading-source"}}, results_version=2,
-                  rerun=("dqn",)),
+                  shared_agents={"dqn": 4}),
         Benchmark(IOT_AUCTION, {}, {"mappo": 300_000}, {"mappo": _ONE_SHOT}, results_version=3),
-        Benchmark(CDRL, {}, {"dqn": 2_000, "drqn": 2_000, "mappo": 50_000},
-                  {"drqn": _DRQN_BUDGET, "mappo": {"num_envs": 16, "rollout_length": 20}}, results_version=3),
+        Benchmark(CDRL, {}, {"mappo": 600_000}, {"mappo": _CDRL_MAPPO}, results_version=3, rerun=("mappo",),
+                  left_out=OMITTED[CDRL]),
         Benchmark(TASK_ORIENTED, {}, {"mappo": 300_000},
                   {"mappo": {**_ONE_SHOT, "num_envs": 16, "rollout_length": 16}}, baselines=_baselines(TASK_ORIENTED),
-                  results_version=3),
+                  results_version=3, left_out=OMITTED[TASK_ORIENTED]),
     ),
 )
-"""The leaderboard's protocol (docs/results.md, docs/leaderboard.md). v4 reruns DQN on MultiCell and Offloading in 16 copies per run
-for 2,000,000 steps (v3: one copy, 50,000) and shares every other run: v3's IoTAuction, CDRL and TaskOriented
-tasks, v2's MultiCell and Offloading. v2 ran the other three scenarios' v0 ids, v1 every v0 id."""
+"""The leaderboard's protocol (docs/results.md, docs/leaderboard.md). v5 trains MAPPO on CDRL for 600,000 steps
+(v4: 50,000; its training curve flattens from about 400,000, and the core's speed-up made the budget 16 minutes per
+run) and leaves DQN and DRQN out there (:data:`OMITTED`); every other run is shared: v4's DQN on MultiCell and
+Offloading (16 copies, 2,000,000 steps), v3's IoTAuction, CDRL baselines and TaskOriented tasks, v2's MultiCell and
+Offloading. v2 ran the other three scenarios' v0 ids, v1 every v0 id."""
 
 DEMO = Protocol(
     name="demo",

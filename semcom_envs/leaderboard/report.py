@@ -167,10 +167,24 @@ def report(rows: Sequence[Mapping[str, Any]], protocol: Mapping[str, Any], figur
 
 
 def results_versions(benchmark: Mapping[str, Any], version: int) -> str:
-    """Which version's runs a benchmark shows: ``v2``, or ``v2; dqn: v4`` when it reruns some agents."""
-    shared = f"v{benchmark.get('results_version') or version}"
-    rerun = benchmark.get("rerun") or ()
-    return f"{shared}; {', '.join(rerun)}: v{version}" if rerun else shared
+    """Which version's runs a benchmark shows: ``v2``, or ``v2; dqn: v4`` when some agents' runs come from
+    another version (rerun under ``version``, or shared from an earlier one)."""
+    agents: dict[int, list[str]] = {}
+    for agent, agent_version in (benchmark.get("shared_agents") or {}).items():
+        agents.setdefault(int(agent_version), []).append(agent)
+    for agent in benchmark.get("rerun") or ():
+        agents.setdefault(version, []).append(agent)
+    parts = [f"v{benchmark.get('results_version') or version}"]
+    parts += [f"{', '.join(names)}: v{v}" for v, names in sorted(agents.items())]
+    return "; ".join(parts)
+
+
+def left_out_text(left_out: Mapping[str, str]) -> str:
+    """``dqn, drqn (why); crraus (why)``: the policies a benchmark leaves out, those with the same reason together."""
+    names: dict[str, list[str]] = {}
+    for name, why in left_out.items():
+        names.setdefault(why, []).append(name)
+    return "; ".join(f"{', '.join(group)} ({why})" for why, group in names.items()) or "—"
 
 
 def protocol_section(protocol: Mapping[str, Any]) -> dict[str, Any]:
@@ -193,7 +207,9 @@ def protocol_section(protocol: Mapping[str, Any]) -> dict[str, Any]:
               ("results", "runs of (unchanged since)", False)]
     return {"id": "protocol", "title": f"Protocol {protocol['name']} v{protocol['version']}",
             "description": f"runs: seeds {list(protocol['seeds'])}; run s is evaluated on evaluation seed "
-                           f"{protocol['eval_seed_base']} + s",
+                           f"{protocol['eval_seed_base']} + s" + "".join(
+                               f". Left out of {b['env_id']}: {left_out_text(b['left_out'])}"
+                               for b in protocol["benchmarks"] if b.get("left_out")),
             "columns": [{"key": k, "label": label, "numeric": numeric} for k, label, numeric in labels],
             "rows": rows, "figures": []}
 

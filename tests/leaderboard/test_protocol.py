@@ -30,11 +30,12 @@ def test_default_protocol_covers_every_scenario_policy_and_agent() -> None:
     DEFAULT.check()
     for bench in DEFAULT.benchmarks:
         scenario = make_scenario(bench.env_id, **bench.env_kwargs)
-        supported = {a for a in AGENTS if supports(a, scenario)}
-        assert set(bench.train_steps) == supported, bench.env_id
         omitted = set(OMITTED.get(bench.env_id, {}))
-        assert omitted <= set(policies_for(bench.env_id)), bench.env_id  # the omissions name registered baselines
-        assert set(bench.policies()) == (set(policies_for(bench.env_id)) - omitted) | supported
+        assert dict(bench.left_out) == OMITTED.get(bench.env_id, {}), bench.env_id  # the reasons travel with the protocol
+        supported = {a for a in AGENTS if supports(a, scenario)}
+        assert set(bench.train_steps) == supported - omitted, bench.env_id
+        assert omitted <= set(policies_for(bench.env_id)) | supported, bench.env_id  # registered baselines, agents that act
+        assert set(bench.policies()) == (set(policies_for(bench.env_id)) | supported) - omitted
 
 
 def test_demo_protocol_is_baselines_only_on_every_scenario() -> None:
@@ -91,3 +92,20 @@ def test_bad_protocols_name_the_field() -> None:
         load_protocol("nope")
     with pytest.raises(ConfigError, match="unknown protocol fields"):
         Protocol.from_dict({**DEFAULT.to_dict(), "budget": 1})
+
+
+def test_left_out_policies_give_a_reason_and_are_not_run() -> None:
+    bench = DEFAULT.benchmark("SemCom-CDRL-v1")
+    assert set(bench.left_out) == {"dqn", "drqn"} and not set(bench.left_out) & set(bench.policies())
+    with pytest.raises(ConfigError, match="left_out names \\['dqn'\\], which the benchmark runs"):
+        dataclasses.replace(bench, train_steps={**bench.train_steps, "dqn": 10})
+    with pytest.raises(ConfigError, match="left_out\\['greedy'\\] must give the reason"):
+        Benchmark("SemCom-MultiCell-v1", left_out={"greedy": " "})
+    assert Protocol.from_dict(DEFAULT.to_dict()) == DEFAULT
+
+
+def test_the_page_groups_left_out_policies_by_reason() -> None:
+    from semcom_envs.leaderboard.report import left_out_text
+
+    assert left_out_text({}) == "—"
+    assert left_out_text({"dqn": "too big", "drqn": "too big", "crraus": "slow"}) == "dqn, drqn (too big); crraus (slow)"

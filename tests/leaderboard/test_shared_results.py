@@ -122,3 +122,57 @@ def test_rerun_names_trained_agents_of_a_shared_benchmark(tiny_store: tuple[Prot
                                                           message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         dataclasses.replace(tiny_store[0].benchmark(MULTICELL), **fields)
+
+
+def test_a_later_bump_keeps_an_agent_rerun_by_an_earlier_one(store_copy: tuple[Protocol, Store], tmp_path: Path) -> None:
+    """v2 reruns DQN; v3 changes nothing on MultiCell: it shares v1's runs and, through ``shared_agents``, v2's DQN runs
+    (what the default protocol's v5 does with v4's DQN), runs nothing, and the page names both versions."""
+    from semcom_envs.leaderboard.report import results_versions
+
+    v1, store = store_copy
+    multicell = v1.benchmark(MULTICELL)
+    steps = {**multicell.train_steps, "dqn": multicell.train_steps["dqn"] + 1}
+    v2 = _bumped(v1, train_steps=steps, rerun=("dqn",))
+    run(v2, store, tmp_path / "runs", env_ids=[MULTICELL], progress=False)
+    v3 = dataclasses.replace(v2, version=3, benchmarks=(
+        dataclasses.replace(v2.benchmark(MULTICELL), rerun=(), shared_agents={"dqn": 2}),
+        dataclasses.replace(v2.benchmark(OFFLOADING), results_version=2)))
+    jobs = [j for j in v3.jobs(tmp_path) if j.benchmark.env_id == MULTICELL]
+    assert {(j.policy, j.version) for j in jobs} == {(p, 2 if p == "dqn" else 1) for p in multicell.policies()}
+    assert run(v3, store, tmp_path / "runs", env_ids=[MULTICELL], progress=False).stored == 0
+    shared = [r for r in v3.stored_rows(store) if r["env_id"] == MULTICELL]
+    assert shared == [r for r in v2.stored_rows(store) if r["env_id"] == MULTICELL]
+    assert results_versions(dataclasses.asdict(v3.benchmark(MULTICELL)), 3) == "v1; dqn: v2"
+    assert results_versions(dataclasses.asdict(v2.benchmark(MULTICELL)), 2) == "v1; dqn: v2"
+    assert Protocol.from_dict(v3.to_dict()) == v3
+
+
+def test_an_agent_left_out_by_a_bump_leaves_the_table(store_copy: tuple[Protocol, Store]) -> None:
+    """A shared benchmark that no longer trains DQN shows none of its stored DQN runs (the default protocol's v5 on CDRL)."""
+    v1, store = store_copy
+    multicell = v1.benchmark(MULTICELL)
+    assert any(r["policy"] == "dqn" for r in store.rows(v1.name, 1) if r["env_id"] == MULTICELL)
+    steps = {a: n for a, n in multicell.train_steps.items() if a != "dqn"}
+    hyperparameters = {a: h for a, h in multicell.hyperparameters.items() if a != "dqn"}
+    v2 = _bumped(v1, train_steps=steps, hyperparameters=hyperparameters)
+    rows = [r for r in v2.stored_rows(store) if r["env_id"] == MULTICELL]
+    assert rows == [r for r in store.rows(v1.name, 1) if r["env_id"] == MULTICELL and r["policy"] != "dqn"]
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"shared_agents": {"dqn": 1}}, "needs results_version"),
+    ({"shared_agents": {"random": 1}, "results_version": 1}, "no training budget"),
+    ({"shared_agents": {"dqn": 1}, "rerun": ("dqn",), "results_version": 1}, "both rerun and shared_agents"),
+    ({"shared_agents": {"dqn": 0}, "results_version": 1}, "shared_agents"),
+])
+def test_shared_agents_name_trained_agents_of_a_shared_benchmark(tiny_store: tuple[Protocol, Store], fields: dict,
+                                                                 message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        dataclasses.replace(tiny_store[0].benchmark(MULTICELL), **fields)
+
+
+def test_shared_agents_must_not_be_newer_than_the_protocol(tiny_store: tuple[Protocol, Store]) -> None:
+    v1, _ = tiny_store
+    with pytest.raises(ConfigError, match="shares the results of version 2, which is newer"):
+        dataclasses.replace(v1, benchmarks=(dataclasses.replace(v1.benchmark(MULTICELL), results_version=1,
+                                                                shared_agents={"dqn": 2}),))
