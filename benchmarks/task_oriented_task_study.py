@@ -14,14 +14,15 @@ Part 3 (``--regimes``): is there a regime of the source's model where each user'
 is not enough? Per regime, ``local_select``'s ``(k, tau)`` is tuned on ``--regime-episodes`` episodes
 of seed 900 (``k`` in 1..U, ``tau`` in {0, 0.05, 0.1, 0.2, 0.3}) and scored on the same number of
 episodes of the held-out seed 901, normalised between ``random`` (0) and ``crra`` (1) of that seed.
-Regimes: the task, scarcer or richer budgets, a tighter deadline, more users, and two counterfactual
-servers (:class:`VariableLoad`, :class:`GrantBased`) that take away what makes local rules strong.
+Regimes: the task, scarcer or richer budgets, a tighter deadline, more users, two counterfactual
+servers (:class:`VariableLoad`, :class:`GrantBased`) and clustered users (:class:`Clustered`) that take away what
+makes local rules strong.
 
 Measures; asserts nothing.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/task_oriented_task_study.py [--seeds 5] [--episodes 16]
         [--mappo DIR] [--claim-episodes 32] [--crraus-episodes 4] [--skip-claims] [--power-max-w W]
-        [--regimes] [--regime-episodes 12]
+        [--regimes] [--regime-episodes 12] [--regime-match TEXT]
 """
 
 from __future__ import annotations
@@ -40,12 +41,15 @@ from semcom_envs.evaluation import EPISODE_SEED_STRIDE, evaluate, mean_ci
 from semcom_envs.leaderboard.stats import probability_of_improvement
 from semcom_baselines.task_oriented import LocalSelect
 from semcom_envs import streams
+from semcom_envs.physics import radio
 from semcom_envs.scenarios.task_oriented import O_MAX, TaskOrientedV1
 
 EVAL_SEED_BASE = 10_000
 """The protocol's evaluation seeds: run ``s`` on ``10000 + s`` (:mod:`semcom_envs.leaderboard.protocol`)."""
 _D_LOAD = 40
 """Stream domain of :class:`VariableLoad`'s draws (clear of the core's domains 0-2)."""
+_D_HOTSPOT = 42
+"""Stream domain of :class:`Clustered`'s draws."""
 
 
 def task_table(seeds: int, episodes: int, mappo: Path | None, power_max_w: float | None = None) -> None:
@@ -145,6 +149,34 @@ class VariableLoad(TaskOrientedV1):
                                     for i, a in enumerate(self.agents)})
 
 
+class Clustered(TaskOrientedV1):
+    """Counterfactual positions: a share of the users in one hotspot per episode, the rest as in the task.
+
+    3GPP TR 36.814's clustered drop puts user equipment in discs around hotspot centres; here each user is in
+    the episode's hotspot (a disc of ``radius_m`` whose centre is drawn uniformly in distance) with
+    probability ``share``. A hotspot's users have nearly the same gain, so how many users can meet the
+    deadline varies from episode to episode, which a user's own gain does not tell it.
+    """
+
+    def __init__(self, share: float = 2.0 / 3.0, radius_m: float = 40.0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.share, self.radius_m = share, radius_m
+
+    def reset(self, keys):
+        state, _ = super().reset(keys)
+        c, u, zero = self.config, self.num_agents, np.zeros_like(state["t"])
+        lo, hi = c.distance_range_m
+        draw = streams.uniforms(state["key"], zero, _D_HOTSPOT, (3 * u + 2) // 2)[:, :3 * u + 1]
+        centre = lo + self.radius_m + (hi - lo - 2.0 * self.radius_m) * draw[:, :1]
+        r, angle = self.radius_m * np.sqrt(draw[:, 1:u + 1]), 2.0 * np.pi * draw[:, u + 1:2 * u + 1]
+        in_hotspot = draw[:, 2 * u + 1:] < self.share
+        hotspot = np.maximum(np.hypot(centre + r * np.cos(angle), r * np.sin(angle)), lo)
+        state["distance_m"] = np.where(in_hotspot, hotspot, state["distance_m"])
+        gain = radio.db_to_linear(-radio.path_loss_db(state["distance_m"], c.path_loss_intercept_db, c.path_loss_slope_db))
+        state["delta2"] = self.channel_variance(gain)
+        return state, self._observe(state)
+
+
 class GrantBased(TaskOrientedV1):
     """Counterfactual server: a share is an absolute request (``s B_max``, ``s P_max``), granted in full
     unless the requests exceed the budget, then prorated (an uplink scheduler granting buffer-status
@@ -183,15 +215,20 @@ REGIMES: list[tuple[str, type[TaskOrientedV1], dict]] = [
     ("U 30", TaskOrientedV1, {"num_users": 30}),
     ("variable load (k ~ U{1..10} users with a task)", VariableLoad, {}),
     ("grant-based server (absolute requests)", GrantBased, {}),
+    ("clustered users (2/3 in a 40 m hotspot)", Clustered, {}),
+    ("clustered users (all in a 100 m hotspot)", Clustered, {"share": 1.0, "radius_m": 100.0}),
 ]
 
 
-def regimes(episodes: int) -> None:
-    """Part 3: tuned ``local_select`` (seed 900) against ``crra`` on the held-out seed 901, per regime."""
+def regimes(episodes: int, match: str | None = None) -> None:
+    """Part 3: tuned ``local_select`` (seed 900) against ``crra`` on the held-out seed 901, per regime (those whose
+    label contains ``match``; ``None``: all)."""
     print(f"## Can local information fall short? ({episodes} episodes, tuned on seed 900, scored on seed 901)\n")
     print("| regime | random | fra | local_select (k, tau) | crra | fra normalised | local_select normalised |")
     print("|---|---|---|---|---|---|---|")
     for label, cls, fields in REGIMES:
+        if match is not None and match not in label:
+            continue
         sc = cls(**fields)
 
         def score(policy, seed: int, sc: TaskOrientedV1 = sc) -> float:
@@ -217,9 +254,10 @@ def main() -> None:
     parser.add_argument("--power-max-w", type=float, default=None, help="override the task's P_max in part 1")
     parser.add_argument("--regimes", action="store_true", help="part 3 only: local information across regimes")
     parser.add_argument("--regime-episodes", type=int, default=12)
+    parser.add_argument("--regime-match", default=None, help="only the regimes whose label contains this text")
     args = parser.parse_args()
     if args.regimes:
-        regimes(args.regime_episodes)
+        regimes(args.regime_episodes, args.regime_match)
         return
     warnings.filterwarnings("ignore", category=UserWarning)  # cvxpy "solution may be inaccurate": checked by the SCA
     task_table(args.seeds, args.episodes, args.mappo, args.power_max_w)
