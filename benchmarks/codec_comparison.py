@@ -24,7 +24,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from semcom_envs.physics import radio  # noqa: E402
 from semcom_envs.scenarios.task_oriented import O_MAX, TaskOriented  # noqa: E402
 
 CODECS = {"asc": "ASC (ResNet fit)", "se-sc": "SE-SC"}
@@ -39,7 +38,7 @@ def mean_success(codec: str, bandwidth_max_hz: float, o: np.ndarray, samples: in
     u = c.num_users
     lo, hi = c.distance_range_m
     distance = np.random.default_rng(seed).uniform(lo, hi, size=(samples * u, 1))
-    delta2 = radio.db_to_linear(-radio.path_loss_db(distance, c.path_loss_intercept_db, c.path_loss_slope_db))
+    delta2 = sc.channel_variance_at(distance)
     out = sc.success(o[None, :], bandwidth_max_hz / u, c.power_max_w / u, delta2)
     return out["success_prob"].mean(axis=0)
 

@@ -41,7 +41,6 @@ from semcom_envs.evaluation import EPISODE_SEED_STRIDE, evaluate, mean_ci
 from semcom_envs.leaderboard.stats import probability_of_improvement
 from semcom_baselines.task_oriented import LocalSelect
 from semcom_envs import streams
-from semcom_envs.physics import radio
 from semcom_envs.scenarios.task_oriented import O_MAX, TaskOrientedV1
 
 EVAL_SEED_BASE = 10_000
@@ -172,8 +171,7 @@ class Clustered(TaskOrientedV1):
         in_hotspot = draw[:, 2 * u + 1:] < self.share
         hotspot = np.maximum(np.hypot(centre + r * np.cos(angle), r * np.sin(angle)), lo)
         state["distance_m"] = np.where(in_hotspot, hotspot, state["distance_m"])
-        gain = radio.db_to_linear(-radio.path_loss_db(state["distance_m"], c.path_loss_intercept_db, c.path_loss_slope_db))
-        state["delta2"] = self.channel_variance(gain)
+        state["delta2"] = self.channel_variance_at(state["distance_m"])
         return state, self._observe(state)
 
 

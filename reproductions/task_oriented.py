@@ -39,7 +39,6 @@ from semcom_agents import load_policy
 from semcom_agents.training import policy_path, train
 from semcom_baselines import make_policy
 from semcom_envs.evaluation import EPISODE_SEED_STRIDE, environment_record, evaluate, mean_ci
-from semcom_envs.physics import radio
 from semcom_envs.registration import make_scenario
 from semcom_reproductions import fmt_ci
 
@@ -143,7 +142,7 @@ def compression_sweep(bandwidth_max_hz: float, samples: int, seeds: Sequence[int
     per_seed = []
     for seed in seeds:
         distance = np.random.default_rng(seed).uniform(*c.distance_range_m, size=(samples, u))
-        delta2 = radio.db_to_linear(-radio.path_loss_db(distance, c.path_loss_intercept_db, c.path_loss_slope_db))
+        delta2 = scenario.channel_variance_at(distance)
         grid = O_SWEEP.reshape(-1, 1, 1)
         phi = scenario.success(grid, np.full(delta2.shape, bandwidth_max_hz / u), np.full(delta2.shape, c.power_max_w / u),
                                delta2)["success_prob"]

@@ -76,8 +76,8 @@ class Benchmark:
     """Learning agents whose stored results come from an earlier version than ``results_version``: the version
     that last reran them (v5 shares v4's DQN runs and v2's other runs on MultiCell), agent -> version."""
     left_out: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    """Policies that could act in the scenario but are not run, each with the reason (shown in the protocol table):
-    policy -> why."""
+    """Policies that could act in the scenario but are not run, each with the reason (listed in the page's protocol
+    section): policy -> why."""
 
     def __post_init__(self) -> None:
         from semcom_envs.scenarios import SCENARIOS

@@ -240,6 +240,13 @@ class TaskOriented(BatchedScenario):
         """``delta^2`` of ``h ~ N(0, delta^2)`` for large-scale power gains ``g`` (``channel_scale``)."""
         return gain if self.config.channel_scale == "sqrt-gain" else np.square(gain)
 
+    def channel_variance_at(self, distance_m: np.ndarray) -> np.ndarray:
+        """``delta^2`` of users at ``distance_m`` metres: the configured path loss as a power gain, then
+        :meth:`channel_variance` (what :meth:`reset` draws; studies placing users otherwise call it too)."""
+        c = self.config
+        gain = radio.db_to_linear(-radio.path_loss_db(distance_m, c.path_loss_intercept_db, c.path_loss_slope_db))
+        return self.channel_variance(gain)
+
     def large_scale_gain(self, delta2: np.ndarray) -> np.ndarray:
         """The large-scale power gain ``g`` behind ``delta^2`` (inverse of :meth:`channel_variance`)."""
         return delta2 if self.config.channel_scale == "sqrt-gain" else np.sqrt(delta2)
@@ -351,8 +358,7 @@ class TaskOriented(BatchedScenario):
         t0 = np.zeros(b, dtype=np.int64)
         lo, hi = c.distance_range_m
         distance = lo + (hi - lo) * streams.uniforms(keys, t0, _D_POSITION, (u + 1) // 2)[:, :u]
-        delta2 = self.channel_variance(radio.db_to_linear(-radio.path_loss_db(distance, c.path_loss_intercept_db,
-                                                                             c.path_loss_slope_db)))
+        delta2 = self.channel_variance_at(distance)
         if c.service_levels:
             pick = streams.uniforms(keys, t0, _D_WEIGHT, (u + 1) // 2)[:, :u]
             weight = SERVICE_LEVELS[np.minimum((pick * len(SERVICE_LEVELS)).astype(np.int64), len(SERVICE_LEVELS) - 1)]

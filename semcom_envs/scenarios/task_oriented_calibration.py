@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from semcom_envs.physics import radio
 from semcom_envs.scenarios.task_oriented import TaskOriented, TaskOrientedV1
 
 GRID_BITS = np.arange(2, 31) * 1e5
@@ -32,8 +31,7 @@ def mean_delivery(d0: float, bandwidth_max_hz: float, samples: int = 4000, seed:
     c = sc.config
     lo, hi = c.distance_range_m
     distance = np.random.default_rng(seed).uniform(lo, hi, size=(samples, c.num_users))
-    delta2 = sc.channel_variance(radio.db_to_linear(-radio.path_loss_db(distance, c.path_loss_intercept_db,
-                                                                        c.path_loss_slope_db)))
+    delta2 = sc.channel_variance_at(distance)
     u = c.num_users
     return float(sc.delivery_probability(0.8, bandwidth_max_hz / u, c.power_max_w / u, delta2).mean())
 
