@@ -55,7 +55,9 @@ def run_job(job: Job) -> dict[str, Any]:
                      hyperparameters=bench.hyperparameters.get(job.policy, {}), log_every=max(1, steps // CURVE_POINTS),
                      checkpoint_every=max(1, steps // CHECKPOINTS), resume=True, progress=False, tensorboard=False)
         hyperparameters, train_steps, train_wall = meta["hyperparameters"], meta["steps_done"], meta["wall_clock_s"]
-        curve = [{"step": row["step"], "reward": row["reward"]} for row in read_curve(out)]
+        metric = scenario.primary_metric  # the ranked quantity too, where the training log has it (the plateau check)
+        curve = [{"step": row["step"], "reward": row["reward"], **({metric: row[metric]} if metric in row else {})}
+                 for row in read_curve(out)]
         policy = load_policy(policy_path(out, job.seed), scenario, name=job.policy)
     elif job.kind == SUBMITTED_KIND:
         policy = load_submitted(Submission(job.policy, str(job.source)), scenario, job.seed)

@@ -13,7 +13,7 @@ import io
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -104,12 +104,12 @@ def _plateau_status(runs: np.ndarray) -> str:
     return "flat" if plateau(runs).flat else "still changing"
 
 
-def _plateaus(curves: Mapping[str, np.ndarray]) -> str:
+def _plateaus(curves: LearningCurves) -> str:
     """Each agent's learning curve over its last fifth: ``mappo flat, dqn still changing``."""
-    return ", ".join(f"{agent} {_plateau_status(data[1:])}" for agent, data in curves.items())
+    return ", ".join(f"{agent} {_plateau_status(data[1:])}" for agent, data in curves.runs.items())
 
 
-def sections(scenarios: Sequence[ScenarioResult], curves: Mapping[str, Mapping[str, np.ndarray]] | None = None,
+def sections(scenarios: Sequence[ScenarioResult], curves: Mapping[str, LearningCurves] | None = None,
              figures: bool = True) -> list[dict[str, Any]]:
     """The report sections (the HTML page's layout): one per scenario, then the aggregate, if any. ``curves``
     (:func:`learning_curves`): each agent's plateau status in its scenario's description and, with ``figures``,
@@ -127,7 +127,8 @@ def sections(scenarios: Sequence[ScenarioResult], curves: Mapping[str, Mapping[s
         if s.best_classical:
             description += f"; best classical baseline: {s.best_classical}"
         if s.env_id in curves:
-            description += f"; training curve over its last fifth: {_plateaus(curves[s.env_id])}"
+            c = curves[s.env_id]
+            description += f"; training curve ({c.metric}) over its last fifth: {_plateaus(c)}"
         out.append({"id": s.env_id, "title": s.env_id, "description": description, "columns": cols,
                     "rows": [{k: v for k, v in _row(p).items() if k in keys} for p in s.policies],
                     "figures": [] if not figures else [scenario_interval_figure(s)] + (
@@ -308,37 +309,56 @@ def _colour(p: PolicyResult) -> str:
     return KIND_COLOURS[kind][0]
 
 
-def curve_figure(env_id: str, curves: Mapping[str, np.ndarray]) -> dict[str, str]:
-    """Learning curves: IQM over runs of the training reward per log window, with 95% bootstrap bands; the legend
-    says whether each agent's curve is at its plateau (:func:`~semcom_envs.leaderboard.stats.plateau`)."""
+def curve_figure(env_id: str, curves: LearningCurves) -> dict[str, str]:
+    """Learning curves: IQM over runs of the tracked quantity per log window (:class:`LearningCurves`), with 95%
+    bootstrap bands; the legend says whether each agent's curve is at its plateau
+    (:func:`~semcom_envs.leaderboard.stats.plateau`)."""
     fig, ax = _figure(3.6)
-    for agent, data in curves.items():
+    for agent, data in curves.runs.items():
         steps, values = data[0], data[1:]
         point, low, high = iqm_curve(values)
         ax.plot(steps, point, label=f"{agent} ({values.shape[0]} runs; {_plateau_status(values)} over the last fifth)")
         ax.fill_between(steps, low, high, alpha=0.25)
     ax.set_xscale("log")
     ax.set_xlabel("env steps per run")
-    ax.set_ylabel("training team reward (window mean)")
+    ax.set_ylabel(f"training {'team reward' if curves.metric == 'reward' else curves.metric} (window mean)")
     ax.set_title(f"{env_id}: learning curves, IQM over runs and 95% CI", fontsize=9)
     ax.legend(fontsize=8)
     return {"title": "Learning curves", "png": _png(fig)}
 
 
-def learning_curves(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, np.ndarray]]:
-    """Per scenario and agent: an array ``(1 + runs, points)`` of the steps then each run's curve
-    (runs truncated to the shortest curve, so every point has every run)."""
+class LearningCurves(NamedTuple):
+    """A scenario's learning curves: ``metric``, the quantity they track, and per agent an array
+    ``(1 + runs, points)`` of the steps then each run's curve."""
+
+    metric: str
+    runs: dict[str, np.ndarray]
+
+
+def learning_curves(rows: Sequence[Mapping[str, Any]]) -> dict[str, LearningCurves]:
+    """Per scenario, its agents' learning curves (runs truncated to the shortest curve, so every point has every run).
+
+    They track the scenario's primary metric where every stored point of the scenario has it (the training log's
+    window mean of the ranked quantity: on SemCom-IoTAuction-v1 the bidders' utility, their reward, levels off while
+    their regret still falls), else the training team reward (rows stored before the metric was).
+    """
     out: dict[str, dict[str, list[list[dict[str, float]]]]] = {}
+    primary: dict[str, str] = {}
     for r in rows:
         if r["curve"]:
             out.setdefault(r["env_id"], {}).setdefault(r["policy"], []).append(r["curve"])
-    arrays: dict[str, dict[str, np.ndarray]] = {}
+            primary[r["env_id"]] = r["primary_metric"]
+    result: dict[str, LearningCurves] = {}
     for env_id, agents in out.items():
+        points = [pt for runs in agents.values() for c in runs for pt in c]
+        metric = primary[env_id] if all(primary[env_id] in pt for pt in points) else "reward"
+        arrays = {}
         for agent, runs in agents.items():
             n = min(len(c) for c in runs)
             steps = [pt["step"] for pt in runs[0][:n]]
-            arrays.setdefault(env_id, {})[agent] = np.array([steps, *([pt["reward"] for pt in c[:n]] for c in runs)])
-    return arrays
+            arrays[agent] = np.array([steps, *([pt[metric] for pt in c[:n]] for c in runs)])
+        result[env_id] = LearningCurves(metric, arrays)
+    return result
 
 
 def figure_files(page: Mapping[str, Any]) -> dict[str, bytes]:

@@ -18,7 +18,7 @@ import pytest
 from semcom_envs.cli import main
 from semcom_envs.leaderboard import report
 from semcom_envs.leaderboard.protocol import Protocol
-from semcom_envs.leaderboard.stats import iqm
+from semcom_envs.leaderboard.stats import iqm, plateau
 from semcom_envs.leaderboard.store import Store
 from tests.leaderboard.conftest import open_page
 
@@ -93,7 +93,24 @@ def test_each_scenario_says_whether_its_agents_curves_are_flat(tiny_store, slope
         if r["policy"] == "dqn":
             r["curve"] = [{"step": 100 * (k + 1), "reward": slope * k + 0.1 * r["seed"]} for k in range(10)]
     section = report.sections(report.summarise(rows), report.learning_curves(rows), figures=False)[0]
-    assert section["description"].endswith(f"training curve over its last fifth: dqn {status}")
+    assert section["description"].endswith(f"training curve (reward) over its last fifth: dqn {status}")
+
+
+def test_curves_track_the_primary_metric_where_every_point_has_it(tiny_store) -> None:
+    """A reward that has levelled off while the ranked metric still moves (the auction's utility and regret): the
+    check follows the metric; one run without it (stored before the metric was) puts the scenario back on reward."""
+    protocol, store = tiny_store
+    rows = [dict(r) for r in store.rows() if r["env_id"] == "SemCom-MultiCell-v0"]
+    agents = [r for r in rows if r["policy"] == "dqn"]
+    for r in agents:
+        r["curve"] = [{"step": 100 * (k + 1), "reward": 0.1 * r["seed"], "ee": float(k)} for k in range(10)]
+    curves = report.learning_curves(rows)["SemCom-MultiCell-v0"]
+    assert curves.metric == "ee" and curves.runs["dqn"][1:].tolist() == [list(range(10))] * len(agents)
+    section = report.sections(report.summarise(rows), {"SemCom-MultiCell-v0": curves}, figures=False)[0]
+    assert section["description"].endswith("training curve (ee) over its last fifth: dqn still changing")
+    agents[0]["curve"] = [{k: v for k, v in pt.items() if k != "ee"} for pt in agents[0]["curve"]]
+    curves = report.learning_curves(rows)["SemCom-MultiCell-v0"]
+    assert curves.metric == "reward" and plateau(curves.runs["dqn"][1:]).flat
 
 
 @pytest.mark.browser

@@ -46,6 +46,7 @@ def test_rows_hold_what_the_issue_asks_for(tiny_store: tuple[Protocol, Store]) -
         if r["kind"] == "agent":
             assert r["train_steps"] == 300 and len(r["curve"]) >= 10 and r["hyperparameters"]["learning_starts"] == 50
             assert r["train_wall_clock_s"] > 0
+            assert all({"step", "reward", r["primary_metric"]} <= set(pt) for pt in r["curve"])  # the plateau check's
         else:
             assert r["train_steps"] == 0 and r["curve"] == [] and r["hyperparameters"] == {}
     by_key = {(r["env_id"], r["policy"], r["seed"]): r for r in rows}
