@@ -159,6 +159,12 @@ class MAPPOConfig:
     lr_anneal_steps: int = 0
     """0: constant learning rates (``use_linear_lr_decay=False``); N > 0: both decay linearly to 0
     over N environment steps per run (set it to ``--steps`` for the reference's decay)."""
+    shared_reward: bool = False
+    """False: each agent learns from its own reward; True: every agent learns from the team reward, the mean of
+    the agents' rewards (the scenario's ``team_reward``), as in the reference's cooperative tasks (its MPE
+    environment gives every agent the sum of the rewards of a collaborative world: the same up to a scale, which
+    the value and advantage normalisation remove). Set it where the agents serve one objective but the scenario
+    rewards each for its own part (SemCom-CDRL: a target's return, while the grant one target yields helps another)."""
     box_distribution: str = "gaussian"
     """Box actions: ``"gaussian"`` (the reference's diagonal Gaussian, sample clipped to the Box) or
     ``"beta"`` (one Beta per dimension mapped onto the Box, Chou et al. 2017); other spaces ignore it."""
@@ -176,7 +182,8 @@ class MAPPOConfig:
         check_choice("activation", self.activation, ("relu", "tanh"))
         check_choice("critic_input", self.critic_input, ("global", "agent_specific"))
         check_choice("box_distribution", self.box_distribution, BOX_DISTRIBUTIONS)
-        for name in ("use_valuenorm", "clipped_value_loss", "advantage_norm", "feature_norm", "parameter_sharing"):
+        for name in ("use_valuenorm", "clipped_value_loss", "advantage_norm", "feature_norm", "parameter_sharing",
+                     "shared_reward"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name}={getattr(self, name)!r} is invalid: must be True or False")
         if self.num_mini_batch > self.num_envs * self.rollout_length:
@@ -566,7 +573,9 @@ class MAPPOTrainer:
             logp, _ = self.head.log_prob_entropy(out, log_std, action)
             value = self.values(self.obs, self.gstate)
         tr = self.runner.step(self.head.to_env(action.permute(0, 2, 1, 3).reshape(runs * e, n, -1).numpy(), agents))
-        reward = np.stack([tr.rewards[a] for a in agents], axis=1).astype(np.float32)  # (R*E, N)
+        team = self.scenario.team_reward(tr.rewards)
+        reward = (np.repeat(team[:, None], n, axis=1) if cfg.shared_reward
+                  else np.stack([tr.rewards[a] for a in agents], axis=1)).astype(np.float32)  # (R*E, N)
         terminated = np.logical_and.reduce([tr.terminated[a] for a in agents])
         done = terminated | np.logical_and.reduce([tr.terminated[a] | tr.truncated[a] for a in agents])
         bootstrap = torch.zeros(runs, n, e)
@@ -582,7 +591,7 @@ class MAPPOTrainer:
         buf["reward"][i] = torch.from_numpy(reward).view(runs, e, n).transpose(1, 2)
         buf["done"][i] = torch.from_numpy(done.astype(np.float32)).view(runs, 1, e)
         self.obs, self.gstate = self._observe(tr.observations)
-        self._accumulate(self.scenario.team_reward(tr.rewards), tr.infos)
+        self._accumulate(team, tr.infos)
         self.slot += e
         self.rollout_step += 1
         if self.rollout_step == cfg.rollout_length:

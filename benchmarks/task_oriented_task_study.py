@@ -14,7 +14,7 @@ Part 3 (``--regimes``): is there a regime of the source's model where each user'
 is not enough? Per regime, ``local_select``'s ``(k, tau)`` is tuned on ``--regime-episodes`` episodes
 of seed 900 (``k`` in 1..U, ``tau`` in {0, 0.05, 0.1, 0.2, 0.3}) and scored on the same number of
 episodes of the held-out seed 901, normalised between ``random`` (0) and ``crra`` (1) of that seed.
-Regimes: the task, scarcer or richer budgets, a tighter deadline, more users, two counterfactual
+Regimes: the task, scarcer or richer budgets, a tighter deadline, more and fewer users, two counterfactual
 servers (:class:`VariableLoad`, :class:`GrantBased`) and clustered users (:class:`Clustered`) that take away what
 makes local rules strong.
 
@@ -211,6 +211,9 @@ REGIMES: list[tuple[str, type[TaskOrientedV1], dict]] = [
     ("t0 2 ms", TaskOrientedV1, {"deadline_s": 2e-3}),
     ("U 20", TaskOrientedV1, {"num_users": 20}),
     ("U 30", TaskOrientedV1, {"num_users": 30}),
+    ("U 3", TaskOrientedV1, {"num_users": 3}),
+    ("U 3, P_max 1 mW", TaskOrientedV1, {"num_users": 3, "power_max_w": 1e-3}),
+    ("U 5, B_max 5 MHz", TaskOrientedV1, {"num_users": 5, "bandwidth_max_hz": 5e6}),
     ("variable load (k ~ U{1..10} users with a task)", VariableLoad, {}),
     ("grant-based server (absolute requests)", GrantBased, {}),
     ("clustered users (2/3 in a 40 m hotspot)", Clustered, {}),

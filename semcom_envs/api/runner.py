@@ -98,7 +98,8 @@ class BatchRunner:
         return _concat_agents([obs for _, obs in results])
 
     def reset_copies(self, mask: np.ndarray, observations: AgentArrays) -> None:
-        """Start the next episode of the copies in ``mask``, writing their first observations in place."""
+        """Start the next episode of the copies in ``mask``, writing their first observations in place. The last
+        transition's rewards and infos keep their values (the reset copies' state arrays are replaced, not overwritten)."""
         assert self._states is not None and self.base_keys is not None
         idx = np.flatnonzero(mask)
         self.episodes[idx] += 1
@@ -109,7 +110,12 @@ class BatchRunner:
             inside = (idx >= a) & (idx < b)
             if inside.any():
                 for name, value in sub_state.items():
-                    state[name][idx[inside] - a] = value[inside]
+                    # A fresh array, not a write in place: the last transition's rewards and infos may be views of
+                    # the state (SemCom-CDRL's reward and "return" info are its state's "return"), and its caller
+                    # still reads them (a trainer's log, a vector env's infos).
+                    fresh = state[name].copy()
+                    fresh[idx[inside] - a] = value[inside]
+                    state[name] = fresh
 
     def step(self, actions: Mapping[str, np.ndarray]) -> Transition:
         """Advance every copy by one slot.

@@ -327,3 +327,22 @@ def test_mappo_learns_to_offload_on_the_offloading_scenario(action_type):
     for run in range(2):
         reward = np.mean([evaluate(sc, trainer.policy(run), 8, s).mean("reward") for s in (100, 101)])
         assert reward > -0.25 > random_reward
+
+
+def test_shared_reward_gives_every_agent_the_team_reward():
+    """``shared_reward=True`` stores the team reward (the mean of the agents' rewards) for every agent. Both trainers
+    act identically until their first update, so the first rollout of the default trainer holds the same slots'
+    own rewards; they are float32 casts, and the team reward is the float32 cast of their float64 mean, so the two
+    agree to the rounding of the casts: 2**-23 of the largest reward."""
+    scenario = make_scenario("SemCom-CDRL-v1")
+    own, shared = (make_trainer("mappo", scenario, 0, 1, num_envs=2, rollout_length=5, shared_reward=s) for s in (False, True))
+    for trainer in (own, shared):
+        for _ in range(4):  # the rollout's first 4 slots: no update yet
+            trainer.step()
+    mine, team = own.buffer["reward"][:4].numpy(), shared.buffer["reward"][:4].numpy()  # (slots, runs, agents, copies)
+    assert np.ptp(mine, axis=2).max() > 0  # the targets' own rewards differ
+    np.testing.assert_array_equal(team, np.broadcast_to(team[:, :, :1], team.shape))  # one reward for all agents
+    np.testing.assert_allclose(team, np.broadcast_to(mine.mean(axis=2, keepdims=True), team.shape), rtol=0,
+                               atol=2.0**-23 * np.abs(mine).max())
+    with pytest.raises(ConfigError, match="shared_reward='yes' is invalid: must be True or False"):
+        make_trainer("mappo", scenario, 0, shared_reward="yes")

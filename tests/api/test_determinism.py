@@ -101,6 +101,32 @@ def test_vector_autoreset_next_step_matches_single_env_episodes():
         obs_s, _ = env.reset()
 
 
+def test_starting_the_next_episode_leaves_the_last_transition_as_it_was():
+    """SemCom-CDRL-v1's rewards and ``return`` info are views of its state's ``return``; resetting the finished copies
+    (a trainer's ``reset_copies``, a vector env's autoreset step) must not rewrite what the caller already holds."""
+    scenario = make_scenario("SemCom-CDRL-v1", max_steps=2)
+    runner = BatchRunner(scenario, 3)
+    runner.reset(0)
+    actions = {a: np.zeros((3, *scenario.action_space(a).shape), dtype=np.int64) for a in scenario.agents}
+    for _ in range(2):
+        tr = runner.step(actions)
+    held = {**{k: v.copy() for k, v in tr.infos.items()}, **{a: v.copy() for a, v in tr.rewards.items()}}
+    done = tr.truncated[scenario.agents[0]]
+    assert done.all()
+    runner.reset_copies(done, tr.observations)
+    for name, value in {**tr.infos, **tr.rewards}.items():
+        np.testing.assert_array_equal(value, held[name], err_msg=name)
+    venv = gym.make_vec("SemCom-CDRL-v1", num_envs=2, vectorization_mode="vector_entry_point", max_steps=2)
+    venv.reset(seed=0)
+    joint = np.zeros((2, *venv.single_action_space.shape), dtype=np.int64)
+    for _ in range(2):
+        *_, infos = venv.step(joint)
+    final = infos["return"].copy()
+    venv.step(joint)  # the autoreset step
+    np.testing.assert_array_equal(infos["return"], final)
+    venv.close()
+
+
 def test_core_is_pure_same_state_and_actions_give_same_transition():
     scenario = make_scenario("SemCom-MultiCell-v0", num_cells=3)
     from semcom_envs import streams
