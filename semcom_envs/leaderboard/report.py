@@ -188,6 +188,16 @@ def left_out_text(left_out: Mapping[str, str]) -> str:
     return "; ".join(f"{', '.join(group)} ({why})" for why, group in names.items()) or "—"
 
 
+def _baselines_text(benchmark: Mapping[str, Any]) -> str:
+    """A benchmark's baselines: its list, or ``all registered`` (``but crraus`` for registered ones it leaves out)."""
+    from semcom_baselines import policies_for
+
+    if benchmark["baselines"] is not None:
+        return ", ".join(benchmark["baselines"])
+    left_out = [n for n in benchmark.get("left_out") or () if n in policies_for(benchmark["env_id"])]
+    return "all registered" + (f" but {', '.join(left_out)}" if left_out else "")
+
+
 def protocol_section(protocol: Mapping[str, Any]) -> dict[str, Any]:
     """The protocol as a table: per scenario its config changes, agents' budgets and hyperparameters, episodes."""
     def text(mapping: Mapping[str, Any]) -> str:
@@ -199,7 +209,7 @@ def protocol_section(protocol: Mapping[str, Any]) -> dict[str, Any]:
         hyper = "; ".join(f"{agent}: {text(hp)}" for agent, hp in b["hyperparameters"].items()) or "defaults"
         rows.append({"scenario": _cell(b["env_id"]), "config": _cell(text(b["env_kwargs"])),
                      "budget": _cell(budgets), "hyperparameters": _cell(hyper),
-                     "baselines": _cell("all registered" if b["baselines"] is None else ", ".join(b["baselines"])),
+                     "baselines": _cell(_baselines_text(b)),
                      "episodes": _cell(str(b["episodes"]), b["episodes"]),
                      "results": _cell(results_versions(b, protocol["version"]))})
     labels = [("scenario", "scenario", False), ("config", "env config", False),

@@ -95,6 +95,9 @@ def test_bad_protocols_name_the_field() -> None:
 
 
 def test_left_out_policies_give_a_reason_and_are_not_run() -> None:
+    every = Benchmark("SemCom-TaskOriented-v1")
+    assert "crraus" in every.policies()  # registered; left out, every other registered baseline still runs
+    assert set(Benchmark("SemCom-TaskOriented-v1", left_out={"crraus": "slow"}).policies()) == set(every.policies()) - {"crraus"}
     bench = DEFAULT.benchmark("SemCom-CDRL-v1")
     assert set(bench.left_out) == {"dqn", "drqn"} and not set(bench.left_out) & set(bench.policies())
     with pytest.raises(ConfigError, match="left_out names \\['dqn'\\], which the benchmark runs"):
