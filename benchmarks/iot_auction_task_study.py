@@ -12,7 +12,8 @@ Prints three tables, every number measured here:
    faces): the deviator's regret and utility against the market's. A bidder's own expected regret is its
    utility's shortfall from a best response to the others' bids, so the rule with the lowest regret against a
    market is the best response to it among those tried; the deviators include fictitious play, an online
-   learner that best-responds to the episode's observed clearing prices.
+   learner that best-responds to the episode's observed clearing prices, and a Bayes reply told the others'
+   distances, whose regret bounds from below that of any reply on local information.
 4. Mechanism track at the task's N on the calibrated valuation: truthful bidders under second price, second
    price with the optimal reserve, Myerson and a MyersonNet trained here on the task's value profiles:
    revenue (mean and 95% CI over the 5 seeds), truthful bidders' regret, IR violations (a winner paying
@@ -150,6 +151,52 @@ class FictitiousPlay(ScenarioPolicy):
         return {a: actions[:, i:i + 1] for i, a in enumerate(sc.agents)}
 
 
+class BayesReply(ScenarioPolicy):
+    """Device 0's Bayes-optimal reply to a market of a stateless rule, told more than any device observes.
+
+    It knows the others' distances (fixed at reset), the market's rule and the last clearing price, so the highest
+    competing bid ``M`` of this slot is random only through the others' fading and urgency, drawn afresh each slot
+    and independent of anything a device has seen: ``samples`` draws of them (the scenario's own link and valuation)
+    give the distribution of ``M``, and the bid is ``argmax_{g <= v} (v - g) P(M < g)`` on a grid of ``points``
+    bids. Its expected regret is the least of any reply whose information is at most this, every local one
+    included (a device's expected regret is its expected utility's shortfall from the best response), so its regret
+    against a market bounds from below what a local learner could reach there. Reads the batch's state through
+    :attr:`runner`, which :func:`_against` sets.
+    """
+
+    name = "bayes_reply"
+    scenario_class = IoTAuctionV1
+    scenario: IoTAuctionV1
+
+    def __init__(self, scenario: IoTAuctionV1, market: ScenarioPolicy, samples: int = 512, points: int = 1501) -> None:
+        super().__init__(scenario)
+        self.market, self.samples = market, samples
+        self.grid = np.linspace(0.0, scenario.config.bid_max, points)
+        self.rng = np.random.default_rng(0)
+        self.runner: BatchRunner | None = None
+
+    def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
+        sc, c, k = self.scenario, self.scenario.config, self.samples
+        assert self.runner is not None, "BayesReply reads the runner's state: run it through _against"
+        state = self.runner.state
+        b, others = len(state["t"]), sc.num_agents - 1
+        gain = state["large_scale"][:, None, 1:] * self.rng.exponential(size=(b, k, others))  # Rayleigh, as _draw_slot
+        link = sc.link(gain)
+        w, (lo, hi) = c.similarity_weight, c.urgency_range
+        values = c.value_scale * (w * link["similarity"] + (1.0 - w) * link["bleu"]) * self.rng.uniform(lo, hi, gain.shape)
+        obs = np.zeros((b * k, 5), dtype=np.float32)  # the market rule's observation: value and last price
+        obs[:, 3] = np.repeat(state["last_price"], k)
+        bids = np.empty_like(values)
+        for j in range(others):
+            obs[:, 0] = values[..., j].ravel()
+            bids[..., j] = sc.actions_to_bids(self.market.act({sc.agents[j + 1]: obs}, None)[sc.agents[j + 1]]).reshape(b, k)
+        top = np.sort(bids.max(axis=2), axis=1)
+        win = np.stack([np.searchsorted(row, self.grid, side="left") for row in top]) / k  # P(M < g)
+        value = state["value"][:, :1]
+        bid = self.grid[np.where(self.grid <= value, (value - self.grid) * win, -np.inf).argmax(axis=1)]
+        return {sc.agents[0]: sc.bids_to_actions(bid)[:, None]}
+
+
 def _against(sc: IoTAuctionV1, deviator: ScenarioPolicy, market: ScenarioPolicy, episodes: int = 64) -> np.ndarray:
     """Per seed: ``[deviator regret, market regret, deviator utility, market utility]`` (per device and slot) with
     device 0 bidding by ``deviator`` and the others by ``market``, on the protocol's evaluation episodes."""
@@ -158,6 +205,8 @@ def _against(sc: IoTAuctionV1, deviator: ScenarioPolicy, market: ScenarioPolicy,
         runner = BatchRunner(sc, episodes)
         obs = runner.reset([s * EPISODE_SEED_STRIDE + i for i in range(episodes)])
         deviator.reset(s), market.reset(s)
+        if isinstance(deviator, BayesReply):
+            deviator.runner = runner
         regret, utility = np.zeros((episodes, sc.num_agents)), np.zeros((episodes, sc.num_agents))
         for _ in range(sc.config.max_steps):
             actions = market.act(obs, None)
@@ -183,7 +232,8 @@ def populations() -> None:
     rules["fictitious_play"] = FictitiousPlay(sc)
     anchors = {(p := PriceAnchored(sc, alpha)).name: p for alpha in (0.0, 0.6, 0.9)}  # the anchor's floor, varied
     for market in ("price_anchored", "equilibrium"):
-        for name, deviator in {**rules, **(anchors if market == "price_anchored" else {})}.items():
+        bound = {"bayes_reply (knows the distances)": BayesReply(sc, rules[market])}
+        for name, deviator in {**rules, **(anchors if market == "price_anchored" else {}), **bound}.items():
             m = _against(sc, deviator, rules[market])
             print(f"| {market} | {name} | " + " | ".join(_ci(m[:, k]) for k in range(4)) + " |")
     play = [evaluate(sc, FictitiousPlay(sc), EPISODES, s) for s in SEEDS]
