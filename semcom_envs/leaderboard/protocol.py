@@ -69,9 +69,9 @@ class Benchmark:
     """The protocol version whose stored results this benchmark shares (``None``: the protocol's own); set
     when a version bump leaves this benchmark exactly as it was in that version."""
     rerun: tuple[str, ...] = ()
-    """Learning agents that run afresh under the protocol's own version although the benchmark shares
+    """Policies that run afresh under the protocol's own version although the benchmark shares
     ``results_version``'s results for every other policy: the agents whose budget or hyperparameters the
-    bump changed."""
+    bump changed, the baselines whose rule it changed."""
     shared_agents: Mapping[str, int] = dataclasses.field(default_factory=dict)
     """Learning agents whose stored results come from an earlier version than ``results_version``: the version
     that last reran them (v5 shares v4's DQN runs and v2's other runs on MultiCell), agent -> version."""
@@ -98,11 +98,16 @@ class Benchmark:
         if self.rerun and self.results_version is None:
             raise ConfigError(f"{self.env_id}: rerun={list(self.rerun)} needs results_version (the version whose "
                               "results the other policies share)")
-        for field, names in (("rerun", self.rerun), ("shared_agents", self.shared_agents)):
-            extra = sorted(set(names) - set(self.train_steps))
+        extra = sorted(set(self.shared_agents) - set(self.train_steps))
+        if extra:
+            raise ConfigError(f"{self.env_id}: shared_agents names {extra}, which have no training budget; allowed: "
+                              f"{', '.join(self.train_steps) or 'none (no agent is trained)'}")
+        if self.rerun:
+            runs = self.policies()
+            extra = sorted(set(self.rerun) - set(runs))
             if extra:
-                raise ConfigError(f"{self.env_id}: {field} names {extra}, which have no training budget; allowed: "
-                                  f"{', '.join(self.train_steps) or 'none (no agent is trained)'}")
+                raise ConfigError(f"{self.env_id}: rerun names {extra}, which the benchmark does not run; allowed: "
+                                  f"{', '.join(runs)}")
         if self.shared_agents and self.results_version is None:
             raise ConfigError(f"{self.env_id}: shared_agents={dict(self.shared_agents)} needs results_version (the "
                               "version whose results the other policies share)")
@@ -368,7 +373,7 @@ own return)."""
 
 DEFAULT = Protocol(
     name="default",
-    version=7,
+    version=8,
     seeds=(0, 1, 2, 3, 4),
     description="Every scenario's benchmark task at its default config; agents trained on a 2-core CPU budget, 5 seeds; "
                 "16 evaluation episodes per run.",
@@ -378,8 +383,9 @@ DEFAULT = Protocol(
                   left_out=OMITTED[MULTICELL]),
         Benchmark(OFFLOADING, {}, {"dqn": 2_000_000, "drqn": 500_000, "mappo": 1_000_000},
                   {"dqn": _DQN_BATCHED, "drqn": _DRQN_BATCHED, "mappo": {"preset": "offloading-source"}}, results_version=2,
-                  rerun=("drqn",), shared_agents={"dqn": 4}),
-        Benchmark(IOT_AUCTION, {}, {"mappo": 3_000_000}, {"mappo": _ONE_SHOT}, results_version=3, shared_agents={"mappo": 6}),
+                  shared_agents={"dqn": 4, "drqn": 7}),
+        Benchmark(IOT_AUCTION, {}, {"mappo": 3_000_000}, {"mappo": _ONE_SHOT}, results_version=3,
+                  rerun=("price_anchored",), shared_agents={"mappo": 6}),
         Benchmark(CDRL, {}, {"mappo": 600_000}, {"mappo": _CDRL_MAPPO}, results_version=3, shared_agents={"mappo": 6},
                   left_out=OMITTED[CDRL]),
         Benchmark(TASK_ORIENTED, {}, {"mappo": 300_000},
@@ -387,7 +393,9 @@ DEFAULT = Protocol(
                   left_out=OMITTED[TASK_ORIENTED]),
     ),
 )
-"""The leaderboard's protocol (docs/results.md, docs/leaderboard.md). v7 trains DRQN on Offloading with DQN's batched
+"""The leaderboard's protocol (docs/results.md, docs/leaderboard.md). v8 reruns IoTAuction's ``price_anchored``, whose
+bid now lies a sliver of the device's surplus above the last price (ties at the anchor went to the lowest index, not
+the highest value), and shares every other run with v7 and earlier versions. v7 trains DRQN on Offloading with DQN's batched
 recipe for 500,000 steps (v2-v6: 20,000 steps in one copy, at random's level; its training curve flattens from about
 300,000), leaves DRQN out on MultiCell (:data:`OMITTED`: its plateau lies past 820,000 steps) and shares every other
 run: v6's MAPPO on IoTAuction and CDRL among them. v6 trained MAPPO on IoTAuction for 3,000,000

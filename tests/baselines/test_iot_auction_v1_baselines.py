@@ -25,15 +25,29 @@ def _bids(task: IoTAuctionV1, actions: dict[str, np.ndarray]) -> np.ndarray:
     return task.actions_to_bids(np.concatenate([actions[a] for a in task.agents], axis=1))
 
 
-def test_price_anchored_bids_the_last_price_between_the_shaded_bid_and_the_value(task):
-    values = np.array([[1.0, 1.0, 0.6]], dtype=np.float32)
+def test_price_anchored_bids_a_sliver_above_the_last_price_between_the_shaded_bid_and_the_value(task):
+    values = np.array([[1.0, 0.95, 0.6]], dtype=np.float32)
+    tol = 2 * task.config.bid_max * 2.0 ** -23  # one float32 rounding of the observation and of the action
     bids = _bids(task, make_policy("price_anchored", task).act(_observations(task, values, np.array([0.9])), None))
-    # 0.9 lies in [0.8, 1]; the third device's value 0.6 is below the last price, so it bids its value.
-    # Tolerance: one float32 rounding of the observation and of the action, bid_max 2^-23 each.
-    np.testing.assert_allclose(bids, [[0.9, 0.9, 0.6]], rtol=0, atol=2 * task.config.bid_max * 2.0 ** -23)
+    # 0.9 + 0.05 (v - 0.9) lies in [0.8 v, v] for the first two; the third's value 0.6 is below the price: its value.
+    np.testing.assert_allclose(bids, [[0.905, 0.9025, 0.6]], rtol=0, atol=tol)
+    assert bids[0, 0] > bids[0, 1]  # anchored devices tie no more: the higher value bids higher
     bids = _bids(task, make_policy("price_anchored", task).act(_observations(task, values, np.array([0.5])), None))
-    # max(0.8 v, 0.5): the shaded bid for the first two, the last price (below the value 0.6) for the third.
-    np.testing.assert_allclose(bids, [[0.8, 0.8, 0.5]], rtol=0, atol=2 * task.config.bid_max * 2.0 ** -23)
+    # max(0.8 v, 0.5 + 0.05 (v - 0.5)): the shaded bid for the first two, the anchor (below the value) for the third.
+    np.testing.assert_allclose(bids, [[0.8, 0.76, 0.505]], rtol=0, atol=tol)
+
+
+def test_price_anchored_without_sliver_bids_the_last_price_and_checks_its_arguments(task):
+    from semcom_baselines.iot_auction import PriceAnchored
+    from semcom_envs.config import ConfigError
+
+    values = np.array([[1.0, 0.95, 0.6]], dtype=np.float32)
+    policy = PriceAnchored(task, sliver=0.0)
+    assert policy.name == "price_anchored_sliver0"
+    bids = _bids(task, policy.act(_observations(task, values, np.array([0.9])), None))
+    np.testing.assert_allclose(bids, [[0.9, 0.9, 0.6]], rtol=0, atol=2 * task.config.bid_max * 2.0 ** -23)
+    with pytest.raises(ConfigError, match=r"sliver=1.5 is invalid"):
+        PriceAnchored(task, sliver=1.5)
 
 
 def test_equilibrium_bids_the_first_price_equilibrium_of_the_marginal_distribution(task):

@@ -114,11 +114,26 @@ def test_a_bump_can_rerun_one_agent_and_share_the_rest(store_copy: tuple[Protoco
     assert Protocol.from_dict(v2.to_dict()) == v2
 
 
+def test_a_bump_can_rerun_one_baseline_and_share_the_rest(store_copy: tuple[Protocol, Store], tmp_path: Path) -> None:
+    """A baseline whose rule changed runs afresh under the new version (what default v8 does with IoTAuction's
+    ``price_anchored``); every other policy, the trained agents included, keeps its v1 runs."""
+    v1, store = store_copy
+    multicell = v1.benchmark(MULTICELL)
+    v2 = _bumped(v1, rerun=("greedy",))
+    jobs = [j for j in v2.jobs(tmp_path) if j.benchmark.env_id == MULTICELL]
+    assert {(j.policy, j.version) for j in jobs} == {(p, 2 if p == "greedy" else 1) for p in multicell.policies()}
+    assert run(v2, store, tmp_path / "runs", env_ids=[MULTICELL], progress=False).stored == len(v1.seeds)
+    rows = [r for r in v2.stored_rows(store) if r["env_id"] == MULTICELL]
+    assert {(r["policy"], r["version"]) for r in rows} == {(j.policy, j.version) for j in jobs}
+    assert [r for r in rows if r["policy"] != "greedy"] == [
+        r for r in store.rows(v1.name, 1) if r["env_id"] == MULTICELL and r["policy"] != "greedy"]
+
+
 @pytest.mark.parametrize(("fields", "message"), [
     ({"rerun": ("dqn",)}, "needs results_version"),
-    ({"rerun": ("random",), "results_version": 1}, "no training budget"),
+    ({"rerun": ("nope",), "results_version": 1}, "does not run"),
 ])
-def test_rerun_names_trained_agents_of_a_shared_benchmark(tiny_store: tuple[Protocol, Store], fields: dict,
+def test_rerun_names_policies_of_a_shared_benchmark(tiny_store: tuple[Protocol, Store], fields: dict,
                                                           message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         dataclasses.replace(tiny_store[0].benchmark(MULTICELL), **fields)
