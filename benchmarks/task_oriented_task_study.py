@@ -15,8 +15,8 @@ is not enough? Per regime, ``local_select``'s ``(k, tau)`` is tuned on ``--regim
 of seed 900 (``k`` in 1..U, ``tau`` in {0, 0.05, 0.1, 0.2, 0.3}) and scored on the same number of
 episodes of the held-out seed 901, normalised between ``random`` (0) and ``crra`` (1) of that seed.
 Regimes: the task, scarcer or richer budgets, a tighter deadline, more and fewer users, two counterfactual
-servers (:class:`VariableLoad`, :class:`GrantBased`) and clustered users (:class:`Clustered`) that take away what
-makes local rules strong.
+servers (:class:`VariableLoad`, :class:`GrantBased`), clustered users (:class:`Clustered`) and per-slot channel
+knowledge (:class:`InstantaneousCSI`) that take away what makes local rules strong.
 
 Measures; asserts nothing.
 
@@ -41,6 +41,8 @@ from semcom_envs.evaluation import EPISODE_SEED_STRIDE, evaluate, mean_ci
 from semcom_envs.leaderboard.stats import probability_of_improvement
 from semcom_baselines.task_oriented import LocalSelect
 from semcom_envs import streams
+from semcom_envs.api.core import Transition
+from semcom_envs.physics import radio
 from semcom_envs.scenarios.task_oriented import O_MAX, TaskOrientedV1
 
 EVAL_SEED_BASE = 10_000
@@ -49,6 +51,8 @@ _D_LOAD = 40
 """Stream domain of :class:`VariableLoad`'s draws (clear of the core's domains 0-2)."""
 _D_HOTSPOT = 42
 """Stream domain of :class:`Clustered`'s draws."""
+_D_SLOT_FADING = 44
+"""Stream domain of :class:`InstantaneousCSI`'s per-slot fading."""
 
 
 def task_table(seeds: int, episodes: int, mappo: Path | None, power_max_w: float | None = None) -> None:
@@ -201,6 +205,43 @@ class GrantBased(TaskOrientedV1):
         return {agent: a[:, i].astype(np.float32) for i, agent in enumerate(self.agents)}
 
 
+class InstantaneousCSI(TaskOrientedV1):
+    """Counterfactual channel knowledge: each slot's fading is known before the allocation and decides delivery.
+
+    The source allocates on statistical CSI (``h ~ N(0, delta^2)``, the reward a delivery *probability*), so the
+    slots of an episode repeat one problem. Here the state's ``delta2`` is the slot's realised ``|h|^2``
+    (``|h| = |n| delta``, ``n ~ N(0, 1)`` drawn afresh each slot), which each user observes as its gain and the
+    server knows, and a selected user's task counts only if its realised delay meets the deadline:
+    ``w_i eta(o_i) 1[t_i <= t0]``. Policies plan with the model's delivery probability at ``delta = |h|`` (a
+    smooth stand-in for the step), so ``crra`` becomes CRRA on the realised channel, this regime's
+    full-information reference: the server sees which users' channels are good in this slot (multi-user
+    diversity), each user only its own.
+    """
+
+    def reset(self, keys):
+        state, _ = super().reset(keys)
+        state["mean_delta2"] = state["delta2"]
+        state["delta2"] = self._slot_delta2(state["key"], state["t"], state["mean_delta2"])
+        return state, self._observe(state)
+
+    def _slot_delta2(self, keys: np.ndarray, t: np.ndarray, mean_delta2: np.ndarray) -> np.ndarray:
+        return np.square(streams.normals(keys, t, _D_SLOT_FADING, self.num_agents)) * mean_delta2
+
+    def step(self, state, actions):
+        tr = super().step(state, actions)
+        info, sel = tr.infos, tr.infos["selected"]
+        bw, pw = np.where(sel, info["bandwidth_hz"], 1.0), np.where(sel, info["power_w"], 1.0)
+        rate = radio.shannon_rate_positive(bw, np.sqrt(state["delta2"]) * pw / (self.noise_psd_w * bw))
+        delivered = sel & (info["data_bits"] / rate <= self.config.deadline_s)
+        success = np.where(delivered, info["eta"], 0.0)
+        reward = state["weight"] * success
+        new = {**tr.state, "last_success": success,
+               "delta2": self._slot_delta2(tr.state["key"], tr.state["t"], state["mean_delta2"])}
+        infos = {**info, "delivered": delivered, "success_prob": success, "objective": reward.sum(axis=1)}
+        return Transition(new, self._observe(new), {a: reward[:, i] for i, a in enumerate(self.agents)},
+                          tr.terminated, tr.truncated, infos)
+
+
 REGIMES: list[tuple[str, type[TaskOrientedV1], dict]] = [
     ("the task (P_max 10 mW, B_max 20 MHz, t0 5 ms, U 10)", TaskOrientedV1, {}),
     ("P_max 1 mW", TaskOrientedV1, {"power_max_w": 1e-3}),
@@ -218,6 +259,7 @@ REGIMES: list[tuple[str, type[TaskOrientedV1], dict]] = [
     ("grant-based server (absolute requests)", GrantBased, {}),
     ("clustered users (2/3 in a 40 m hotspot)", Clustered, {}),
     ("clustered users (all in a 100 m hotspot)", Clustered, {"share": 1.0, "radius_m": 100.0}),
+    ("instantaneous CSI (each slot's fading known; delivery realised)", InstantaneousCSI, {}),
 ]
 
 
