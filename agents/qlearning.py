@@ -39,6 +39,7 @@ What a reader of :mod:`semcom_agents.dqn` or :mod:`semcom_agents.drqn` needs to 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -97,7 +98,10 @@ class QConfig:
     """One network per run for all agents, with the agent's one-hot id in its input."""
     bf16_matmul: bool = False
     """Learning steps' matrix products in bfloat16 (``torch.autocast``): about 2x faster DRQN
-    updates on CPUs with native bfloat16, at 8-bit mantissa precision; acting stays float32."""
+    updates on CPUs with native bfloat16 (AVX512-BF16 or AMX), at 8-bit mantissa precision; acting stays
+    float32. On a CPU without it bfloat16 is emulated, about 8x slower (docs/performance.md), so there the
+    learning steps run in float32 and the trainer warns (:func:`native_bf16`; a leaderboard row's
+    ``hardware.cpu_flags`` and a run's ``meta.json`` say which ran)."""
     num_envs: int = 1
     """Environment copies each run acts in at once (1: the source's single environment); at most
     ``replay_size`` (one trainer step writes ``num_envs`` transitions per agent)."""
@@ -207,6 +211,12 @@ def push_window(window: np.ndarray, obs: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 
+def native_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX tiles), where ``bf16_matmul`` pays."""
+    cpu = torch.cpu
+    return any(bool(getattr(cpu, probe, lambda: False)()) for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+
+
 class QTrainer:
     """``runs`` independent training runs of one Q-learning agent on ``scenario``, stepped together."""
 
@@ -216,6 +226,11 @@ class QTrainer:
         check_int("seed", seed, low=0, high=(streams.MAX_SEED + 1) // config.num_envs - runs)
         self.agent, self.scenario, self.config, self.builder = agent, scenario, config, builder
         self.seed, self.runs = seed, runs
+        self.bf16 = config.bf16_matmul and native_bf16()
+        """Whether the learning steps run in bfloat16: ``bf16_matmul`` where the CPU has native bfloat16."""
+        if config.bf16_matmul and not self.bf16:
+            warnings.warn("bf16_matmul=True, but this CPU has no native bfloat16 (AVX512-BF16 or AMX), where bfloat16 "
+                          "products are emulated about 8x slower: the learning steps run in float32", stacklevel=2)
         self.codec = SpaceCodec.for_scenario(scenario)
         self.seeds = [seed + r for r in range(runs)]
         n_agents = len(scenario.agents)
@@ -312,7 +327,7 @@ class QTrainer:
         a_ix = torch.arange(n_agents).view(1, n_agents, 1)
         batch = {name: buf[r_ix, idx, a_ix] for name, buf in self.replay.items()}  # (R, N, batch, ...)
 
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16_matmul):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
             q = learner_apply(self.online, batch["obs"], cfg.parameter_sharing).float()
             with torch.no_grad():
                 q_next = learner_apply(self.target, batch["next_obs"], cfg.parameter_sharing).float().amax(-1)

@@ -214,6 +214,7 @@ def _meta(trainer: Trainer, steps: int, wall: float, log_every: int, checkpoint_
         "learning_steps": trainer.learning_steps,
         "wall_clock_s": wall,
         "torch_threads": torch.get_num_threads(),
+        "bf16_learning_steps": getattr(trainer, "bf16", False),
         "log_every": log_every,
         "checkpoint_every": checkpoint_every,
         **environment_record(),

@@ -234,3 +234,19 @@ def test_bad_hyperparameters_and_mismatched_policies_raise_clear_errors(tmp_path
         load_policy(tmp_path / "p.pt", make_scenario(ENV, num_cells=4))
     with pytest.raises(ValueError, match="does not exist"):
         load_policy(tmp_path / "missing.pt", scenario)
+
+
+def test_bf16_matmul_falls_back_to_float32_with_a_warning_where_the_cpu_lacks_native_bfloat16(monkeypatch):
+    """Emulated bfloat16 costs a DRQN learning step about 8x (docs/performance.md): without native support the
+    learning steps run in float32, exactly as with ``bf16_matmul=False``, and the trainer says so."""
+    import semcom_agents.qlearning as qlearning
+
+    monkeypatch.setattr(qlearning, "native_bf16", lambda: False)
+    with pytest.warns(UserWarning, match="no native bfloat16"):
+        fallback = _trainer("drqn", 80, bf16_matmul=True)
+    plain = _trainer("drqn", 80, bf16_matmul=False)
+    assert not fallback.bf16 and fallback.learning_steps == plain.learning_steps > 0
+    for a, b in zip(fallback.online.parameters(), plain.online.parameters(), strict=True):
+        assert torch.equal(a, b)  # the same float32 arithmetic, bit for bit
+    monkeypatch.setattr(qlearning, "native_bf16", lambda: True)
+    assert _trainer("drqn", 0, bf16_matmul=True).bf16
