@@ -205,8 +205,11 @@ class LocalSelect(_Local):
     own gain. ``k`` (the number of users it expects to share with) and ``tau`` are fixed: ``k = 5``,
     ``tau = 0.1``, the best of ``k in {2, ..., 10}``, ``tau in {0, 0.02, ..., 0.3}`` on seeds 900-901
     of SemCom-TaskOriented-v1 (``benchmarks/task_oriented_task_study.py``), never on the evaluation
-    seeds. If no user joins, the one with the largest ``w_i Phi_i`` does (ties: all of them). With
-    ``tau = 0`` and ``k = U`` every user joins and it is ``fra``.
+    seeds. A user below ``tau`` stays out even if nobody joins (then the slot serves nobody): whether
+    anyone else joined is the others' information. (Until 2026-12-05 the user with the largest
+    ``w_i Phi_i`` joined then, which read every user's value; it never fired on the leaderboard's
+    episodes, but did at some of the task study's regimes.) With ``tau = 0`` and ``k = U`` every user
+    joins and it is ``fra``.
     """
 
     name = "local_select"
@@ -221,10 +224,7 @@ class LocalSelect(_Local):
         power = np.full(delta2.shape, c.power_max_w / self.k)
         o = self.best_o(bandwidth, power, delta2)
         value = weight * self.scenario.success(o, bandwidth, power, delta2)["success_prob"]
-        selected = value >= self.tau
-        nobody = ~selected.any(axis=-1, keepdims=True)
-        selected |= nobody & (value == value.max(axis=-1, keepdims=True))
-        return o, bandwidth, power, selected  # equal shares: the selected split the budgets equally
+        return o, bandwidth, power, value >= self.tau  # equal shares: the selected split the budgets equally
 
 
 class MSR(_TaskOrientedPolicy):

@@ -168,3 +168,26 @@ def test_local_select_is_fra_when_everyone_joins_and_drops_the_users_below_tau()
     count = infos["selected"].sum(axis=1, keepdims=True)
     # Equal shares of the budgets among the users who joined (division and the min/spare split: rounding only).
     np.testing.assert_allclose(infos["bandwidth_hz"], np.where(infos["selected"], c.bandwidth_max_hz / count, 0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["equal", "fra", "local_select", "local_select k=3 tau=0.3"])
+def test_a_local_rule_acts_on_its_own_observation_only(name):
+    """What ``information = local`` promises: a user's action is the same whatever the other users observe.
+    ``local_select`` with a high threshold leaves some episodes with nobody above it (the case a rule reading the
+    others' values would handle differently)."""
+    sc = TaskOrientedV1()
+    _, own = _reset(sc, seeds=range(16))
+    _, others = _reset(sc, seeds=range(100, 116))
+    policy = task_oriented.LocalSelect(sc, k=3, tau=0.3) if name.endswith("0.3") else make_policy(name, sc)
+    assert not policy.uses_global_state
+    alone = policy.act(own, None)
+    for agent in sc.agents:
+        mixed = {**others, agent: own[agent]}  # this user's observation among other episodes' users
+        np.testing.assert_array_equal(policy.act(mixed, None)[agent], alone[agent])
+
+
+def test_local_select_serves_nobody_when_no_user_reaches_tau():
+    sc = TaskOrientedV1()
+    state, obs = _reset(sc, seeds=range(4))
+    policy = task_oriented.LocalSelect(sc, k=sc.num_agents, tau=1.0)  # w Phi <= w <= 0.8 < 1 for every user
+    assert not sc.step(state, policy.act(obs, None)).infos["selected"].any()
