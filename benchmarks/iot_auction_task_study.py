@@ -181,17 +181,12 @@ class BayesReply(ScenarioPolicy):
         state = self.runner.state
         b, others = len(state["t"]), sc.num_agents - 1
         gain = state["large_scale"][:, None, 1:] * self.rng.exponential(size=(b, k, others))  # Rayleigh, as _draw_slot
-        link = sc.link(gain)
-        w, (lo, hi) = c.similarity_weight, c.urgency_range
-        values = c.value_scale * (w * link["similarity"] + (1.0 - w) * link["bleu"]) * self.rng.uniform(lo, hi, gain.shape)
-        obs = np.zeros((b * k, 5), dtype=np.float32)  # the market rule's observation: value and last price
-        obs[:, 3] = np.repeat(state["last_price"], k)
-        bids = np.empty_like(values)
-        for j in range(others):
-            obs[:, 0] = values[..., j].ravel()
-            bids[..., j] = sc.actions_to_bids(self.market.act({sc.agents[j + 1]: obs}, None)[sc.agents[j + 1]]).reshape(b, k)
-        top = np.sort(bids.max(axis=2), axis=1)
-        win = np.stack([np.searchsorted(row, self.grid, side="left") for row in top]) / k  # P(M < g)
+        values = sc.semantic_value(sc.link(gain), self.rng.uniform(*c.urgency_range, gain.shape))
+        obs = np.zeros((b, k, others, 5), dtype=np.float32)  # the market rule's observation: value and last price
+        obs[..., 0], obs[..., 3] = values, state["last_price"][:, None, None]
+        actions = self.market.act({a: obs[..., j, :].reshape(b * k, 5) for j, a in enumerate(sc.agents[1:])}, None)
+        top = sc.actions_to_bids(np.stack([actions[a].reshape(b, k) for a in sc.agents[1:]], axis=2)).max(axis=2)
+        win = (top[:, :, None] < self.grid).mean(axis=1)  # P(M < g) over the draws
         value = state["value"][:, :1]
         bid = self.grid[np.where(self.grid <= value, (value - self.grid) * win, -np.inf).argmax(axis=1)]
         return {sc.agents[0]: sc.bids_to_actions(bid)[:, None]}

@@ -42,7 +42,6 @@ from semcom_envs.leaderboard.stats import probability_of_improvement
 from semcom_baselines.task_oriented import LocalSelect
 from semcom_envs import streams
 from semcom_envs.api.core import Transition
-from semcom_envs.physics import radio
 from semcom_envs.scenarios.task_oriented import O_MAX, TaskOrientedV1
 
 EVAL_SEED_BASE = 10_000
@@ -231,8 +230,7 @@ class InstantaneousCSI(TaskOrientedV1):
         tr = super().step(state, actions)
         info, sel = tr.infos, tr.infos["selected"]
         bw, pw = np.where(sel, info["bandwidth_hz"], 1.0), np.where(sel, info["power_w"], 1.0)
-        rate = radio.shannon_rate_positive(bw, np.sqrt(state["delta2"]) * pw / (self.noise_psd_w * bw))
-        delivered = sel & (info["data_bits"] / rate <= self.config.deadline_s)
+        delivered = sel & (self.delay_s(info["data_bits"], bw, pw, np.sqrt(state["delta2"])) <= self.config.deadline_s)
         success = np.where(delivered, info["eta"], 0.0)
         reward = state["weight"] * success
         new = {**tr.state, "last_success": success,

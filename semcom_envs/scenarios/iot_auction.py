@@ -310,6 +310,13 @@ class IoTAuction(BatchedScenario):
         return {"harvested_energy_j": energy, "bits": bits, "feature_dim": dim, "snr_db": snr_db,
                 "similarity": similarity, "bleu": bleu}
 
+    def semantic_value(self, link: Mapping[str, np.ndarray], urgency: np.ndarray) -> np.ndarray:
+        """The private value (spec §2) of a device whose win would give it ``link`` (:meth:`link`), at ``urgency``:
+        ``value_scale (lambda sim + (1 - lambda) bleu) u``."""
+        c = self.config
+        w = c.similarity_weight
+        return c.value_scale * (w * link["similarity"] + (1.0 - w) * link["bleu"]) * urgency
+
     def _draw_slot(self, keys: NDArray[np.uint64], slot: np.ndarray, large_scale: np.ndarray) -> State:
         """This slot's gains, links and private values."""
         c, n = self.config, self.num_agents
@@ -318,9 +325,7 @@ class IoTAuction(BatchedScenario):
         link = self.link(gain)
         if c.valuation == "semantic":
             lo, hi = c.urgency_range
-            urgency = lo + (hi - lo) * u[:, n:]
-            w = c.similarity_weight
-            value = c.value_scale * (w * link["similarity"] + (1.0 - w) * link["bleu"]) * urgency
+            value = self.semantic_value(link, lo + (hi - lo) * u[:, n:])
         elif c.valuation == "uniform":
             value = c.value_scale * streams.uniforms(keys, slot, _D_URGENCY, (n + 1) // 2)[:, :n]
         else:

@@ -283,9 +283,13 @@ class TaskOriented(BatchedScenario):
         eta = self.task_success(o)
         delivery = self.delivery_probability(o, bandwidth_hz, power_w, delta2)
         data = c.data_bits * (1.0 - o)
-        rate = radio.shannon_rate_positive(bandwidth_hz, np.sqrt(delta2) * power_w / (self.noise_psd_w * bandwidth_hz))
         return {"eta": eta, "delivery_prob": delivery, "success_prob": eta * delivery, "data_bits": data,
-                "delay_s": data / rate}
+                "delay_s": self.delay_s(data, bandwidth_hz, power_w, np.sqrt(delta2))}
+
+    def delay_s(self, data_bits: np.ndarray, bandwidth_hz: np.ndarray, power_w: np.ndarray, h: np.ndarray) -> np.ndarray:
+        """The delay ``t = d / R`` (7) of ``data_bits`` at rate (6) ``R = B log2(1 + h P / (N0 B))`` for channel
+        power gain ``h``: finite wherever ``B >= 1 Hz`` and ``h > 0`` (:func:`radio.shannon_rate_positive`)."""
+        return data_bits / radio.shannon_rate_positive(bandwidth_hz, h * power_w / (self.noise_psd_w * bandwidth_hz))
 
     def allocate(self, o: np.ndarray, share_b: np.ndarray, share_p: np.ndarray) -> dict[str, np.ndarray]:
         """The server's allocation: minimums for the selected users, the rest in proportion to the shares."""
@@ -383,8 +387,7 @@ class TaskOriented(BatchedScenario):
         # The slot's channel realisation h ~ N(0, delta^2) (block fading) for the realised delay.
         n = streams.normals(state["key"], state["t"] + 1, _D_FADING, self.num_agents)
         h = np.abs(n) * np.sqrt(state["delta2"])
-        rate = radio.shannon_rate_positive(bw, h * pw / (self.noise_psd_w * bw))  # > 0: |n| > 0 for Box-Muller normals, B >= 1 Hz
-        delay = np.where(sel, out["data_bits"] / rate, np.inf)
+        delay = np.where(sel, self.delay_s(out["data_bits"], bw, pw, h), np.inf)  # h > 0: |n| > 0 for Box-Muller normals
         next_t = state["t"] + 1
         new_state = {**state, "t": next_t, "last_success": success}
         truncated = next_t >= c.max_steps
