@@ -14,7 +14,15 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from semcom_baselines import cdrl, iot_auction, multicell, offloading, offloading_queues, task_oriented
+from semcom_baselines import (
+    cdrl,
+    iot_auction,
+    multicell,
+    offloading,
+    offloading_queues,
+    task_oriented,
+    task_oriented_queues,
+)
 from semcom_baselines.policy import Policy
 from semcom_baselines.random_policy import RandomPolicy
 from semcom_envs.api.core import BatchedScenario
@@ -28,6 +36,7 @@ from semcom_envs.scenarios import (
     Offloading,
     OffloadingQueues,
     TaskOriented,
+    TaskOrientedQueues,
     TaskOrientedV1,
 )
 
@@ -120,6 +129,13 @@ REGISTRY: dict[str, dict[str, Factory]] = {
         "local_select": task_oriented.LocalSelect,
         "crra": task_oriented.CRRA,
         "crraus": task_oriented.CRRAUS,
+    },
+    TaskOrientedQueues.env_id: {
+        "equal": task_oriented.Equal,
+        "fra": task_oriented.FRA,
+        "local_select": task_oriented_queues.local_select,
+        "grant_select": task_oriented_queues.GrantSelect,
+        "knapsack": task_oriented_queues.Knapsack,
     },
 }
 """Scenario-specific policies, per environment id."""

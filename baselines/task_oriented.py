@@ -219,9 +219,14 @@ class LocalSelect(_Local):
         self.k, self.tau = k, tau
 
     def solve_selected(self, delta2, weight):
+        return self.select(delta2, weight, self.k)
+
+    def select(self, delta2: np.ndarray, weight: np.ndarray, k: float | np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(o, B, P, beta)``: each user's rule at ``B_max / k``, ``P_max / k`` (``k`` broadcasts against ``delta2``)."""
         c = self.scenario.config
-        bandwidth = np.full(delta2.shape, c.bandwidth_max_hz / self.k)
-        power = np.full(delta2.shape, c.power_max_w / self.k)
+        bandwidth = np.broadcast_to(c.bandwidth_max_hz / np.asarray(k, dtype=np.float64), delta2.shape)
+        power = np.broadcast_to(c.power_max_w / np.asarray(k, dtype=np.float64), delta2.shape)
         o = self.best_o(bandwidth, power, delta2)
         value = weight * self.scenario.success(o, bandwidth, power, delta2)["success_prob"]
         return o, bandwidth, power, value >= self.tau  # equal shares: the selected split the budgets equally

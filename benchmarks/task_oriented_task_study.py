@@ -10,6 +10,9 @@ Part 2 (the source's claims, on ``--claim-episodes`` one-slot episodes of evalua
 every other field at the task's): CRRA against FRA, FCR and MSR over ``P_max`` for both
 ``channel_scale`` mappings, and CRRAUS against CRRA in weighted success on ``--crraus-episodes``
 of them (CRRAUS costs about a minute and a half per slot at U = 10), with how many users it drops.
+Part 4 (``--v2``): SemCom-TaskOriented-v2 (image arrivals, deadlines, per-slot channels) and variations of its
+traffic, deadline and budgets: ``local_select`` and ``grant_select`` tuned on seed 900, scored on seed 901 between
+``random`` and the full-information ``knapsack``.
 Part 3 (``--regimes``): is there a regime of the source's model where each user's own information
 is not enough? Per regime, ``local_select``'s ``(k, tau)`` is tuned on ``--regime-episodes`` episodes
 of seed 900 (``k`` in 1..U, ``tau`` in {0, 0.05, 0.1, 0.2, 0.3}) and scored on the same number of
@@ -22,7 +25,7 @@ Measures; asserts nothing.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/task_oriented_task_study.py [--seeds 5] [--episodes 16]
         [--mappo DIR] [--claim-episodes 32] [--crraus-episodes 4] [--skip-claims] [--power-max-w W]
-        [--regimes] [--regime-episodes 12] [--regime-match TEXT]
+        [--regimes] [--regime-episodes 12] [--regime-match TEXT] [--v2]
 """
 
 from __future__ import annotations
@@ -40,9 +43,11 @@ from semcom_baselines import make_policy, policies_for
 from semcom_envs.evaluation import EPISODE_SEED_STRIDE, evaluate, mean_ci
 from semcom_envs.leaderboard.stats import probability_of_improvement
 from semcom_baselines.task_oriented import LocalSelect
+from semcom_baselines.task_oriented_queues import GrantSelect
 from semcom_envs import streams
 from semcom_envs.api.core import Transition
 from semcom_envs.scenarios.task_oriented import O_MAX, TaskOrientedV1
+from semcom_envs.scenarios.task_oriented_queues import TaskOrientedQueues
 
 EVAL_SEED_BASE = 10_000
 """The protocol's evaluation seeds: run ``s`` on ``10000 + s`` (:mod:`semcom_envs.leaderboard.protocol`)."""
@@ -284,6 +289,47 @@ def regimes(episodes: int, match: str | None = None) -> None:
               f"{(v['fra'] - v['random']) / span:.3f} | {(local - v['random']) / span:.3f} |", flush=True)
 
 
+V2_REGIMES: list[tuple[str, dict]] = [
+    ("the task (60 frame/s cameras, D 4, 10 mW, 20 MHz, U 10)", {}),
+    ("30 frame/s (task_prob_on 0.15)", {"task_prob_on": 0.15}),
+    ("100 frame/s (task_prob_on 0.5)", {"task_prob_on": 0.5}),
+    ("deadline 1 slot", {"deadline_slots": 1}),
+    ("deadline 8 slots", {"deadline_slots": 8}),
+    ("bursts of 5 slots (on/off 0.2)", {"on_to_off_prob": 0.2, "off_to_on_prob": 0.2}),
+    ("P_max 3 mW", {"power_max_w": 3e-3}),
+    ("B_max 5 MHz", {"bandwidth_max_hz": 5e6}),
+    ("U 20 at 30 frame/s", {"num_users": 20, "task_prob_on": 0.15}),
+    ("U 5 at 120 frame/s", {"num_users": 5, "task_prob_on": 0.6}),
+]
+"""SemCom-TaskOriented-v2 and variations of its traffic, deadline and budgets (part 4)."""
+
+
+def v2_regimes(episodes: int, match: str | None = None) -> None:
+    """Part 4: on SemCom-TaskOriented-v2 and its variations, ``local_select`` and ``grant_select`` tuned on seed 900,
+    scored on the held-out seed 901 between ``random`` (0) and the full-information ``knapsack`` (1)."""
+    print(f"## SemCom-TaskOriented-v2: local rules tuned on seed 900, scored on seed 901 ({episodes} episodes)\n")
+    print("| regime | random | fra | local_select (k, tau) | grant_select (k0, scale, tau) | knapsack | "
+          "local_select normalised | grant_select normalised |")
+    print("|---|---|---|---|---|---|---|---|")
+    for label, fields in V2_REGIMES:
+        if match is not None and match not in label:
+            continue
+        sc = TaskOrientedQueues(**fields)
+
+        def score(policy, seed: int, sc: TaskOrientedQueues = sc) -> float:
+            return evaluate(sc, policy, episodes, seed).mean(sc.primary_metric)
+
+        ls = max(((score(LocalSelect(sc, k, tau), 900), k, tau) for k in (1, 2, 3, 4, 6, 8, 10)
+                  for tau in (0.0, 0.05, 0.1, 0.2, 0.3)), key=lambda t: t[0])
+        gs = max(((score(GrantSelect(sc, k0, scale, tau), 900), k0, scale, tau) for k0 in (1, 2, 3)
+                  for scale in (0.5, 1.0, 1.5, 2.0) for tau in (0.05, 0.1)), key=lambda t: t[0])
+        v = {name: score(make_policy(name, sc), 901) for name in ("random", "fra", "knapsack")}
+        local, grant = score(LocalSelect(sc, *ls[1:]), 901), score(GrantSelect(sc, *gs[1:]), 901)
+        span = v["knapsack"] - v["random"]
+        print(f"| {label} | {v['random']:.4f} | {v['fra']:.4f} | {local:.4f} {ls[1:]} | {grant:.4f} {gs[1:]} | "
+              f"{v['knapsack']:.4f} | {(local - v['random']) / span:.3f} | {(grant - v['random']) / span:.3f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
@@ -296,7 +342,11 @@ def main() -> None:
     parser.add_argument("--regimes", action="store_true", help="part 3 only: local information across regimes")
     parser.add_argument("--regime-episodes", type=int, default=12)
     parser.add_argument("--regime-match", default=None, help="only the regimes whose label contains this text")
+    parser.add_argument("--v2", action="store_true", help="part 4 only: SemCom-TaskOriented-v2 and its variations")
     args = parser.parse_args()
+    if args.v2:
+        v2_regimes(args.regime_episodes, args.regime_match)
+        return
     if args.regimes:
         regimes(args.regime_episodes, args.regime_match)
         return

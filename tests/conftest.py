@@ -52,6 +52,9 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("SemCom-TaskOriented-v0", {"codec": "se-sc", "num_users": 3, "sesc_l_tot": 64.0, "sesc_l_opt": 20.0, "max_steps": 10}),
     ("SemCom-TaskOriented-v1", {}),
     ("SemCom-TaskOriented-v1", {"action_type": "discrete", "num_users": 3, "compression_min": 0.3, "max_steps": 5}),
+    ("SemCom-TaskOriented-v2", {}),
+    ("SemCom-TaskOriented-v2", {"action_type": "discrete", "num_users": 3, "deadline_slots": 2, "task_prob_on": 0.9,
+                                "max_steps": 10}),
     ("SemCom-CDRL-v0", {"preset": "walls", "grid_size": 5, "num_sources": 4, "probe_steps": 5, "max_steps": 4}),
 ]
 CASE_IDS = [f"{env_id}-{'-'.join(f'{k}={v}' for k, v in cfg.items()) or 'default'}" for env_id, cfg in CASES]

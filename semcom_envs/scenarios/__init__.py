@@ -7,6 +7,7 @@ from semcom_envs.scenarios.multicell import MultiCell, MultiCellConfig, MultiCel
 from semcom_envs.scenarios.offloading import Offloading, OffloadingConfig
 from semcom_envs.scenarios.offloading_queues import OffloadingQueues, OffloadingQueuesConfig
 from semcom_envs.scenarios.task_oriented import TaskOriented, TaskOrientedConfig, TaskOrientedV1
+from semcom_envs.scenarios.task_oriented_queues import TaskOrientedQueues, TaskOrientedQueuesConfig
 
 SCENARIOS: dict[str, type[BatchedScenario]] = {
     MultiCell.env_id: MultiCell,
@@ -19,6 +20,7 @@ SCENARIOS: dict[str, type[BatchedScenario]] = {
     CDRLV1.env_id: CDRLV1,
     TaskOriented.env_id: TaskOriented,
     TaskOrientedV1.env_id: TaskOrientedV1,
+    TaskOrientedQueues.env_id: TaskOrientedQueues,
 }
 
 
@@ -65,6 +67,8 @@ __all__ = [
     "OffloadingQueuesConfig",
     "TaskOriented",
     "TaskOrientedConfig",
+    "TaskOrientedQueues",
+    "TaskOrientedQueuesConfig",
     "TaskOrientedV1",
     "config_reference",
     "latest_versions",

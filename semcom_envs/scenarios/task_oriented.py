@@ -341,6 +341,16 @@ class TaskOriented(BatchedScenario):
         share_p = np.where(selected, np.asarray(power_w) - c.power_min_w, 0.0)
         share_b = share_b / np.maximum(share_b.max(axis=-1, keepdims=True), 1e-300)
         share_p = share_p / np.maximum(share_p.max(axis=-1, keepdims=True), 1e-300)
+        return self.encode_shares(o, share_b, share_p, selected)
+
+    def encode_shares(self, o: np.ndarray, share_b: np.ndarray, share_p: np.ndarray, selected: np.ndarray) -> AgentArrays:
+        """Per-agent actions requesting the shares ``share_b``, ``share_p`` in ``[0, 1]`` (of the spare budgets, split
+        in proportion among the selected users) at compression ``o``; each user's action depends on its own
+        arguments only. Shares of selected users are raised to just above ``select_threshold``; the discrete
+        variant rounds up to the share levels and to the nearest ``o`` level."""
+        c = self.config
+        selected = np.asarray(selected, dtype=bool)
+        o = np.broadcast_to(np.asarray(o, dtype=np.float64), selected.shape)
         # A selected user at exactly the minimum needs a share just above the threshold.
         tiny = c.select_threshold + 1e-6
         share_b = np.where(selected, np.maximum(share_b, tiny), 0.0)
@@ -357,6 +367,11 @@ class TaskOriented(BatchedScenario):
 
     # ------------------------------------------------------------------ reset
     def reset(self, keys: NDArray[np.uint64]) -> tuple[State, AgentArrays]:
+        state = self.initial_state(keys)
+        return state, self._observe(state)
+
+    def initial_state(self, keys: NDArray[np.uint64]) -> State:
+        """The state at slot 0: distances, large-scale gains and weights per episode (what :meth:`reset` observes)."""
         c, u = self.config, self.num_agents
         b = keys.shape[0]
         t0 = np.zeros(b, dtype=np.int64)
@@ -368,9 +383,8 @@ class TaskOriented(BatchedScenario):
             weight = SERVICE_LEVELS[np.minimum((pick * len(SERVICE_LEVELS)).astype(np.int64), len(SERVICE_LEVELS) - 1)]
         else:
             weight = np.ones((b, u))
-        state: State = {"key": keys.copy(), "t": t0, "distance_m": distance, "delta2": delta2, "weight": weight,
-                        "last_success": np.zeros((b, u))}
-        return state, self._observe(state)
+        return {"key": keys.copy(), "t": t0, "distance_m": distance, "delta2": delta2, "weight": weight,
+                "last_success": np.zeros((b, u))}
 
     # ------------------------------------------------------------------- step
     def step(self, state: State, actions: Mapping[str, np.ndarray]) -> Transition:
