@@ -46,13 +46,13 @@ def main() -> None:
         env.close()
     check(True, "every id makes, resets and steps 3 times through gym.make")
 
-    from semcom_envs import cdrl_v1, iot_auction_v1, multicell_v1, offloading_v1, task_oriented_v1
+    from semcom_envs import cdrl_v1, iot_auction_v1, multicell_v1, offloading_v1, task_oriented_v1, task_oriented_v2
 
-    for module in (multicell_v1, offloading_v1, iot_auction_v1, cdrl_v1, task_oriented_v1):
+    for module in (multicell_v1, offloading_v1, iot_auction_v1, cdrl_v1, task_oriented_v1, task_oriented_v2):
         env = module.parallel_env()
         env.reset(seed=0)
         env.step({a: env.action_space(a).sample() for a in env.agents})
-    check(True, "every v1 PettingZoo parallel_env resets and steps")
+    check(True, "every benchmark task's PettingZoo parallel_env resets and steps")
 
     from semcom_envs.physics.semantics import deepsc_similarity
 
@@ -67,6 +67,7 @@ def main() -> None:
     from semcom_envs.registration import make_scenario
 
     make_policy("local_select", make_scenario("SemCom-TaskOriented-v1"))
+    make_policy("knapsack", make_scenario("SemCom-TaskOriented-v2"))  # numpy only: no solver extra
     try:
         make_policy("crra", make_scenario("SemCom-TaskOriented-v1"))
         check(False, "crra without cvxpy raises")

@@ -54,11 +54,14 @@ Model:
   ``task_prob_on`` (default 0.3: a 60 frame/s camera on 5 ms slots, one frame every 3.3 slots). Mean
   arrivals ``U pi_on task_prob_on`` = 1.5 images per slot at U = 10, 300 images/s in the cell.
 - A2 channel: slots of ``t0 = deadline_s`` (5 ms): a transmission must finish within its slot (the
-  source's delay bound). Each slot's channel is v1's Lemma 1 draw ``h ~ N(0, delta^2)``, i.i.d.
-  across slots (block fading; at 2 GHz a pedestrian's channel decorrelates within about 20 ms,
-  Jakes), known before the allocation: each user learns its own ``|h|`` from the server's pilot, the
-  server all of them. An image is delivered iff its realised delay (7) ``d0 (1 - o) / R`` at ``|h|``
-  meets ``t0``, so delivery is a step in the allocation, not v1's probability.
+  source's delay bound). Each slot's channel is v1's Lemma 1 draw ``h ~ N(0, delta^2)``, independent across
+  slots, known before the allocation: each user learns its own ``|h|`` from the server's pilot, the server
+  all of them. Independence across 5 ms slots is the channel of an uplink that hops frequency every slot
+  (NR PUSCH's inter-slot hopping, IEEE 802.15.4 TSCH) by more than the coherence bandwidth, or of terminals
+  at vehicular speed (at 2 GHz and 54 km/h, Jakes' correlation after 5 ms is ``J0(2 pi 100 Hz 5 ms) =
+  -0.30``); a static camera on one channel would see fading correlated over tens of slots, which is not
+  modelled. An image is delivered iff its realised delay (7) ``d0 (1 - o) / R`` at ``|h|`` meets ``t0``, so
+  delivery is a step in the allocation, not v1's probability.
 - A3 queue and deadline: an image must be delivered within ``D = deadline_slots`` slots of its arrival
   (default 4, 20 ms end to end); a user sends at most one image per slot, its oldest; an image not
   delivered stays (the server's NACK asks for it again) until it is ``D - 1`` slots old after a slot,
@@ -98,7 +101,7 @@ _V1_FEATURES = 7
 
 # Stream domains (semcom_envs.streams): v1's 0-2 (positions, weights, fading) are reused by the
 # inherited reset; the per-slot channel and the traffic draw from their own.
-_D_SLOT_FADING, _D_SOURCE, _D_ARRIVAL = 3, 4, 5
+_D_SLOT_FADING, _D_SOURCE = 3, 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,7 +115,7 @@ class TaskOrientedQueuesConfig(TaskOrientedConfig):
 
 
 PRESETS: dict[str, dict[str, Any]] = {"benchmark": {**BENCHMARK_PRESETS["benchmark"], "max_steps": 100}}
-"""v2's defaults: v1's benchmark preset, episodes of 100 slots (0.5 s, about two ON/OFF bursts per camera)."""
+"""v2's defaults: v1's benchmark preset, episodes of 100 slots (0.5 s: each camera switches about twice)."""
 
 
 class TaskOrientedQueues(TaskOrientedV1):
@@ -125,7 +128,8 @@ class TaskOrientedQueues(TaskOrientedV1):
     metrics: ClassVar[dict[str, str]] = {
         "weighted_success": "service-weighted successes per user and slot (1/U) sum_i w_i eta_i 1[delivered_i]: "
                             "the team reward",
-        "timely_fraction": "images delivered per image arrived (arrivals of the slot, delivered images of the slot)",
+        "timely_fraction": "per slot, images delivered / max(images arrived, 1): a slot-level ratio (the share of all "
+                           "images delivered is delivered / arrivals)",
         "delivered": "images delivered per user and slot",
         "expired": "images expired per user and slot",
         "arrivals": "images arrived per user and slot",
