@@ -1,4 +1,4 @@
-"""Does SemCom-TaskOriented-v1 discriminate between policies, and do the source's claims hold on it?
+"""Does SemCom-TaskOriented-v1 (and -v2) discriminate between policies, and do the source's claims hold on it?
 
 Part 1 (the leaderboard's measurement): every baseline but ``crraus`` (and, with ``--mappo DIR``,
 the MAPPO policies ``DIR/policy_seed{s}.pt`` of ``semcom train``), run ``s`` evaluated on evaluation
@@ -10,9 +10,6 @@ Part 2 (the source's claims, on ``--claim-episodes`` one-slot episodes of evalua
 every other field at the task's): CRRA against FRA, FCR and MSR over ``P_max`` for both
 ``channel_scale`` mappings, and CRRAUS against CRRA in weighted success on ``--crraus-episodes``
 of them (CRRAUS costs about a minute and a half per slot at U = 10), with how many users it drops.
-Part 4 (``--v2``): SemCom-TaskOriented-v2 (image arrivals, deadlines, per-slot channels) and variations of its
-traffic, deadline and budgets: ``local_select`` and ``grant_select`` tuned on seed 900, scored on seed 901 between
-``random`` and the full-information ``knapsack``.
 Part 3 (``--regimes``): is there a regime of the source's model where each user's own information
 is not enough? Per regime, ``local_select``'s ``(k, tau)`` is tuned on ``--regime-episodes`` episodes
 of seed 900 (``k`` in 1..U, ``tau`` in {0, 0.05, 0.1, 0.2, 0.3}) and scored on the same number of
@@ -20,6 +17,10 @@ episodes of the held-out seed 901, normalised between ``random`` (0) and ``crra`
 Regimes: the task, scarcer or richer budgets, a tighter deadline, more and fewer users, two counterfactual
 servers (:class:`VariableLoad`, :class:`GrantBased`), clustered users (:class:`Clustered`) and per-slot channel
 knowledge (:class:`InstantaneousCSI`) that take away what makes local rules strong.
+
+Part 4 (``--v2``): SemCom-TaskOriented-v2 (image arrivals, deadlines, per-slot channels) and variations of its
+traffic, deadline and budgets: ``local_select`` and ``grant_select`` tuned on seed 900, scored on seed 901 between
+``random`` and the full-information ``knapsack``; first, ``knapsack`` with a deadline bonus on seed 900.
 
 Measures; asserts nothing.
 
