@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from semcom_baselines.task_oriented import O_GRID, LocalSelect, _TaskOrientedPolicy
+from semcom_envs.physics import radio
 from semcom_envs.scenarios.task_oriented_queues import TaskOrientedQueues
 
 LOCAL_SELECT_V2 = {"k": 2, "tau": 0.05}
@@ -94,10 +95,11 @@ class Knapsack(_TaskOrientedPolicy):
         slot = self.known_slot(observations, global_state)
         h, weight = np.sqrt(slot["delta2"]), slot["weight"]
         waiting = slot["queue"].sum(axis=-1) > 0.5
-        full_rate = c.bandwidth_max_hz * np.log2(1.0 + h * c.power_max_w / (sc.noise_psd_w * c.bandwidth_max_hz))
+        full_rate = radio.shannon_rate_positive(c.bandwidth_max_hz, h * c.power_max_w / (sc.noise_psd_w * c.bandwidth_max_hz))
         floor = max(c.bandwidth_min_hz / c.bandwidth_max_hz, c.power_min_w / c.power_max_w)
         need = np.maximum(c.data_bits * (1.0 - self.options) / (c.deadline_s * full_rate[..., None]), floor)  # (B, U, K)
-        units = np.ceil(need * self.capacity * (1.0 + 1e-9)).astype(np.int64)
+        # Needs above the whole budget are infeasible: capped before the integer conversion (which overflows near inf).
+        units = np.ceil(np.minimum(need, 2.0) * self.capacity * (1.0 + 1e-9)).astype(np.int64)
         allowed = waiting[..., None] & (units <= self.capacity)
         urgent = slot["queue"][..., -1] > 0.5  # an image in its last slot
         worth = weight * np.where(urgent, 1.0 + self.deadline_bonus, 1.0)

@@ -189,9 +189,11 @@ class GrantBased(TaskOrientedV1):
     unless the requests exceed the budget, then prorated (an uplink scheduler granting buffer-status
     requests); what nobody requests stays unused, so the users must coordinate their requests."""
 
-    def allocate(self, o, share_b, share_p):
+    def allocate(self, o, share_b, share_p, eligible=None):
         c = self.config
         selected = (share_b > c.select_threshold) & (share_p > c.select_threshold)
+        if eligible is not None:
+            selected &= eligible
 
         def grant(share: np.ndarray, total: float, minimum: float) -> np.ndarray:
             request = np.where(selected, np.maximum(share * total, minimum), 0.0)

@@ -291,10 +291,16 @@ class TaskOriented(BatchedScenario):
         power gain ``h``: finite wherever ``B >= 1 Hz`` and ``h > 0`` (:func:`radio.shannon_rate_positive`)."""
         return data_bits / radio.shannon_rate_positive(bandwidth_hz, h * power_w / (self.noise_psd_w * bandwidth_hz))
 
-    def allocate(self, o: np.ndarray, share_b: np.ndarray, share_p: np.ndarray) -> dict[str, np.ndarray]:
-        """The server's allocation: minimums for the selected users, the rest in proportion to the shares."""
+    def allocate(self, o: np.ndarray, share_b: np.ndarray, share_p: np.ndarray,
+                 eligible: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """The server's allocation: minimums for the selected users, the rest in proportion to the shares.
+
+        ``eligible`` (``(B, U)`` bool, default all): users the server may serve; the others' requests are ignored
+        (SemCom-TaskOriented-v2: a user without an image waiting)."""
         c = self.config
         selected = (share_b > c.select_threshold) & (share_p > c.select_threshold)
+        if eligible is not None:
+            selected &= eligible
         count = selected.sum(axis=-1, keepdims=True)
 
         def split(share: np.ndarray, total: float, minimum: float) -> np.ndarray:
@@ -306,8 +312,9 @@ class TaskOriented(BatchedScenario):
         return {"compression": np.where(selected, o, 0.0), "bandwidth_hz": split(share_b, c.bandwidth_max_hz, c.bandwidth_min_hz),
                 "power_w": split(share_p, c.power_max_w, c.power_min_w), "selected": selected}
 
-    def decode_actions(self, actions: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Validated actions as the allocation they make the server apply, each ``(B, U)``.
+    def decode_actions(self, actions: Mapping[str, np.ndarray], eligible: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Validated actions as the allocation they make the server apply, each ``(B, U)`` (``eligible``: see
+        :meth:`allocate`).
 
         Compression: continuous ``o = o_min + (0.99 - o_min) u[0]``, discrete ``max(0.05 i, o_min)``
         (``o_min = compression_min``; at 0, v0's maps ``0.99 u[0]`` and ``0.05 i`` exactly).
@@ -316,9 +323,9 @@ class TaskOriented(BatchedScenario):
         o_min = self.config.compression_min
         if self.config.action_type == "continuous":
             u = 0.5 * (a + 1.0)
-            return self.allocate(o_min + (O_MAX - o_min) * u[..., 0], u[..., 1], u[..., 2])
+            return self.allocate(o_min + (O_MAX - o_min) * u[..., 0], u[..., 1], u[..., 2], eligible)
         return self.allocate(np.maximum(0.05 * a[..., 0], o_min), a[..., 1] / (DISCRETE_SHARE_LEVELS - 1),
-                             a[..., 2] / (DISCRETE_SHARE_LEVELS - 1))
+                             a[..., 2] / (DISCRETE_SHARE_LEVELS - 1), eligible)
 
     def encode_allocation(self, o: np.ndarray, bandwidth_hz: np.ndarray, power_w: np.ndarray,
                           selected: np.ndarray) -> AgentArrays:

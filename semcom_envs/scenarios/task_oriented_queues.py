@@ -179,23 +179,11 @@ class TaskOrientedQueues(TaskOrientedV1):
         return state, self._observe(state)
 
     # ------------------------------------------------------------------- step
-    def request_mask(self, actions: Mapping[str, np.ndarray], waiting: np.ndarray) -> dict[str, np.ndarray]:
-        """The actions with the shares of users without an image set to 0 (A3: the server ignores them)."""
-        zero = -1.0 if self.config.action_type == "continuous" else 0
-        out = {}
-        for i, agent in enumerate(self.agents):
-            a = np.array(actions[agent], copy=True)
-            if a.ndim == 2:
-                a[~waiting[:, i], 1:] = zero
-            out[agent] = a
-        return out
-
     def step(self, state: State, actions: Mapping[str, np.ndarray]) -> Transition:
         c, d = self.config, self.deadline
         queue = state["queue"]
         waiting = queue.sum(axis=-1) > 0
-        self.stack_actions(actions)  # validates (shape, dtype, range) before the masking
-        alloc = self.decode_actions(self.request_mask(actions, waiting))
+        alloc = self.decode_actions(actions, eligible=waiting)  # A3: the server ignores users without an image
         if alloc["selected"].shape[0] != state["t"].shape[0]:
             raise ValueError(f"actions have batch size {alloc['selected'].shape[0]}, the state {state['t'].shape[0]}")
         sel = alloc["selected"]
