@@ -19,8 +19,9 @@ servers (:class:`VariableLoad`, :class:`GrantBased`), clustered users (:class:`C
 knowledge (:class:`InstantaneousCSI`) that take away what makes local rules strong.
 
 Part 4 (``--v2``): SemCom-TaskOriented-v2 (image arrivals, deadlines, per-slot channels) and variations of its
-traffic, deadline and budgets: ``local_select`` and ``grant_select`` tuned on seed 900, scored on seed 901 between
-``random`` and the full-information ``knapsack``; first, ``knapsack`` with a deadline bonus on seed 900.
+traffic, deadline, budgets and channel correlation: ``local_select`` and ``grant_select`` tuned on seed 900, scored
+on seed 901 between ``random`` and the full-information ``knapsack``; first, ``knapsack`` with a deadline bonus on
+seed 900.
 
 Measures; asserts nothing.
 
@@ -303,6 +304,8 @@ V2_REGIMES: list[tuple[str, dict]] = [
     ("B_max 5 MHz", {"bandwidth_max_hz": 5e6}),
     ("U 20 at 30 frame/s", {"num_users": 20, "task_prob_on": 0.15}),
     ("U 5 at 120 frame/s", {"num_users": 5, "task_prob_on": 0.6}),
+    ("static cameras, fading correlation 0.9 (20 Hz Doppler)", {"fading_correlation": 0.9}),
+    ("static cameras, fading correlation 0.99 (5 Hz Doppler)", {"fading_correlation": 0.99}),
 ]
 """SemCom-TaskOriented-v2 and variations of its traffic, deadline and budgets (part 4)."""
 

@@ -275,13 +275,14 @@ class Protocol:
             rows += [r for r in store.rows(self.name, version) if r["env_id"] in self.env_ids
                      and (r["policy"] in policies[r["env_id"]] or r["kind"] == SUBMITTED_KIND)
                      and self.results_version(r["env_id"], r["policy"]) == version]
-        configs: dict[str, Any] = {}
+        configs: dict[str, tuple[Any, Any]] = {}
         for row in rows:
             if row["version"] != self.version:
                 bench = self.benchmark(row["env_id"])
                 if bench.env_id not in configs:
-                    configs[bench.env_id] = _json(dataclasses.asdict(bench.scenario().config))
-                _check_shared_row(self, bench, row, configs[bench.env_id])
+                    config = bench.scenario().config
+                    configs[bench.env_id] = _json(dataclasses.asdict(config)), _json(dataclasses.asdict(type(config)()))
+                _check_shared_row(self, bench, row, *configs[bench.env_id])
         return sorted(rows, key=lambda r: (r["env_id"], r["policy"], r["seed"]))
 
     def to_dict(self) -> dict[str, Any]:
@@ -304,11 +305,19 @@ def _json(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
-def _check_shared_row(protocol: Protocol, bench: Benchmark, row: Mapping[str, Any], config: Any) -> None:
-    """Raise unless a row stored under an earlier version is what ``bench`` would produce today."""
+def _added_at_default(today: Mapping[str, Any], stored: Mapping[str, Any], defaults: Mapping[str, Any]) -> set[str]:
+    """Fields gained after a row was stored that today hold their default: unchanged, since a new field (config or
+    hyperparameter) defaults to the earlier behaviour (e.g. DQN's ``num_envs = 1``)."""
+    return {k for k, v in today.items() if k not in stored and k in defaults and v == defaults[k]}
+
+
+def _check_shared_row(protocol: Protocol, bench: Benchmark, row: Mapping[str, Any], config: Any, defaults: Any) -> None:
+    """Raise unless a row stored under an earlier version is what ``bench`` would produce today (``config`` its
+    scenario config today, ``defaults`` the config class's defaults)."""
     where = f"protocol {protocol.name!r} v{protocol.version}: {bench.env_id} shares the results of v{row['version']}, but"
-    if row["config"] != config:
-        changed = sorted(k for k in set(config) | set(row["config"]) if config.get(k) != row["config"].get(k))
+    added = _added_at_default(config, row["config"], defaults)
+    changed = sorted(k for k in (set(config) | set(row["config"])) - added if config.get(k) != row["config"].get(k))
+    if changed:
         raise ConfigError(f"{where} the scenario config differs in {changed}: drop its results_version to rerun it")
     if row["episodes"] != bench.episodes:
         raise ConfigError(f"{where} episodes={bench.episodes} differs from the stored {row['episodes']}")
@@ -320,10 +329,7 @@ def _check_shared_row(protocol: Protocol, bench: Benchmark, row: Mapping[str, An
             raise ConfigError(f"{where} train_steps[{row['policy']!r}]={budget} differs from the stored {row['train_steps']}: "
                               f"list {row['policy']!r} in its rerun")
         resolved = _json(hyperparameters(row["policy"], bench.hyperparameters.get(row["policy"], {})))
-        # A hyperparameter the agent gained after the row was stored counts as unchanged at its default (new
-        # fields default to the earlier behaviour, e.g. DQN's num_envs = 1).
-        defaults = _json(hyperparameters(row["policy"]))
-        added = {k for k, v in resolved.items() if k not in row["hyperparameters"] and v == defaults[k]}
+        added = _added_at_default(resolved, row["hyperparameters"], _json(hyperparameters(row["policy"])))
         changed = sorted(k for k in (set(resolved) | set(row["hyperparameters"])) - added
                          if resolved.get(k) != row["hyperparameters"].get(k))
         if changed:

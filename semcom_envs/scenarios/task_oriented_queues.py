@@ -59,8 +59,10 @@ Model:
   all of them. Independence across 5 ms slots is the channel of an uplink that hops frequency every slot
   (NR PUSCH's inter-slot hopping, IEEE 802.15.4 TSCH) by more than the coherence bandwidth, or of terminals
   at vehicular speed (at 2 GHz and 54 km/h, Jakes' correlation after 5 ms is ``J0(2 pi 100 Hz 5 ms) =
-  -0.30``); a static camera on one channel would see fading correlated over tens of slots, which is not
-  modelled. An image is delivered iff its realised delay (7) ``d0 (1 - o) / R`` at ``|h|`` meets ``t0``, so
+  -0.30``). A static camera on one channel sees fading correlated over tens of slots: ``fading_correlation``
+  ``rho`` makes a user's fading an AR(1) process, ``n_t = rho n_{t-1} + sqrt(1 - rho^2) w_t`` (stationary N(0, 1),
+  Jakes' lag-one correlation ``rho = J0(2 pi f_D t0)``: 0.994 at a 5 Hz Doppler); default 0, the independent slots
+  above, exactly. An image is delivered iff its realised delay (7) ``d0 (1 - o) / R`` at ``|h|`` meets ``t0``, so
   delivery is a step in the allocation, not v1's probability.
 - A3 queue and deadline: an image must be delivered within ``D = deadline_slots`` slots of its arrival
   (default 4, 20 ms end to end); a user sends at most one image per slot, its oldest; an image not
@@ -79,6 +81,7 @@ model at the benchmark preset; v0 the source's model (:mod:`semcom_envs.scenario
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -112,6 +115,9 @@ class TaskOrientedQueuesConfig(TaskOrientedConfig):
     on_to_off_prob: float = param(0.02, Real(1e-3, 1.0), "probability per slot that an ON camera turns OFF")
     off_to_on_prob: float = param(0.02, Real(1e-3, 1.0), "probability per slot that an OFF camera turns ON")
     task_prob_on: float = param(0.3, Real(1e-3, 1.0), "probability that an image arrives in a slot while ON")
+    fading_correlation: float = param(0.0, Real(0.0, 1.0, high_open=True),
+                                      "correlation of a user's fading from one slot to the next (AR(1), A2; 0: independent "
+                                      "slots; Jakes: J0(2 pi f_D t0))")
 
 
 PRESETS: dict[str, dict[str, Any]] = {"benchmark": {**BENCHMARK_PRESETS["benchmark"], "max_steps": 100}}
@@ -153,9 +159,14 @@ class TaskOrientedQueues(TaskOrientedV1):
             np.concatenate([np.full(u, g_hi), np.ones(u * (d + 2) + 1)]).astype(np.float32), dtype=np.float32)
 
     # ------------------------------------------------------------ randomness
-    def _slot_delta2(self, keys: NDArray[np.uint64], t: np.ndarray, mean_delta2: np.ndarray) -> np.ndarray:
-        """This slot's realised ``|h|^2 = n^2 delta^2`` (A2), ``n ~ N(0, 1)`` drawn afresh every slot."""
-        return np.square(streams.normals(keys, t, _D_SLOT_FADING, self.num_agents)) * mean_delta2
+    def _slot_fading(self, keys: NDArray[np.uint64], t: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
+        """This slot's fading ``n ~ N(0, 1)`` (A2): ``n_t = rho n_{t-1} + sqrt(1 - rho^2) w_t`` with a fresh
+        ``w_t ~ N(0, 1)``, stationary; ``n_0 = w_0`` (``previous`` None). At ``rho = 0``, ``n_t = w_t`` exactly."""
+        fresh = streams.normals(keys, t, _D_SLOT_FADING, self.num_agents)
+        if previous is None:
+            return fresh
+        rho = self.config.fading_correlation
+        return rho * previous + math.sqrt(1.0 - rho * rho) * fresh
 
     def _traffic(self, keys: NDArray[np.uint64], t: np.ndarray, on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(next ON states, arrivals) at slot ``t`` (A1) given the ON states of slot ``t - 1`` (at t = 0: a
@@ -173,8 +184,9 @@ class TaskOrientedQueues(TaskOrientedV1):
         on, arrivals = self._traffic(state["key"], state["t"], np.zeros(state["weight"].shape, dtype=bool))
         queue = np.zeros((*on.shape, self.deadline))
         queue[..., 0] = arrivals
-        state.update(mean_delta2=state["delta2"], delta2=self._slot_delta2(state["key"], state["t"], state["delta2"]),
-                     on=on, queue=queue, arrivals=arrivals.astype(np.float64), served_last=np.zeros(on.shape[0]),
+        fading = self._slot_fading(state["key"], state["t"], None)
+        state.update(mean_delta2=state["delta2"], fading=fading, delta2=np.square(fading) * state["delta2"], on=on,
+                     queue=queue, arrivals=arrivals.astype(np.float64), served_last=np.zeros(on.shape[0]),
                      grant_last=np.zeros(on.shape))
         return state, self._observe(state)
 
@@ -205,10 +217,11 @@ class TaskOrientedQueues(TaskOrientedV1):
         on, arrivals = self._traffic(state["key"], next_t, state["on"])
         new_queue = np.concatenate([arrivals[..., None].astype(np.float64), after[..., :-1]], axis=-1)
         served = sel.sum(axis=1).astype(np.float64)
+        fading = self._slot_fading(state["key"], next_t, state["fading"])
         new_state = {**state, "t": next_t, "last_success": success, "on": on, "queue": new_queue,
                      "arrivals": arrivals.astype(np.float64), "served_last": served,
                      "grant_last": np.where(sel, alloc["bandwidth_hz"] / c.bandwidth_max_hz, 0.0),
-                     "delta2": self._slot_delta2(state["key"], next_t, state["mean_delta2"])}
+                     "fading": fading, "delta2": np.square(fading) * state["mean_delta2"]}
         truncated = next_t >= c.max_steps
         terminated = np.zeros(truncated.shape, dtype=bool)
         infos = {

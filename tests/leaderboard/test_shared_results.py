@@ -94,6 +94,26 @@ def test_a_hyperparameter_added_since_keeps_old_runs_at_its_default(store_copy: 
         _bumped(v1, hyperparameters={"dqn": {"learning_starts": 50, "num_envs": 2}}).stored_rows(store)
 
 
+def test_a_config_field_added_since_keeps_old_runs_at_its_default(store_copy: tuple[Protocol, Store]) -> None:
+    """Rows stored before a scenario gained a config field (here MultiCell's ``inter_site_factor``) hold no value for
+    it: at the config class's default (the earlier dynamics) they are still shared; set to anything else, or with
+    another field changed, they are not."""
+    import sqlite3
+    from contextlib import closing
+
+    v1, store = store_copy
+    with closing(sqlite3.connect(store.path)) as conn, conn:
+        conn.execute("UPDATE results SET config = json_remove(config, '$.inter_site_factor') WHERE env_id = ?", (MULTICELL,))
+    assert all("inter_site_factor" not in r["config"] for r in store.rows() if r["env_id"] == MULTICELL)
+    shared = _bumped(v1).stored_rows(store)
+    assert shared == [r for r in store.rows() if r["env_id"] == MULTICELL]
+    kwargs = v1.benchmark(MULTICELL).env_kwargs
+    with pytest.raises(ConfigError, match="inter_site_factor"):
+        _bumped(v1, env_kwargs={**kwargs, "inter_site_factor": 2.5}).stored_rows(store)
+    with pytest.raises(ConfigError, match=r"\['max_steps'\]"):
+        _bumped(v1, env_kwargs={**kwargs, "max_steps": 11}).stored_rows(store)
+
+
 def test_a_bump_can_rerun_one_agent_and_share_the_rest(store_copy: tuple[Protocol, Store], tmp_path: Path) -> None:
     """``rerun=("dqn",)``: only DQN's runs are repeated (under v2, with its new budget); every other row stays v1's."""
     v1, store = store_copy
