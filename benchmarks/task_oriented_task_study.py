@@ -307,7 +307,7 @@ V2_REGIMES: list[tuple[str, dict]] = [
     ("static cameras, fading correlation 0.9 (20 Hz Doppler)", {"fading_correlation": 0.9}),
     ("static cameras, fading correlation 0.99 (5 Hz Doppler)", {"fading_correlation": 0.99}),
 ]
-"""SemCom-TaskOriented-v2 and variations of its traffic, deadline and budgets (part 4)."""
+"""SemCom-TaskOriented-v2 and variations of its traffic, deadline, budgets and channel correlation (part 4)."""
 
 
 def v2_regimes(episodes: int, match: str | None = None) -> None:

@@ -85,7 +85,7 @@ def test_the_fading_is_an_ar1_process_of_the_slots_fresh_draws(rho):
     """A2 with ``fading_correlation``: ``n_t = rho n_{t-1} + sqrt(1 - rho^2) w_t``, ``w_t`` the slot's own draw
     (exact, and at rho = 0 the fresh draw itself), ``|h|^2 = n^2 delta^2``; stationary N(0, 1), lag-1 correlation rho."""
     sc = TaskOrientedQueues(fading_correlation=rho)
-    keys = streams.seed_key(np.array((3, 4, 5, 6)))
+    keys = streams.seed_key(np.array((3, 4, 5, 6)))  # _play's copies; the fresh draws are stream domain 3 (A2's)
     states = [s for s, _, _ in _play(sc, slots=5)]
     np.testing.assert_array_equal(states[0]["fading"], streams.normals(keys, states[0]["t"], 3, sc.num_agents))
     for before, s in zip(states, states[1:]):
