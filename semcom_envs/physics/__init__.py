@@ -1,5 +1,5 @@
-"""Physical-layer and semantic-layer models shared by all scenarios: pure, vectorised numpy functions."""
+"""Physical-layer, semantic-layer and traffic models shared by the scenarios: pure, vectorised numpy functions."""
 
-from semcom_envs.physics import radio, semantics
+from semcom_envs.physics import radio, semantics, traffic
 
-__all__ = ["radio", "semantics"]
+__all__ = ["radio", "semantics", "traffic"]

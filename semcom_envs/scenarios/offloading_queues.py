@@ -167,7 +167,7 @@ from semcom_envs.config import (
     param,
     validate_fields,
 )
-from semcom_envs.physics import energy, radio, semantics
+from semcom_envs.physics import energy, radio, semantics, traffic
 from semcom_envs.scenarios.offloading import GAIN_FEATURE, OffloadingConfig
 
 HOLD, LOCAL, OFFLOAD = 0, 1, 2
@@ -437,7 +437,7 @@ class OffloadingQueues(BatchedScenario):
         keys, next_t = state["key"], state["t"] + 1
         # Q1: the sources' Markov chains, then the next slot's arrivals enter the newest bin.
         u = streams.uniforms(keys, next_t, _D_SOURCE, (self.num_agents + 1) // 2)[:, :self.num_agents]
-        on = np.where(state["on"] > 0, u >= c.on_to_off_prob, u < c.off_to_on_prob).astype(np.float64)
+        on = traffic.on_off_step(state["on"] > 0, u, c.on_to_off_prob, c.off_to_on_prob).astype(np.float64)
         arrivals = self._arrivals(keys, next_t, on)
         backlog = np.concatenate([arrivals[..., None], out["remaining"][..., :-1]], axis=-1)
         offloaded = mode == OFFLOAD

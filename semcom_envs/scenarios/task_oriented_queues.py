@@ -92,6 +92,7 @@ from numpy.typing import NDArray
 from semcom_envs import streams
 from semcom_envs.api.core import AgentArrays, State, Transition
 from semcom_envs.config import Integer, Real, param
+from semcom_envs.physics import traffic
 from semcom_envs.scenarios.task_oriented import (
     BENCHMARK_PRESETS,
     GAIN_FEATURE,
@@ -174,7 +175,7 @@ class TaskOrientedQueues(TaskOrientedV1):
         c, u = self.config, self.num_agents
         draw = streams.uniforms(keys, t, _D_SOURCE, u)  # (B, 2U): the source's transition, the arrival
         flip, arrive = draw[:, :u], draw[:, u:]
-        stay_on = np.where(on, flip >= c.on_to_off_prob, flip < c.off_to_on_prob)
+        stay_on = traffic.on_off_step(on, flip, c.on_to_off_prob, c.off_to_on_prob)
         on_now = np.where((t == 0)[:, None], flip < self.pi_on, stay_on)
         return on_now, on_now & (arrive < c.task_prob_on)
 
