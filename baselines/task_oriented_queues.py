@@ -19,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 
 from semcom_baselines.task_oriented import O_GRID, LocalSelect, _TaskOrientedPolicy
-from semcom_envs.physics import radio
 from semcom_envs.scenarios.task_oriented_queues import TaskOrientedQueues
 
 LOCAL_SELECT_V2 = {"k": 2, "tau": 0.05}
@@ -95,9 +94,11 @@ class Knapsack(_TaskOrientedPolicy):
         slot = self.known_slot(observations, global_state)
         h, weight = np.sqrt(slot["delta2"]), slot["weight"]
         waiting = slot["queue"].sum(axis=-1) > 0.5
-        full_rate = radio.shannon_rate_positive(c.bandwidth_max_hz, h * c.power_max_w / (sc.noise_psd_w * c.bandwidth_max_hz))
+        # A share s of both budgets gives s times the full-budget rate, so the share an image needs is its delay (7)
+        # at the full budgets over the deadline.
+        full_delay = sc.delay_s(c.data_bits * (1.0 - self.options), c.bandwidth_max_hz, c.power_max_w, h[..., None])
         floor = max(c.bandwidth_min_hz / c.bandwidth_max_hz, c.power_min_w / c.power_max_w)
-        need = np.maximum(c.data_bits * (1.0 - self.options) / (c.deadline_s * full_rate[..., None]), floor)  # (B, U, K)
+        need = np.maximum(full_delay / c.deadline_s, floor)  # (B, U, K)
         # Needs above the whole budget are infeasible: capped before the integer conversion (which overflows near inf).
         units = np.ceil(np.minimum(need, 2.0) * self.capacity * (1.0 + 1e-9)).astype(np.int64)
         allowed = waiting[..., None] & (units <= self.capacity)

@@ -192,9 +192,7 @@ class GrantBased(TaskOrientedV1):
 
     def allocate(self, o, share_b, share_p, eligible=None):
         c = self.config
-        selected = (share_b > c.select_threshold) & (share_p > c.select_threshold)
-        if eligible is not None:
-            selected &= eligible
+        selected = self.requesting(share_b, share_p, eligible)
 
         def grant(share: np.ndarray, total: float, minimum: float) -> np.ndarray:
             request = np.where(selected, np.maximum(share * total, minimum), 0.0)

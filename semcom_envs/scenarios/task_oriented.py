@@ -291,6 +291,12 @@ class TaskOriented(BatchedScenario):
         power gain ``h``: finite wherever ``B >= 1 Hz`` and ``h > 0`` (:func:`radio.shannon_rate_positive`)."""
         return data_bits / radio.shannon_rate_positive(bandwidth_hz, h * power_w / (self.noise_psd_w * bandwidth_hz))
 
+    def requesting(self, share_b: np.ndarray, share_p: np.ndarray, eligible: np.ndarray | None = None) -> np.ndarray:
+        """The users the server serves: both shares above ``select_threshold``, among the ``eligible`` (default all)."""
+        t = self.config.select_threshold
+        selected = (share_b > t) & (share_p > t)
+        return selected if eligible is None else selected & eligible
+
     def allocate(self, o: np.ndarray, share_b: np.ndarray, share_p: np.ndarray,
                  eligible: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """The server's allocation: minimums for the selected users, the rest in proportion to the shares.
@@ -298,9 +304,7 @@ class TaskOriented(BatchedScenario):
         ``eligible`` (``(B, U)`` bool, default all): users the server may serve; the others' requests are ignored
         (SemCom-TaskOriented-v2: a user without an image waiting)."""
         c = self.config
-        selected = (share_b > c.select_threshold) & (share_p > c.select_threshold)
-        if eligible is not None:
-            selected &= eligible
+        selected = self.requesting(share_b, share_p, eligible)
         count = selected.sum(axis=-1, keepdims=True)
 
         def split(share: np.ndarray, total: float, minimum: float) -> np.ndarray:

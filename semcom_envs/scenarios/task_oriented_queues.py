@@ -81,7 +81,6 @@ model at the benchmark preset; v0 the source's model (:mod:`semcom_envs.scenario
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -92,7 +91,7 @@ from numpy.typing import NDArray
 from semcom_envs import streams
 from semcom_envs.api.core import AgentArrays, State, Transition
 from semcom_envs.config import Integer, Real, param
-from semcom_envs.physics import traffic
+from semcom_envs.physics import radio, traffic
 from semcom_envs.scenarios.task_oriented import (
     BENCHMARK_PRESETS,
     GAIN_FEATURE,
@@ -166,8 +165,7 @@ class TaskOrientedQueues(TaskOrientedV1):
         fresh = streams.normals(keys, t, _D_SLOT_FADING, self.num_agents)
         if previous is None:
             return fresh
-        rho = self.config.fading_correlation
-        return rho * previous + math.sqrt(1.0 - rho * rho) * fresh
+        return radio.gauss_markov_step(previous, fresh, self.config.fading_correlation)
 
     def _traffic(self, keys: NDArray[np.uint64], t: np.ndarray, on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(next ON states, arrivals) at slot ``t`` (A1) given the ON states of slot ``t - 1`` (at t = 0: a
