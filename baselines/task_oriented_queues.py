@@ -104,7 +104,7 @@ class Knapsack(_TaskOrientedPolicy):
         allowed = waiting[..., None] & (units <= self.capacity)
         urgent = slot["queue"][..., -1] > 0.5  # an image in its last slot
         worth = weight * np.where(urgent, 1.0 + self.deadline_bonus, 1.0)
-        values = np.where(allowed, worth[..., None] * sc.task_success(self.options), -np.inf)
+        values = self.item_values(slot, need, np.where(allowed, worth[..., None] * sc.task_success(self.options), -np.inf))
         pick = multiple_choice_knapsack(np.minimum(units, self.capacity + 1), values, self.capacity)
         selected = pick >= 0
         j = np.maximum(pick, 0)
@@ -112,6 +112,13 @@ class Knapsack(_TaskOrientedPolicy):
         share = share / np.maximum(share.sum(axis=1, keepdims=True), 1e-300)
         o = np.where(selected, self.options[j], O_GRID[-1])
         return sc.encode_allocation(o, share * c.bandwidth_max_hz, share * c.power_max_w, selected)
+
+
+    def item_values(self, slot: dict[str, np.ndarray], need: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """The knapsack's item values ``(B, U, K)`` (``-inf``: not allowed) given the slot and each option's share
+        ``need``: a hook for variants with costs or constraints of their own (the task study's energy-harvesting
+        cameras); here unchanged."""
+        return values
 
 
 class GrantSelect(LocalSelect):
@@ -133,11 +140,15 @@ class GrantSelect(LocalSelect):
         super().__init__(scenario, k0, tau)
         self.k0, self.scale = k0, scale
 
-    def act(self, observations, global_state):
-        own = self.known_slot(observations, global_state)
+    def plan(self, own: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(o, k, selected)`` ``(B, U)`` from each user's own observation (``decode_observation``)."""
         grant = own["grant_last"]
         k = np.where(grant > 0, np.clip(np.round(self.scale / np.maximum(grant, 1e-12)), 1, self.scenario.num_agents), self.k0)
         o, _, _, selected = self.select(own["delta2"], own["weight"], k)
+        return o, k, selected
+
+    def act(self, observations, global_state):
+        o, k, selected = self.plan(self.known_slot(observations, global_state))
         # Each user requests 1 / k of both budgets, a number of its own (the server splits in proportion to the
         # requests); encode_allocation would normalise the requests by the largest one, which is not local.
         return self.scenario.encode_shares(o, 1.0 / k, 1.0 / k, selected)

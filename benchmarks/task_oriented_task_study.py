@@ -22,12 +22,21 @@ Part 4 (``--v2``): SemCom-TaskOriented-v2 (image arrivals, deadlines, per-slot c
 traffic, deadline, budgets and channel correlation: ``local_select`` and ``grant_select`` tuned on seed 900, scored
 on seed 901 between ``random`` and the full-information ``knapsack``; first, ``knapsack`` with a deadline bonus on
 seed 900.
+Part 5 (``--load-bound``): how much of SemCom-TaskOriented-v2's span could memory reach? ``local_select`` told one
+scalar of the server's information (:class:`LoadInformed`): the number of cameras ON (persistent over bursts of 50
+slots, so a user's history of grants could at best estimate it), or the number of users with an image waiting this
+slot. Tuned on seed 900, scored on the protocol's evaluation seeds against ``grant_select`` (per-run pairs and
+P(improvement)).
+Part 6 (``--energy``): SemCom-TaskOriented-v2 with energy-harvesting cameras (:class:`EnergyHarvesting`), a battery
+per camera, the local sequential resource v2 lacks: at three harvesting ranges, ``grant_select`` that joins only with
+the energy for its image (:class:`EnergyGrantSelect`) against the battery-aware full-information ``knapsack``
+(:class:`EnergyKnapsack`), tuned on seed 900, scored on seed 901.
 
 Measures; asserts nothing.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/task_oriented_task_study.py [--seeds 5] [--episodes 16]
         [--mappo DIR] [--claim-episodes 32] [--crraus-episodes 4] [--skip-claims] [--power-max-w W]
-        [--regimes] [--regime-episodes 12] [--regime-match TEXT] [--v2]
+        [--regimes] [--regime-episodes 12] [--regime-match TEXT] [--v2] [--load-bound] [--energy]
 """
 
 from __future__ import annotations
@@ -37,6 +46,7 @@ import time
 import warnings
 from pathlib import Path
 
+import gymnasium
 import numpy as np
 
 from semcom_agents import load_policy
@@ -59,6 +69,8 @@ _D_HOTSPOT = 42
 """Stream domain of :class:`Clustered`'s draws."""
 _D_SLOT_FADING = 44
 """Stream domain of :class:`InstantaneousCSI`'s per-slot fading."""
+_D_ENERGY = 46
+"""Stream domain of :class:`EnergyHarvesting`'s per-episode draws."""
 
 
 def task_table(seeds: int, episodes: int, mappo: Path | None, power_max_w: float | None = None) -> None:
@@ -337,6 +349,210 @@ def v2_regimes(episodes: int, match: str | None = None) -> None:
               f"{v['knapsack']:.4f} | {(local - v['random']) / span:.3f} | {(grant - v['random']) / span:.3f} |", flush=True)
 
 
+class LoadInformed(LocalSelect):
+    """``local_select`` planning for ``k = clip(round(scale n), 1, U)`` users, where ``n`` is told by the server: the
+    number of cameras ON (``count="on"``) or of users with an image waiting (``count="waiting"``). Not local: the
+    bound on what a user's memory of its grants could be worth (Part 5)."""
+
+    name = "load_informed"
+    uses_global_state = True
+
+    def __init__(self, scenario: TaskOrientedQueues, count: str, scale: float, tau: float) -> None:
+        super().__init__(scenario, 2, tau)
+        self.count, self.scale = count, scale
+
+    def act(self, observations, global_state):
+        sc = self.scenario
+        own = sc.decode_observation(np.stack([observations[a] for a in sc.agents], axis=1))
+        full = sc.decode_global_state(global_state)
+        told = full["on"] > 0.5 if self.count == "on" else full["queue"].sum(axis=-1) > 0.5
+        k = np.clip(np.round(self.scale * told.sum(axis=1, keepdims=True)), 1, sc.num_agents) * np.ones(own["delta2"].shape)
+        o, _, _, selected = self.select(own["delta2"], own["weight"], k)
+        return sc.encode_shares(o, 1.0 / k, 1.0 / k, selected)
+
+
+def load_bound(seeds: int, episodes: int) -> None:
+    """Part 5: :class:`LoadInformed` (both counts) tuned on seed 900, then on the protocol's evaluation seeds against
+    ``grant_select``, normalised per run between ``random`` and ``knapsack``."""
+    sc = TaskOrientedQueues()
+
+    def score(policy, seed: int) -> float:
+        return evaluate(sc, policy, episodes, seed).mean(sc.primary_metric)
+
+    runs = range(EVAL_SEED_BASE, EVAL_SEED_BASE + seeds)
+    ref = {name: np.array([score(make_policy(name, sc), s) for s in runs]) for name in ("random", "knapsack", "grant_select")}
+    span = ref["knapsack"] - ref["random"]
+    print(f"## {sc.env_id}: local_select told the load, tuned on seed 900, on evaluation seeds {runs[0]}-{runs[-1]} "
+          f"({episodes} episodes each)\n")
+    print("| rule | parameters (seed 900) | weighted_success per run | normalised mean | per-run gain over grant_select "
+          "(of the span) | P(better than grant_select) |")
+    print("|---|---|---|---|---|---|")
+    rows = {"grant_select": (ref["grant_select"], "k0 = 2, scale = 0.5, tau = 0.05")}
+    for count in ("on", "waiting"):
+        best = max(((score(LoadInformed(sc, count, scale, tau), 900), scale, tau)
+                    for scale in (0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.75, 1.0) for tau in (0.0, 0.05, 0.1)), key=lambda t: t[0])
+        _, scale, tau = best
+        rows[f"told the number of {'cameras ON' if count == 'on' else 'users waiting'}"] = (
+            np.array([score(LoadInformed(sc, count, scale, tau), s) for s in runs]), f"scale = {scale}, tau = {tau}")
+    for label, (values, params) in rows.items():
+        gain = (values - ref["grant_select"]) / span
+        print(f"| {label} | {params} | {', '.join(f'{v:.4f}' for v in values)} | "
+              f"{np.mean((values - ref['random']) / span):.3f} | {', '.join(f'{g:+.3f}' for g in gain)} | "
+              f"{probability_of_improvement(values, ref['grant_select']):.2f} |", flush=True)
+
+
+class EnergyHarvesting(TaskOrientedQueues):
+    """SemCom-TaskOriented-v2 with energy-harvesting cameras (Part 6; a counterfactual, not a task).
+
+    Each camera stores what it harvests in a battery (a supercapacitor) of ``capacity_j``; its harvesting power is
+    drawn per episode from ``U[harvest_w]`` (indoor light on a small photovoltaic cell: 0.05-0.5 mW is 5-50 uW/cm^2
+    on 10 cm^2), its initial charge from ``U[0, capacity_j]``. A served camera spends ``P_i min(t_i, t0)``; one whose
+    battery holds less browns out: it spends what it has and its image is not delivered. Each user observes its own
+    battery and harvesting power (two features appended to v2's), the global state holds everyone's.
+    """
+
+    metrics = {**TaskOrientedQueues.metrics, "energy_uj": "energy spent per user and slot [uJ]",
+               "brownout": "brownouts per user and slot"}
+
+    def __init__(self, harvest_w: tuple[float, float], capacity_j: float = 100e-6, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.harvest_w, self.capacity_j = harvest_w, capacity_j
+        ones = np.ones(2 * self.num_agents)
+        self._obs_space = gymnasium.spaces.Box(np.concatenate([self._obs_space.low, [0, 0]]).astype(np.float32),
+                                               np.concatenate([self._obs_space.high, [1, 1]]).astype(np.float32))
+        self.state_space = gymnasium.spaces.Box(np.concatenate([self.state_space.low, 0 * ones]).astype(np.float32),
+                                                np.concatenate([self.state_space.high, ones]).astype(np.float32))
+
+    def _features(self, state) -> np.ndarray:
+        """``(B, U, 2)``: battery over capacity, harvesting power on its range."""
+        lo, hi = self.harvest_w
+        return np.stack([state["battery_j"] / self.capacity_j, (state["harvest_power_w"] - lo) / (hi - lo)], axis=-1)
+
+    def reset(self, keys):
+        state, _ = super().reset(keys)
+        u, (lo, hi) = self.num_agents, self.harvest_w
+        draw = streams.uniforms(state["key"], state["t"], _D_ENERGY, u)
+        state.update(harvest_power_w=lo + (hi - lo) * draw[:, :u], battery_j=self.capacity_j * draw[:, u:])
+        return state, self._observe(state)
+
+    def step(self, state, actions):
+        c = self.config
+        alloc = self.decode_actions(actions, eligible=state["queue"].sum(axis=-1) > 0)
+        sel = alloc["selected"]
+        delay = self.delay_s(c.data_bits * (1.0 - alloc["compression"]), np.where(sel, alloc["bandwidth_hz"], 1.0),
+                             np.where(sel, alloc["power_w"], 1.0), np.sqrt(state["delta2"]))
+        energy = np.where(sel, alloc["power_w"] * np.minimum(delay, c.deadline_s), 0.0)
+        short = energy > state["battery_j"]
+        # A brown-out is v2's step on a channel too weak to deliver anything.
+        tr = super().step({**state, "delta2": np.where(short, 1e-300, state["delta2"])}, actions)
+        spent = np.minimum(energy, state["battery_j"])
+        battery = np.minimum(state["battery_j"] - spent + state["harvest_power_w"] * c.deadline_s, self.capacity_j)
+        new = {**tr.state, "battery_j": battery, "harvest_power_w": state["harvest_power_w"]}
+        infos = {**tr.infos, "energy_j": spent, "brownout": sel & short}
+        return Transition(new, self._observe(new), tr.rewards, tr.terminated, tr.truncated, infos)
+
+    def step_metrics(self, team_reward, infos):
+        return {**super().step_metrics(team_reward, infos), "energy_uj": 1e6 * infos["energy_j"].mean(axis=1),
+                "brownout": infos["brownout"].mean(axis=1)}
+
+    def _observe(self, state):
+        base = super()._observe(state)
+        if "battery_j" not in state:  # v2's reset observes before the battery is drawn
+            return base
+        extra = self._features(state).astype(np.float32)
+        return {a: np.concatenate([base[a], extra[:, i]], axis=-1) for i, a in enumerate(self.agents)}
+
+    def global_state(self, state):
+        extra = self._features(state)
+        return np.concatenate([super().global_state(state), extra[..., 0], extra[..., 1]], axis=1).astype(np.float32)
+
+    def _decode_energy(self, battery: np.ndarray, harvest: np.ndarray, out: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        lo, hi = self.harvest_w
+        out.update(battery_j=battery * self.capacity_j, harvest_power_w=lo + (hi - lo) * harvest)
+        return out
+
+    def decode_global_state(self, global_state):
+        gs, u = np.asarray(global_state, dtype=np.float64), self.num_agents
+        return self._decode_energy(gs[:, -2 * u:-u], gs[:, -u:], super().decode_global_state(gs[:, :-2 * u]))
+
+    def decode_observation(self, observation):
+        obs = np.asarray(observation, dtype=np.float64)
+        return self._decode_energy(obs[..., -2], obs[..., -1], super().decode_observation(obs[..., :-2]))
+
+
+def image_energy_j(sc: EnergyHarvesting, full_delay_s: np.ndarray) -> np.ndarray:
+    """``P_i t_i`` of an image sent with the same share ``s`` of both budgets: ``s P_max`` for ``t_i = t_full / s``,
+    so ``P_max t_full`` whatever ``s`` (``t_full``: its delay at the full budgets)."""
+    return sc.config.power_max_w * full_delay_s
+
+
+class EnergyKnapsack(Knapsack):
+    """``knapsack`` serving only cameras with the energy for their image, each image's value less ``price (1 - b /
+    capacity)`` per ``P_max t0`` of energy it costs (full information; ``price`` 0: myopic)."""
+
+    scenario: EnergyHarvesting
+
+    def __init__(self, scenario: EnergyHarvesting, price: float) -> None:
+        super().__init__(scenario)
+        self.price = price
+
+    def item_values(self, slot, need, values):
+        sc, c = self.scenario, self.scenario.config
+        energy = image_energy_j(sc, need * c.deadline_s)
+        battery = slot["battery_j"][..., None]
+        cost = self.price * (1.0 - battery / sc.capacity_j) * energy / (c.power_max_w * c.deadline_s)
+        values = np.where(energy * (1.0 + 1e-6) <= battery, values - cost, -np.inf)
+        return np.where(values > 0.0, values, -np.inf)
+
+
+class EnergyGrantSelect(GrantSelect):
+    """``grant_select`` joining only with the energy for its image, and only if it costs at most ``theta`` of the
+    battery's capacity (local: own battery and channel)."""
+
+    scenario: EnergyHarvesting
+
+    def __init__(self, scenario: EnergyHarvesting, theta: float) -> None:
+        super().__init__(scenario)
+        self.theta = theta
+
+    def plan(self, own):
+        o, k, selected = super().plan(own)
+        sc, c = self.scenario, self.scenario.config
+        energy = image_energy_j(sc, sc.delay_s(c.data_bits * (1.0 - o), c.bandwidth_max_hz, c.power_max_w, np.sqrt(own["delta2"])))
+        return o, k, selected & (energy * (1.0 + 1e-6) <= own["battery_j"]) & (energy <= self.theta * sc.capacity_j)
+
+
+HARVEST_RANGES_W = ((0.05e-3, 0.5e-3), (0.2e-3, 2e-3), (0.5e-3, 5e-3))
+"""Part 6's harvesting powers per camera: the battery binds strongly, sometimes, rarely."""
+
+
+def energy_regimes(episodes: int) -> None:
+    """Part 6: per harvesting range, ``EnergyKnapsack``'s ``price`` and ``EnergyGrantSelect``'s ``theta`` tuned on seed
+    900, all scored on seed 901 between ``random`` (0) and the better ``EnergyKnapsack`` (1)."""
+    print(f"## SemCom-TaskOriented-v2 with energy-harvesting cameras: tuned on seed 900, scored on seed 901 ({episodes} "
+          "episodes)\n")
+    print("| harvesting power per camera | random | grant_select (energy-blind) | grant_select with energy (theta) | "
+          "knapsack, myopic | knapsack with an energy price (price) | grant_select with energy, normalised | "
+          "energy per user and slot, uJ (rule; knapsack) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for harvest in HARVEST_RANGES_W:
+        sc = EnergyHarvesting(harvest)
+
+        def run(policy, seed: int, sc: EnergyHarvesting = sc):
+            return evaluate(sc, policy, episodes, seed)
+
+        theta = max((0.1, 0.2, 0.3, 0.5, 1.0), key=lambda t: run(EnergyGrantSelect(sc, t), 900).mean(sc.primary_metric))
+        price = max((0.0, 0.3, 1.0, 3.0), key=lambda p: run(EnergyKnapsack(sc, p), 900).mean(sc.primary_metric))
+        res = {"random": run(make_policy("random", sc), 901), "blind": run(GrantSelect(sc), 901),
+               "rule": run(EnergyGrantSelect(sc, theta), 901), "myopic": run(EnergyKnapsack(sc, 0.0), 901),
+               "priced": run(EnergyKnapsack(sc, price), 901)}
+        v = {k: r.mean(sc.primary_metric) for k, r in res.items()}
+        top = max(v["myopic"], v["priced"])
+        print(f"| {harvest[0] * 1e3:g}-{harvest[1] * 1e3:g} mW | {v['random']:.4f} | {v['blind']:.4f} | {v['rule']:.4f} "
+              f"({theta}) | {v['myopic']:.4f} | {v['priced']:.4f} ({price}) | {(v['rule'] - v['random']) / (top - v['random']):.3f} | "
+              f"{res['rule'].mean('energy_uj'):.2f}; {res['priced'].mean('energy_uj'):.2f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
@@ -350,7 +566,15 @@ def main() -> None:
     parser.add_argument("--regime-episodes", type=int, default=12)
     parser.add_argument("--regime-match", default=None, help="only the regimes whose label contains this text")
     parser.add_argument("--v2", action="store_true", help="part 4 only: SemCom-TaskOriented-v2 and its variations")
+    parser.add_argument("--load-bound", action="store_true", help="part 5 only: local_select told the load, on v2")
+    parser.add_argument("--energy", action="store_true", help="part 6 only: v2 with energy-harvesting cameras")
     args = parser.parse_args()
+    if args.energy:
+        energy_regimes(args.episodes)
+        return
+    if args.load_bound:
+        load_bound(args.seeds, args.episodes)
+        return
     if args.v2:
         v2_regimes(args.regime_episodes, args.regime_match)
         return

@@ -113,3 +113,34 @@ def test_grant_select_plans_for_the_load_its_last_grant_shows():
     request = (actions[..., 1] + 1.0) / 2.0
     np.testing.assert_allclose(request[expected[3]], (1.0 / k)[expected[3]], rtol=1e-6)  # float32 actions
     assert (actions[..., 1][~expected[3]] == -1.0).all()
+
+
+def test_the_variant_hooks_decide_the_allocation():
+    """``Knapsack.item_values`` and ``GrantSelect.plan`` are what the policies act on: a variant that forbids an item
+    or a user removes it from the allocation, and one that keeps them changes nothing."""
+    sc = TaskOrientedQueues()
+    state, obs = _played(sc, range(8))
+    gs = sc.global_state(state)
+    waiting = state["queue"].sum(axis=-1) > 0
+
+    class NoFirstUser(Knapsack):
+        def item_values(self, slot, need, values):
+            return np.where(np.arange(sc.num_agents)[None, :, None] == 0, -np.inf, super().item_values(slot, need, values))
+
+    class Keep(Knapsack):
+        def item_values(self, slot, need, values):
+            return super().item_values(slot, need, values)
+
+    served = sc.decode_actions(Knapsack(sc).act(obs, gs), eligible=waiting)["selected"]
+    assert served[:, 0].any()  # the instance tests something
+    assert not sc.decode_actions(NoFirstUser(sc).act(obs, gs), eligible=waiting)["selected"][:, 0].any()
+    for a, b in zip(Keep(sc).act(obs, gs).values(), Knapsack(sc).act(obs, gs).values()):
+        np.testing.assert_array_equal(a, b)
+
+    class Silent(GrantSelect):
+        def plan(self, own):
+            o, k, selected = super().plan(own)
+            return o, k, np.zeros_like(selected)
+
+    assert sc.decode_actions(GrantSelect(sc).act(obs, None), eligible=waiting)["selected"].any()
+    assert not sc.decode_actions(Silent(sc).act(obs, None), eligible=waiting)["selected"].any()
