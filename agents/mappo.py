@@ -165,6 +165,16 @@ class MAPPOConfig:
     environment gives every agent the sum of the rewards of a collaborative world: the same up to a scale, which
     the value and advantage normalisation remove). Set it where the agents serve one objective but the scenario
     rewards each for its own part (SemCom-CDRL: a target's return, while the grant one target yields helps another)."""
+    learn_ranked_metric: bool = False
+    """False: the reward ``shared_reward`` says; True: every agent learns from the scenario's primary metric of each
+    step (``step_metrics``, negated where lower is better), the quantity the leaderboard ranks. Centralised training
+    on the ranked objective: execution stays local, but the signal may use what no agent observes. For a task that
+    ranks something other than the agents' reward: SemCom-IoTAuction-v1 ranks a bidding profile by its regret (what
+    a device would gain by deviating, which depends on the others' bids), while each bidder's reward is its utility;
+    learning from the mean regret searches for a stable profile (exploitability descent, Lockhart et al., "Computing
+    Approximate Equilibria in Sequential Adversarial Games by Exploitability Descent", IJCAI 2019), and so also
+    shows what the ranked metric rewards (there: weakly dominated overbids, docs/benchmark-tasks.md). Exclusive
+    with ``shared_reward``."""
     box_distribution: str = "gaussian"
     """Box actions: ``"gaussian"`` (the reference's diagonal Gaussian, sample clipped to the Box) or
     ``"beta"`` (one Beta per dimension mapped onto the Box, Chou et al. 2017); other spaces ignore it."""
@@ -183,9 +193,12 @@ class MAPPOConfig:
         check_choice("critic_input", self.critic_input, ("global", "agent_specific"))
         check_choice("box_distribution", self.box_distribution, BOX_DISTRIBUTIONS)
         for name in ("use_valuenorm", "clipped_value_loss", "advantage_norm", "feature_norm", "parameter_sharing",
-                     "shared_reward"):
+                     "shared_reward", "learn_ranked_metric"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name}={getattr(self, name)!r} is invalid: must be True or False")
+        if self.shared_reward and self.learn_ranked_metric:
+            raise ConfigError("shared_reward=True and learn_ranked_metric=True are exclusive: an agent learns from the "
+                              "team reward or from the ranked metric, not both")
         if self.num_mini_batch > self.num_envs * self.rollout_length:
             raise ConfigError(f"num_mini_batch={self.num_mini_batch} is invalid: must be <= num_envs * rollout_length "
                               f"= {self.num_envs * self.rollout_length} (samples per run and update)")
@@ -574,8 +587,13 @@ class MAPPOTrainer:
             value = self.values(self.obs, self.gstate)
         tr = self.runner.step(self.head.to_env(action.permute(0, 2, 1, 3).reshape(runs * e, n, -1).numpy(), agents))
         team = self.scenario.team_reward(tr.rewards)
-        reward = (np.repeat(team[:, None], n, axis=1) if cfg.shared_reward
-                  else np.stack([tr.rewards[a] for a in agents], axis=1)).astype(np.float32)  # (R*E, N)
+        if cfg.learn_ranked_metric:
+            sc = self.scenario
+            ranked = sc.step_metrics(team, tr.infos)[sc.primary_metric] * (1.0 if sc.higher_is_better else -1.0)
+            reward = np.repeat(ranked[:, None], n, axis=1).astype(np.float32)
+        else:
+            reward = (np.repeat(team[:, None], n, axis=1) if cfg.shared_reward
+                      else np.stack([tr.rewards[a] for a in agents], axis=1)).astype(np.float32)  # (R*E, N)
         terminated = np.logical_and.reduce([tr.terminated[a] for a in agents])
         done = terminated | np.logical_and.reduce([tr.terminated[a] | tr.truncated[a] for a in agents])
         bootstrap = torch.zeros(runs, n, e)

@@ -1,6 +1,6 @@
 """The SemCom-IoTAuction-v1 task study: calibration, bidding track and mechanism track (docs/benchmark-tasks.md).
 
-Prints three tables, every number measured here:
+Prints five tables, every number measured here:
 
 1. Calibration: the feature dimension d* and the value quantiles over sampled device-slots, v0's link budget
    against the task's.
@@ -8,13 +8,17 @@ Prints three tables, every number measured here:
    protocol (evaluation seeds 10000..10004, 16 episodes each): regret (the primary metric), utility,
    welfare, efficiency, revenue, no sale; normalised per run ``(x - random) / (reference - random)`` with the
    reference ``complete_information_nash``; a sweep of the shading factor.
-3. Populations: one device (the deviator) bids by a rule while the other N - 1 bid by another (the market it
+3. How the profiles bid: the winners' bid over value, bids above value, the winner's and the others' regret, the
+   regret of the same slots with every bid lowered to its value, and a figure of bids against values (``--figure``);
+   with ``--mappo`` policies learned from the ranked regret (``learn_ranked_metric``), and ``--mappo-undominated``
+   ones learned on :class:`UndominatedBids` (bids at most the value; ``--train-undominated SEED STEPS`` trains one).
+4. Populations: one device (the deviator) bids by a rule while the other N - 1 bid by another (the market it
    faces): the deviator's regret and utility against the market's. A bidder's own expected regret is its
    utility's shortfall from a best response to the others' bids, so the rule with the lowest regret against a
    market is the best response to it among those tried; the deviators include fictitious play, an online
    learner that best-responds to the episode's observed clearing prices, and a Bayes reply told the others'
    distances, whose regret bounds from below that of any reply on local information.
-4. Mechanism track at the task's N on the calibrated valuation: truthful bidders under second price, second
+5. Mechanism track at the task's N on the calibrated valuation: truthful bidders under second price, second
    price with the optimal reserve, Myerson and a MyersonNet trained here on the task's value profiles:
    revenue (mean and 95% CI over the 5 seeds), truthful bidders' regret, IR violations (a winner paying
    more than its value) and no-sale share.
@@ -36,7 +40,7 @@ from semcom_baselines import make_policy, policies_for
 from semcom_baselines.iot_auction import PriceAnchored, Shaded
 from semcom_baselines.policy import ScenarioPolicy
 from semcom_envs import auctions, streams
-from semcom_envs.evaluation import EPISODE_SEED_STRIDE, BatchRunner, RunResult, evaluate
+from semcom_envs.evaluation import EPISODE_SEED_STRIDE, BatchRunner, RunResult, evaluate, slot_infos
 from semcom_envs.scenarios import IoTAuction, IoTAuctionV1
 
 SEEDS = tuple(range(10000, 10005))
@@ -236,6 +240,104 @@ def populations() -> None:
           f"{_ci([r.mean('regret') for r in play])}, utility {_ci([r.mean('utility') for r in play])}\n")
 
 
+class UndominatedBids(IoTAuctionV1):
+    """SemCom-IoTAuction-v1 with bids of at most the value (a counterfactual, not a task): each action is the bid's
+    fraction of the device's value, ``b = (a + 1) / 2 v`` (up to the float32 action's resolution). Under first price
+    a bid above one's value is weakly dominated: it can only win at a loss. v1's action space allows it."""
+
+    def step(self, state, actions):
+        fraction = (self.stack_actions(actions)[..., 0].astype(np.float64) + 1.0) / 2.0
+        bids = fraction * state["value"]
+        return super().step(state, {a: self.bids_to_actions(bids[:, i])[:, None] for i, a in enumerate(self.agents)})
+
+
+RANKED_MAPPO = {"gamma": 0.0, "box_distribution": "beta", "learn_ranked_metric": True}
+"""MAPPO learning the slot's mean regret (the ranked metric), with the protocol's IoTAuction settings otherwise."""
+
+
+def train_undominated(seed: int, steps: int, out: Path) -> None:
+    """MAPPO (:data:`RANKED_MAPPO`) trained on :class:`UndominatedBids` for ``steps`` steps, its policy written to
+    ``out/undominated_seed{seed}.pt``, scored on evaluation seeds ``10000 + seed`` (the protocol's) and ``20000 +
+    seed`` (held out) against ``price_anchored`` on the same episodes."""
+    from semcom_agents import make_trainer
+    from semcom_agents.common import save_policy
+
+    sc = UndominatedBids()
+    trainer = make_trainer("mappo", sc, seed, 1, **RANKED_MAPPO)
+    start = time.perf_counter()
+    while trainer.slot < steps:
+        trainer.step()
+    path = out / f"undominated_seed{seed}.pt"
+    save_policy(trainer.policy_state(0), path)
+    print(f"trained {steps} steps in {time.perf_counter() - start:.0f} s: {path}")
+    task = IoTAuctionV1()  # the rule bids in the task's action space; the episodes are the same
+    for ev in (SEEDS[0] + seed, 2 * SEEDS[0] + seed):
+        learned = evaluate(sc, trainer.policy(0), EPISODES, ev)
+        rule = evaluate(task, make_policy("price_anchored", task), EPISODES, ev)
+        print(f"evaluation seed {ev}: regret {learned.mean('regret'):.4f} (price_anchored {rule.mean('regret'):.4f}), "
+              f"utility {learned.mean('utility'):.4f} ({rule.mean('utility'):.4f})")
+    trainer.close()
+
+
+def bid_profiles(mappo: Sequence[str], undominated: Sequence[str], figure: Path, episodes: int = 4) -> None:
+    """How the profiles bid: on the first ``episodes`` episodes of each protocol evaluation seed (MAPPO: run ``s``'s
+    policy on seed ``10000 + s``), the winners' bid over value, the share of bids above value and the regret of the
+    winner and of the others; and a figure of bids against values. ``mappo``: policies learned on the task,
+    ``undominated``: on :class:`UndominatedBids`."""
+    from semcom_agents import load_policy
+
+    sc, capped_sc = IoTAuctionV1(), UndominatedBids()
+    seeds = SEEDS[:min([len(SEEDS)] + [len(x) for x in (mappo, undominated) if x])]  # every profile on the same episodes
+    profiles: dict[str, tuple[IoTAuctionV1, list[ScenarioPolicy]]] = {
+        name: (sc, [make_policy(name, sc)] * len(seeds)) for name in ("truthful", "equilibrium", "price_anchored")}
+    if mappo:
+        profiles["mappo learning the mean regret"] = (sc, [load_policy(path, sc) for path in mappo])
+    if undominated:
+        profiles["the same, bids at most the value"] = (capped_sc, [load_policy(path, capped_sc) for path in undominated])
+    print(f"## How the profiles bid (seeds {seeds[0]}..{seeds[-1]} x {episodes} episodes; trained run s on seed "
+          f"{SEEDS[0]} + s)\n")
+    print("| profile | winner's bid / value | bids above value | winner's regret | others' regret | regret | "
+          "regret, bids capped at value |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    samples = {}
+    for name, (env, policies) in profiles.items():
+        runs = [slot_infos(env, policy, episodes, s, ("value", "bid", "regret", "won")) for s, policy in zip(seeds, policies)]
+        value, bid, regret, won = (np.concatenate([r[k] for r in runs]) for k in ("value", "bid", "regret", "won"))
+        # The same slots with every bid above its value lowered to the value (a bid above one's value is weakly
+        # dominated under first price: it can only win at a loss).
+        capped = sc.regret(value.reshape(-1, sc.num_agents), np.minimum(bid, value).reshape(-1, sc.num_agents))
+        won = won.astype(bool)
+        samples[name] = (value.ravel(), bid.ravel())
+        # Above value by more than the float32 action's resolution (bids are (a + 1) bid_max / 2 of a float32 a).
+        print(f"| {name} | {np.mean(bid[won] / value[won]):.3f} | {np.mean(bid > value + 1e-6):.3f} | "
+              f"{regret[won].mean():.4f} | {regret[~won].mean():.4f} | {regret.mean():.4f} | {capped.mean():.4f} |")
+    print()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(samples), figsize=(3.2 * len(samples), 3.4), sharey=True)
+    rng = np.random.default_rng(0)
+    top = sc.config.bid_max
+    for ax, (name, (value, bid)) in zip(axes, samples.items()):
+        pick = rng.choice(len(value), min(3000, len(value)), replace=False)
+        ax.scatter(value[pick], bid[pick], s=2, alpha=0.3)
+        ax.plot([0, top], [0, top], "k-", lw=0.8, label="b = v")
+        ax.set_title(name, fontsize=8)
+        ax.set_xlabel("value v")
+        ax.set_xlim(0, top)
+        ax.set_ylim(0, top)
+    axes[0].set_ylabel("bid b")
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"{sc.env_id}: bids against values (first price, {sc.num_agents} bidders; evaluation episodes)", fontsize=9)
+    fig.tight_layout()
+    figure.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(figure, dpi=110)
+    plt.close(fig)
+    print(f"figure: {figure}\n")
+
+
 def mechanisms(iterations: int, out: Path) -> None:
     """Revenue, truthful regret and IR of the mechanisms at the task's N on the calibrated valuation."""
     from semcom_agents.myersonnet import train
@@ -311,15 +413,27 @@ def main() -> None:
     parser.add_argument("--mappo", nargs="*", default=[], help="policy_seed*.pt files of `semcom train --agent mappo`")
     parser.add_argument("--myersonnet-iterations", type=int, default=3000)
     parser.add_argument("--out", type=Path, default=Path("runs/iot_auction_task_study"))
-    parser.add_argument("--skip", nargs="*", default=[], choices=("calibration", "bidding", "populations", "mechanisms"))
+    parser.add_argument("--skip", nargs="*", default=[],
+                        choices=("calibration", "bidding", "profiles", "populations", "mechanisms"))
+    parser.add_argument("--mappo-undominated", nargs="*", default=[],
+                        help="policy files learned on UndominatedBids (--train-undominated), for the profiles part")
+    parser.add_argument("--train-undominated", nargs=2, type=int, metavar=("SEED", "STEPS"), default=None,
+                        help="only: train MAPPO learning the mean regret on UndominatedBids into --out")
+    parser.add_argument("--figure", type=Path, default=Path("docs/figures/iot-auction-v1-bids.png"),
+                        help="where the profiles' figure of bids against values is written")
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(1)
+    if args.train_undominated is not None:
+        train_undominated(*args.train_undominated, args.out)
+        return
     if "calibration" not in args.skip:
         calibration()
     if "bidding" not in args.skip:
         bidding(args.mappo)
+    if "profiles" not in args.skip:
+        bid_profiles(args.mappo, args.mappo_undominated, args.figure)
     if "populations" not in args.skip:
         populations()
     if "mechanisms" not in args.skip:

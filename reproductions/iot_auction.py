@@ -41,8 +41,7 @@ from semcom_agents.myersonnet import train as train_myersonnet
 from semcom_agents.training import policy_path, train
 from semcom_baselines.iot_auction import truthful
 from semcom_baselines.policy import Policy
-from semcom_envs.api.runner import BatchRunner
-from semcom_envs.evaluation import EPISODE_SEED_STRIDE, environment_record, evaluate, mean_ci
+from semcom_envs.evaluation import EPISODE_SEED_STRIDE, environment_record, evaluate, mean_ci, slot_infos
 from semcom_envs.myersonnet import MyersonNet, load_pretrained, pretrained_names
 from semcom_envs.registration import make_scenario
 from semcom_reproductions import fmt_ci
@@ -202,18 +201,8 @@ def _learned_bidders(folder: Path, mechanism: str, n: int, valuation: str, check
 
 def _bids_and_values(scenario: Any, policy: Policy, eval_seeds: Sequence[int], episodes: int) -> tuple[np.ndarray, np.ndarray]:
     """Values and bids of every device in every slot of the evaluation episodes (those of :func:`evaluate`)."""
-    values, bids = [], []
-    for seed in eval_seeds:
-        runner = BatchRunner(scenario, episodes)
-        obs = runner.reset([seed * EPISODE_SEED_STRIDE + i for i in range(episodes)])
-        policy.reset(seed)
-        for _ in range(scenario.config.max_steps):
-            tr = runner.step(policy.act(obs, None))
-            obs = tr.observations
-            values.append(tr.infos["value"].ravel())
-            bids.append(tr.infos["bid"].ravel())
-        runner.close()
-    return np.concatenate(values), np.concatenate(bids)
+    runs = [slot_infos(scenario, policy, episodes, seed, ("value", "bid")) for seed in eval_seeds]
+    return np.concatenate([r["value"].ravel() for r in runs]), np.concatenate([r["bid"].ravel() for r in runs])
 
 
 def _pct(mean_half: Sequence[float]) -> str:

@@ -47,6 +47,25 @@ class RunResult:
         return float(np.mean(self.episodes[metric]))
 
 
+def slot_infos(scenario: BatchedScenario, policy: Policy, episodes: int, seed: int, keys: Sequence[str]) -> dict[str, np.ndarray]:
+    """The infos ``keys`` of every slot of ``episodes`` episodes of ``policy`` on evaluation seed ``seed`` (the
+    episodes :func:`evaluate` scores), each ``(slots, episodes, ...)``: for analyses of what a policy does, where
+    the metrics' episode means are not enough. Every episode must last ``max_steps`` slots (truncation only)."""
+    runner = BatchRunner(scenario, episodes)
+    obs = runner.reset([seed * EPISODE_SEED_STRIDE + i for i in range(episodes)])
+    if hasattr(policy, "bind"):  # as in evaluate
+        policy.bind(runner)
+    policy.reset(seed)
+    out: dict[str, list[np.ndarray]] = {key: [] for key in keys}
+    for _ in range(scenario.config.max_steps):
+        tr = runner.step(policy.act(obs, runner.global_state() if policy.uses_global_state else None))
+        obs = tr.observations
+        for key in keys:
+            out[key].append(tr.infos[key])
+    runner.close()
+    return {key: np.stack(v) for key, v in out.items()}
+
+
 def evaluate(scenario: BatchedScenario, policy: Policy, episodes: int, seed: int) -> RunResult:
     """Run ``episodes`` full episodes of ``policy`` in one batch (see the module docstring for seeds)."""
     runner = BatchRunner(scenario, episodes)

@@ -60,6 +60,15 @@ def free_space_path_loss_db(distance_m: ArrayLike, carrier_hz: float) -> FloatAr
     return 20.0 * np.log10(4.0 * np.pi * d * carrier_hz / SPEED_OF_LIGHT_M_S)
 
 
+def polar_points(radius_m: ArrayLike, u_angle: ArrayLike) -> FloatArray:
+    """Points at distance ``radius_m`` from the origin and angle ``2 pi u_angle`` (``u_angle`` uniform on [0, 1): a
+    uniform direction), as ``(..., 2)`` x-y coordinates in metres. The drops of the scenarios' terminals around their
+    base station or server; how the radius is drawn (uniform in radius or in area) is each scenario's."""
+    angle = 2.0 * np.pi * np.asarray(u_angle)
+    radius = np.asarray(radius_m)
+    return np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=-1)
+
+
 def cn01_from_uniforms(u_radius: ArrayLike, u_phase: ArrayLike) -> FloatArray:
     """Circularly-symmetric CN(0, 1) samples from two independent U(0, 1] arrays (Box-Muller).
 

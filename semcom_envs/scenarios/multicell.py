@@ -457,11 +457,10 @@ class MultiCell(BatchedScenario):
         t0 = np.zeros(b, dtype=np.int64)
         # UT at a uniform angle, radius uniform (or uniform in area) in [min_distance, R].
         u = streams.uniforms(keys, t0, _D_POSITION, m)
-        angle = 2.0 * np.pi * u[:, :m]
         r0, r1 = c.min_distance_m, c.cell_radius_m
         radius = (r0 + (r1 - r0) * u[:, m:] if c.ut_placement == "radius"
                   else np.sqrt(r0**2 + (r1**2 - r0**2) * u[:, m:]))
-        ut_xy = self.sites[None] + np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=-1)
+        ut_xy = self.sites[None] + radio.polar_points(radius, u[:, :m])
         # Large-scale gain beta_jm from BS j to UT m, log-normal shadowing per link. The path loss
         # is taken at no less than min_distance_m: with inter_site_factor < 2 a UT may come arbitrarily
         # close to a neighbouring BS, where the log-distance model diverges.

@@ -332,11 +332,10 @@ class Offloading(BatchedScenario):
         u = streams.uniforms(keys, t0, _D_POSITION, n)  # uniform angle and distance
         d_lo, d_hi = c.distance_range_m
         distance = d_lo + (d_hi - d_lo) * u[:, n:]
-        angle = 2.0 * np.pi * u[:, :n]
         state: State = {
             "key": keys.copy(),
             "t": t0,
-            "xy": np.stack([distance * np.cos(angle), distance * np.sin(angle)], axis=-1),
+            "xy": radio.polar_points(distance, u[:, :n]),
             "large_scale": radio.db_to_linear(-radio.path_loss_db(distance, c.path_loss_intercept_db,
                                                                   c.path_loss_slope_db)),
             "last_energy_ratio": np.zeros((b, n)),

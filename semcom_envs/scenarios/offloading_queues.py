@@ -412,7 +412,6 @@ class OffloadingQueues(BatchedScenario):
         u = streams.uniforms(keys, t0, _D_POSITION, n)  # uniform angle and distance
         d_lo, d_hi = c.distance_range_m
         distance = d_lo + (d_hi - d_lo) * u[:, n:]
-        angle = 2.0 * np.pi * u[:, :n]
         loss_db = np.maximum(radio.path_loss_db(distance, c.path_loss_intercept_db, c.path_loss_slope_db),
                              radio.free_space_path_loss_db(distance, c.carrier_hz))
         on = (streams.uniforms(keys, t0, _D_SOURCE, (n + 1) // 2)[:, :n] < self.pi_on).astype(np.float64)
@@ -420,7 +419,7 @@ class OffloadingQueues(BatchedScenario):
         backlog[..., 0] = self._arrivals(keys, t0, on)
         state: State = {
             "key": keys.copy(), "t": t0,
-            "xy": np.stack([distance * np.cos(angle), distance * np.sin(angle)], axis=-1),
+            "xy": radio.polar_points(distance, u[:, :n]),
             "large_scale": radio.db_to_linear(-loss_db),
             "on": on, "backlog": backlog, "gain": radio.db_to_linear(-loss_db) * self._fading(keys, t0),
             "last_offloaders": np.zeros(b), "last_offload": np.zeros((b, n)), "last_freq": np.zeros((b, n)),

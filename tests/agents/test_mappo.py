@@ -346,3 +346,29 @@ def test_shared_reward_gives_every_agent_the_team_reward():
                                atol=2.0**-23 * np.abs(mine).max())
     with pytest.raises(ConfigError, match="shared_reward='yes' is invalid: must be True or False"):
         make_trainer("mappo", scenario, 0, shared_reward="yes")
+
+
+def test_learn_ranked_metric_gives_every_agent_the_ranked_metric():
+    """``learn_ranked_metric=True`` stores the scenario's primary metric of each slot for every agent, negated where
+    lower is better: on SemCom-IoTAuction-v1 minus the slot's mean regret over the devices (recorded here from the
+    scenario's own infos), exactly (the same float64 mean, cast once)."""
+    from semcom_envs.scenarios.iot_auction import IoTAuctionV1
+
+    class Recording(IoTAuctionV1):
+        regrets: ClassVar[list[np.ndarray]] = []
+
+        def step(self, state, actions):
+            tr = super().step(state, actions)
+            self.regrets.append(tr.infos["regret"])
+            return tr
+
+    scenario = Recording()
+    trainer = make_trainer("mappo", scenario, 0, 1, num_envs=2, rollout_length=5, learn_ranked_metric=True)
+    for _ in range(4):  # no update yet
+        trainer.step()
+    stored = trainer.buffer["reward"][:4].numpy()  # (slots, runs, agents, copies)
+    expected = np.stack([-r.mean(axis=1) for r in Recording.regrets]).astype(np.float32)  # (slots, copies)
+    assert np.abs(expected).max() > 0  # the bids leave regret: the test can tell
+    np.testing.assert_array_equal(stored, np.broadcast_to(expected[:, None, None, :], stored.shape))
+    with pytest.raises(ConfigError, match="exclusive"):
+        make_trainer("mappo", scenario, 0, shared_reward=True, learn_ranked_metric=True)

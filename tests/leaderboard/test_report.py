@@ -177,3 +177,16 @@ def test_the_published_leaderboard_matches_its_store() -> None:
         for section in page["sections"]:  # at 800 px at least the policy and its score with the CI
             key_columns = [c["label"] for c in section["columns"] if c["key"] in ("policy", "score")]
             assert set(key_columns) <= set(_columns_in_view(browser_page, section)), section["id"]
+
+
+def test_the_results_headings_name_the_current_protocol_version() -> None:
+    """The README's and docs/results.md's results sections say which protocol version their tables come from; the
+    heading must follow a version bump (the README's once lagged two versions behind)."""
+    import re
+
+    from semcom_envs.leaderboard.protocol import DEFAULT
+
+    root = Path(__file__).resolve().parents[2]
+    for path in (root / "README.md", root / "docs" / "results.md"):
+        versions = re.findall(r"^#+ .*default protocol \(v(\d+)\)", path.read_text(), flags=re.MULTILINE)
+        assert versions == [str(DEFAULT.version)], (path.name, versions)

@@ -10,7 +10,7 @@ from scipy import integrate
 from semcom_baselines import make_policy, policies_for
 from semcom_envs import auctions, streams
 from semcom_envs.config import ConfigError
-from semcom_envs.evaluation import evaluate
+from semcom_envs.evaluation import evaluate, slot_infos
 from semcom_envs.scenarios import SCENARIOS, IoTAuction, IoTAuctionV1
 
 
@@ -133,3 +133,15 @@ def test_calibrated_link_budget_makes_the_feature_dimension_vary(task):
 def test_bad_configs_raise(kwargs, field):
     with pytest.raises(ConfigError, match=rf"^{field}="):
         IoTAuctionV1(**kwargs)
+
+
+def test_slot_infos_are_the_slots_evaluate_scores():
+    """``evaluation.slot_infos`` returns the infos of the very slots :func:`evaluate` averages: summed slot by slot
+    and divided as evaluate does, the devices' mean regret gives evaluate's per-episode regret exactly."""
+    sc = IoTAuctionV1(max_steps=7)
+    infos = slot_infos(sc, make_policy("price_anchored", sc), 3, 12, ("regret", "bid"))
+    assert infos["regret"].shape == infos["bid"].shape == (7, 3, sc.num_agents)
+    total = np.zeros(3)
+    for regret in infos["regret"]:
+        total += regret.mean(axis=1)
+    assert (total / 7).tolist() == evaluate(sc, make_policy("price_anchored", sc), 3, 12).episodes["regret"]
