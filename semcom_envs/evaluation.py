@@ -60,6 +60,10 @@ def slot_infos(scenario: BatchedScenario, policy: Policy, episodes: int, seed: i
     for _ in range(scenario.config.max_steps):
         tr = runner.step(policy.act(obs, runner.global_state() if policy.uses_global_state else None))
         obs = tr.observations
+        if any(tr.terminated[a].any() for a in scenario.agents):
+            runner.close()
+            raise ValueError(f"{scenario.env_id}: an episode terminated before max_steps={scenario.config.max_steps}; "
+                             "slot_infos stacks whole episodes of max_steps slots (use evaluate for the metrics)")
         for key in keys:
             out[key].append(tr.infos[key])
     runner.close()

@@ -145,3 +145,20 @@ def test_slot_infos_are_the_slots_evaluate_scores():
     for regret in infos["regret"]:
         total += regret.mean(axis=1)
     assert (total / 7).tolist() == evaluate(sc, make_policy("price_anchored", sc), 3, 12).episodes["regret"]
+
+
+def test_slot_infos_refuses_episodes_that_end_early():
+    """``slot_infos`` stacks whole episodes: a scenario whose episodes terminate before ``max_steps`` gets a clear
+    error naming it, not arrays of mixed episodes."""
+    from semcom_envs.api.core import Transition
+
+    class Ending(IoTAuctionV1):
+        def step(self, state, actions):
+            tr = super().step(state, actions)
+            ended = tr.state["t"] >= 2
+            return Transition(tr.state, tr.observations, tr.rewards, {a: ended for a in self.agents}, tr.truncated,
+                              tr.infos)
+
+    sc = Ending(max_steps=5)
+    with pytest.raises(ValueError, match="SemCom-IoTAuction-v1: an episode terminated before max_steps=5"):
+        slot_infos(sc, make_policy("truthful", sc), 2, 0, ("regret",))
