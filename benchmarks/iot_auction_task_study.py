@@ -44,6 +44,8 @@ from semcom_envs.evaluation import EPISODE_SEED_STRIDE, BatchRunner, RunResult, 
 from semcom_envs.scenarios import IoTAuction, IoTAuctionV1
 
 SEEDS = tuple(range(10000, 10005))
+HELD_OUT_BASE = 20_000
+"""Evaluation seeds ``20000 + s``: never used by the protocol or for tuning."""
 EPISODES = 16
 
 
@@ -271,7 +273,7 @@ def train_undominated(seed: int, steps: int, out: Path) -> None:
     save_policy(trainer.policy_state(0), path)
     print(f"trained {steps} steps in {time.perf_counter() - start:.0f} s: {path}")
     task = IoTAuctionV1()  # the rule bids in the task's action space; the episodes are the same
-    for ev in (SEEDS[0] + seed, 2 * SEEDS[0] + seed):
+    for ev in (SEEDS[0] + seed, HELD_OUT_BASE + seed):
         learned = evaluate(sc, trainer.policy(0), EPISODES, ev)
         rule = evaluate(task, make_policy("price_anchored", task), EPISODES, ev)
         print(f"evaluation seed {ev}: regret {learned.mean('regret'):.4f} (price_anchored {rule.mean('regret'):.4f}), "

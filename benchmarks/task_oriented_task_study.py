@@ -366,7 +366,7 @@ class LoadInformed(LocalSelect):
         own = sc.decode_observation(np.stack([observations[a] for a in sc.agents], axis=1))
         full = sc.decode_global_state(global_state)
         told = full["on"] > 0.5 if self.count == "on" else full["queue"].sum(axis=-1) > 0.5
-        k = np.clip(np.round(self.scale * told.sum(axis=1, keepdims=True)), 1, sc.num_agents) * np.ones(own["delta2"].shape)
+        k = np.broadcast_to(np.clip(np.round(self.scale * told.sum(axis=1, keepdims=True)), 1, sc.num_agents), own["delta2"].shape)
         o, _, _, selected = self.select(own["delta2"], own["weight"], k)
         return sc.encode_shares(o, 1.0 / k, 1.0 / k, selected)
 
@@ -439,9 +439,7 @@ class EnergyHarvesting(TaskOrientedQueues):
         c = self.config
         alloc = self.decode_actions(actions, eligible=state["queue"].sum(axis=-1) > 0)
         sel = alloc["selected"]
-        delay = self.delay_s(c.data_bits * (1.0 - alloc["compression"]), np.where(sel, alloc["bandwidth_hz"], 1.0),
-                             np.where(sel, alloc["power_w"], 1.0), np.sqrt(state["delta2"]))
-        energy = np.where(sel, alloc["power_w"] * np.minimum(delay, c.deadline_s), 0.0)
+        energy = np.where(sel, alloc["power_w"] * np.minimum(self.slot_delay_s(state, alloc), c.deadline_s), 0.0)
         short = energy > state["battery_j"]
         # A brown-out is v2's step on a channel too weak to deliver anything.
         tr = super().step({**state, "delta2": np.where(short, 1e-300, state["delta2"])}, actions)
@@ -501,6 +499,8 @@ class EnergyKnapsack(Knapsack):
         energy = image_energy_j(sc, need * c.deadline_s)
         battery = slot["battery_j"][..., None]
         cost = self.price * (1.0 - battery / sc.capacity_j) * energy / (c.power_max_w * c.deadline_s)
+        # The margin: the server's minimum shares make a served user's B and P shares differ slightly from equal ones,
+        # so its energy differs slightly from P_max t_full; the brown-outs the measurement counts check the margin.
         values = np.where(energy * (1.0 + 1e-6) <= battery, values - cost, -np.inf)
         return np.where(values > 0.0, values, -np.inf)
 

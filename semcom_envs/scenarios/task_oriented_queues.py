@@ -198,10 +198,8 @@ class TaskOrientedQueues(TaskOrientedV1):
         if alloc["selected"].shape[0] != state["t"].shape[0]:
             raise ValueError(f"actions have batch size {alloc['selected'].shape[0]}, the state {state['t'].shape[0]}")
         sel = alloc["selected"]
-        bw, pw = np.where(sel, alloc["bandwidth_hz"], 1.0), np.where(sel, alloc["power_w"], 1.0)  # placeholders, masked
         o = alloc["compression"]
-        data = c.data_bits * (1.0 - o)
-        delay = self.delay_s(data, bw, pw, np.sqrt(state["delta2"]))  # A2: this slot's |h| (> 0 for Box-Muller)
+        delay = self.slot_delay_s(state, alloc)
         delivered = sel & (delay <= c.deadline_s)
         eta = np.where(sel, self.task_success(o), 0.0)
         success = np.where(delivered, eta, 0.0)
@@ -231,6 +229,13 @@ class TaskOrientedQueues(TaskOrientedV1):
         }
         return Transition(new_state, self._observe(new_state), {a: reward[:, i] for i, a in enumerate(self.agents)},
                           {a: terminated for a in self.agents}, {a: truncated for a in self.agents}, infos)
+
+    def slot_delay_s(self, state: State, alloc: Mapping[str, np.ndarray]) -> np.ndarray:
+        """``(B, U)`` delay (7) of each selected user's image at its allocation (``decode_actions``) and this slot's
+        ``|h|`` (A2; > 0 for Box-Muller); unselected users get a placeholder (1 Hz, 1 W), to be masked."""
+        sel = alloc["selected"]
+        bw, pw = np.where(sel, alloc["bandwidth_hz"], 1.0), np.where(sel, alloc["power_w"], 1.0)
+        return self.delay_s(self.config.data_bits * (1.0 - alloc["compression"]), bw, pw, np.sqrt(state["delta2"]))
 
     def step_metrics(self, team_reward: np.ndarray, infos: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         u = self.num_agents
