@@ -173,8 +173,9 @@ class MAPPOConfig:
     a device would gain by deviating, which depends on the others' bids), while each bidder's reward is its utility;
     learning from the mean regret searches for a stable profile (exploitability descent, Lockhart et al., "Computing
     Approximate Equilibria in Sequential Adversarial Games by Exploitability Descent", IJCAI 2019), and so also
-    shows what the ranked metric rewards (there: weakly dominated overbids, docs/benchmark-tasks.md). Exclusive
-    with ``shared_reward``."""
+    shows what the ranked metric rewards (on v1: weakly dominated overbids, which v2 cannot express;
+    docs/benchmark-tasks.md). The default protocol's MAPPO on SemCom-IoTAuction-v2 (v11). Exclusive with
+    ``shared_reward``."""
     box_distribution: str = "gaussian"
     """Box actions: ``"gaussian"`` (the reference's diagonal Gaussian, sample clipped to the Box) or
     ``"beta"`` (one Beta per dimension mapped onto the Box, Chou et al. 2017); other spaces ignore it."""

@@ -31,6 +31,7 @@ from semcom_envs.scenarios import (
     CDRLV1,
     IoTAuction,
     IoTAuctionV1,
+    IoTAuctionV2,
     MultiCell,
     MultiCellV1,
     Offloading,
@@ -89,13 +90,14 @@ REGISTRY: dict[str, dict[str, Factory]] = {
         "truthful": iot_auction.truthful,
         "shaded": iot_auction.Shaded,
     },
-    IoTAuctionV1.env_id: {
+    **{cls.env_id: {
         "truthful": iot_auction.truthful,
         "shaded": iot_auction.Shaded,
         "equilibrium": iot_auction.Equilibrium,
         "price_anchored": iot_auction.PriceAnchored,
+        "capped": iot_auction.Capped,
         "complete_information_nash": iot_auction.CompleteInformationNash,
-    },
+    } for cls in (IoTAuctionV1, IoTAuctionV2)},
     CDRL.env_id: {
         "no_transfer": cdrl.NoTransfer,
         "random": cdrl.RandomSources,

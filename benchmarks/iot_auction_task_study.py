@@ -1,17 +1,19 @@
-"""The SemCom-IoTAuction-v1 task study: calibration, bidding track and mechanism track (docs/benchmark-tasks.md).
+"""The SemCom-IoTAuction task study (v1 and its v2, the task since protocol v11): calibration, bidding track and
+mechanism track (docs/benchmark-tasks.md).
 
 Prints five tables, every number measured here:
 
 1. Calibration: the feature dimension d* and the value quantiles over sampled device-slots, v0's link budget
    against the task's.
-2. Bidding track: every baseline (and trained MAPPO policies given with ``--mappo``) on the leaderboard's
-   protocol (evaluation seeds 10000..10004, 16 episodes each): regret (the primary metric), utility,
-   welfare, efficiency, revenue, no sale; normalised per run ``(x - random) / (reference - random)`` with the
-   reference ``complete_information_nash``; a sweep of the shading factor.
+2. Bidding track on the task (SemCom-IoTAuction-v2): every baseline (and trained MAPPO policies given with
+   ``--mappo``) on the leaderboard's protocol (evaluation seeds 10000..10004, 16 episodes each): regret (the
+   primary metric), utility, welfare, efficiency, revenue, no sale; normalised per run ``(x - random) / (reference
+   - random)`` with the reference ``complete_information_nash``; a sweep of the shading factor; with ``--mappo``,
+   also MAPPO against the best local rule on the held-out evaluation seeds 20000 + s.
 3. How the profiles bid: the winners' bid over value, bids above value, the winner's and the others' regret, the
    regret of the same slots with every bid lowered to its value, and a figure of bids against values (``--figure``);
-   with ``--mappo`` policies learned from the ranked regret (``learn_ranked_metric``), and ``--mappo-undominated``
-   ones learned on :class:`UndominatedBids` (bids at most the value; ``--train-undominated SEED STEPS`` trains one).
+   the rules and ``--mappo-v1`` policies (learned from the ranked regret on v1, ``learn_ranked_metric``) on v1,
+   where bids above the value are possible, and ``--mappo`` policies (learned on v2, e.g. the leaderboard's) on v2.
 4. Populations: one device (the deviator) bids by a rule while the other N - 1 bid by another (the market it
    faces): the deviator's regret and utility against the market's. A bidder's own expected regret is its
    utility's shortfall from a best response to the others' bids, so the rule with the lowest regret against a
@@ -41,11 +43,13 @@ from semcom_baselines.iot_auction import PriceAnchored, Shaded
 from semcom_baselines.policy import ScenarioPolicy
 from semcom_envs import auctions, streams
 from semcom_envs.evaluation import EPISODE_SEED_STRIDE, BatchRunner, RunResult, evaluate, slot_infos
-from semcom_envs.scenarios import IoTAuction, IoTAuctionV1
+from semcom_envs.scenarios import IoTAuction, IoTAuctionV1, IoTAuctionV2
 
 SEEDS = tuple(range(10000, 10005))
 HELD_OUT_BASE = 20_000
 """Evaluation seeds ``20000 + s``: never used by the protocol or for tuning."""
+TASK = IoTAuctionV2
+"""The benchmark task: v1 with bids of at most the value (protocol v11)."""
 EPISODES = 16
 
 
@@ -61,7 +65,7 @@ def calibration(samples: int = 40_000) -> None:
     print("## Calibration (first slots of", samples, "episodes, all devices)\n")
     print("| link budget | d* share 0..16 (%) | SNR dB 5/50/95 % | value 5/25/50/75/95 % | P(v = 0) |")
     print("| --- | --- | --- | --- | --- |")
-    for label, sc in (("v0 default", IoTAuction()), ("v1 benchmark", IoTAuctionV1())):
+    for label, sc in (("v0 default", IoTAuction()), ("v2 benchmark", TASK())):
         state = sc.reset(streams.episode_key(streams.seed_key(np.arange(samples)), 0))[0]
         d, v = state["link_feature_dim"].ravel(), state["value"].ravel()
         snr = state["link_snr_db"].ravel()
@@ -71,7 +75,7 @@ def calibration(samples: int = 40_000) -> None:
     print()
 
 
-def _table(sc: IoTAuctionV1, runs: dict[str, list[RunResult]]) -> None:
+def _table(sc: IoTAuctionV2, runs: dict[str, list[RunResult]]) -> None:
     metrics = ("regret", "utility", "welfare", "efficiency", "revenue", "no_sale")
     print("| policy | information | " + " | ".join(metrics) + " | normalised |")
     print("| --- | --- | " + " | ".join("---" for _ in metrics) + " | --- |")
@@ -85,7 +89,7 @@ def _table(sc: IoTAuctionV1, runs: dict[str, list[RunResult]]) -> None:
 
 def bidding(mappo: Sequence[str]) -> None:
     """Baselines, shading sweep and MAPPO policies on the protocol."""
-    sc = IoTAuctionV1()
+    sc = TASK()
     print(f"## Bidding track ({sc.env_id}, defaults; seeds {SEEDS[0]}..{SEEDS[-1]} x {EPISODES} episodes)\n")
     policies = {name: make_policy(name, sc) for name in policies_for(sc.env_id)}
     for alpha in (0.85, 0.9, 0.95):
@@ -102,6 +106,13 @@ def bidding(mappo: Sequence[str]) -> None:
         best = min(local, key=lambda n: np.mean([r.mean("regret") for r in runs[n]]))
         wins = np.mean([[m.mean("regret") < b.mean("regret") for b in runs[best]] for m in runs["mappo"]])
         print(f"P(mappo's regret < {best}'s) over run pairs: {wins:.2f}\n")
+        rule = policies[best]
+        for s, path in enumerate(mappo):
+            ev = HELD_OUT_BASE + s
+            learned, local = evaluate(sc, load_policy(path, sc), EPISODES, ev), evaluate(sc, rule, EPISODES, ev)
+            print(f"held-out evaluation seed {ev}: mappo run {s} regret {learned.mean('regret'):.4f}, {best} "
+                  f"{local.mean('regret'):.4f}")
+        print()
 
 
 class FictitiousPlay(ScenarioPolicy):
@@ -153,7 +164,7 @@ class FictitiousPlay(ScenarioPolicy):
         win = np.cumprod((1.0 - hazard)[..., ::-1], axis=2)[..., ::-1]  # P(M < g_j)
         gain = np.where(self.grid <= value[..., None], (value[..., None] - self.grid) * win, -np.inf)
         self.last_bid = np.minimum(self.grid[gain.argmax(axis=2)], value)
-        actions = sc.bids_to_actions(self.last_bid)
+        actions = sc.bids_to_actions(self.last_bid, value)
         return {a: actions[:, i:i + 1] for i, a in enumerate(sc.agents)}
 
 
@@ -191,14 +202,16 @@ class BayesReply(ScenarioPolicy):
         obs = np.zeros((b, k, others, 5), dtype=np.float32)  # the market rule's observation: value and last price
         obs[..., 0], obs[..., 3] = values, state["last_price"][:, None, None]
         actions = self.market.act({a: obs[..., j, :].reshape(b * k, 5) for j, a in enumerate(sc.agents[1:])}, None)
-        top = sc.actions_to_bids(np.stack([actions[a].reshape(b, k) for a in sc.agents[1:]], axis=2)).max(axis=2)
+        market_bids = sc.actions_to_bids(np.stack([actions[a].reshape(b, k) for a in sc.agents[1:]], axis=2),
+                                         obs[..., 0].astype(np.float64))
+        top = market_bids.max(axis=2)
         win = (top[:, :, None] < self.grid).mean(axis=1)  # P(M < g) over the draws
         value = state["value"][:, :1]
         bid = self.grid[np.where(self.grid <= value, (value - self.grid) * win, -np.inf).argmax(axis=1)]
-        return {sc.agents[0]: sc.bids_to_actions(bid)[:, None]}
+        return {sc.agents[0]: sc.bids_to_actions(bid, value[:, 0])[:, None]}
 
 
-def _against(sc: IoTAuctionV1, deviator: ScenarioPolicy, market: ScenarioPolicy, episodes: int = 64) -> np.ndarray:
+def _against(sc: IoTAuctionV2, deviator: ScenarioPolicy, market: ScenarioPolicy, episodes: int = 64) -> np.ndarray:
     """Per seed: ``[deviator regret, market regret, deviator utility, market utility]`` (per device and slot) with
     device 0 bidding by ``deviator`` and the others by ``market``, on the protocol's evaluation episodes."""
     out = []
@@ -224,15 +237,15 @@ def _against(sc: IoTAuctionV1, deviator: ScenarioPolicy, market: ScenarioPolicy,
 
 def populations() -> None:
     """Deviators against markets, and fictitious play in self-play."""
-    sc = IoTAuctionV1()
+    sc = TASK()
     print(f"## Populations ({sc.env_id}: device 0 deviates, devices 1..{sc.num_agents - 1} are the market; "
           f"seeds {SEEDS[0]}..{SEEDS[-1]} x 64 episodes)\n")
     print("| market | deviator | deviator regret | market regret | deviator utility | market utility |")
     print("| --- | --- | --- | --- | --- | --- |")
-    rules = {name: make_policy(name, sc) for name in ("price_anchored", "equilibrium", "truthful", "shaded", "random")}
+    rules = {name: make_policy(name, sc) for name in ("price_anchored", "capped", "equilibrium", "truthful", "shaded", "random")}
     rules["fictitious_play"] = FictitiousPlay(sc)
     anchors = {(p := PriceAnchored(sc, alpha)).name: p for alpha in (0.0, 0.6, 0.9)}  # the anchor's floor, varied
-    for market in ("price_anchored", "equilibrium"):
+    for market in ("price_anchored", "capped", "equilibrium"):
         bound = {"bayes_reply (knows the distances)": BayesReply(sc, rules[market])}
         for name, deviator in {**rules, **(anchors if market == "price_anchored" else {}), **bound}.items():
             m = _against(sc, deviator, rules[market])
@@ -242,60 +255,21 @@ def populations() -> None:
           f"{_ci([r.mean('regret') for r in play])}, utility {_ci([r.mean('utility') for r in play])}\n")
 
 
-class UndominatedBids(IoTAuctionV1):
-    """SemCom-IoTAuction-v1 with bids of at most the value (a counterfactual, not a task): each action is the bid's
-    fraction of the device's value, ``b = (a + 1) / 2 v`` (up to the float32 action's resolution). Under first price
-    a bid above one's value is weakly dominated: it can only win at a loss. v1's action space allows it."""
-
-    def step(self, state, actions):
-        fraction = (self.stack_actions(actions)[..., 0].astype(np.float64) + 1.0) / 2.0
-        bids = fraction * state["value"]
-        return super().step(state, {a: self.bids_to_actions(bids[:, i])[:, None] for i, a in enumerate(self.agents)})
-
-
-RANKED_MAPPO = {"gamma": 0.0, "box_distribution": "beta", "learn_ranked_metric": True}
-"""MAPPO learning the slot's mean regret (the ranked metric), with the protocol's IoTAuction settings otherwise."""
-
-
-def train_undominated(seed: int, steps: int, out: Path) -> None:
-    """MAPPO (:data:`RANKED_MAPPO`) trained on :class:`UndominatedBids` for ``steps`` steps, its policy written to
-    ``out/undominated_seed{seed}.pt``, scored on evaluation seeds ``10000 + seed`` (the protocol's) and ``20000 +
-    seed`` (held out) against ``price_anchored`` on the same episodes."""
-    from semcom_agents import make_trainer
-    from semcom_agents.common import save_policy
-
-    sc = UndominatedBids()
-    trainer = make_trainer("mappo", sc, seed, 1, **RANKED_MAPPO)
-    start = time.perf_counter()
-    while trainer.slot < steps:
-        trainer.step()
-    path = out / f"undominated_seed{seed}.pt"
-    save_policy(trainer.policy_state(0), path)
-    print(f"trained {steps} steps in {time.perf_counter() - start:.0f} s: {path}")
-    task = IoTAuctionV1()  # the rule bids in the task's action space; the episodes are the same
-    for ev in (SEEDS[0] + seed, HELD_OUT_BASE + seed):
-        learned = evaluate(sc, trainer.policy(0), EPISODES, ev)
-        rule = evaluate(task, make_policy("price_anchored", task), EPISODES, ev)
-        print(f"evaluation seed {ev}: regret {learned.mean('regret'):.4f} (price_anchored {rule.mean('regret'):.4f}), "
-              f"utility {learned.mean('utility'):.4f} ({rule.mean('utility'):.4f})")
-    trainer.close()
-
-
-def bid_profiles(mappo: Sequence[str], undominated: Sequence[str], figure: Path, episodes: int = 4) -> None:
+def bid_profiles(mappo_v1: Sequence[str], mappo: Sequence[str], figure: Path, episodes: int = 4) -> None:
     """How the profiles bid: on the first ``episodes`` episodes of each protocol evaluation seed (MAPPO: run ``s``'s
     policy on seed ``10000 + s``), the winners' bid over value, the share of bids above value and the regret of the
-    winner and of the others; and a figure of bids against values. ``mappo``: policies learned on the task,
-    ``undominated``: on :class:`UndominatedBids`."""
+    winner and of the others; and a figure of bids against values. The rules and ``mappo_v1`` (policies learned from
+    the ranked regret on v1) bid on v1, where bids above the value are possible; ``mappo`` (learned on v2) on v2."""
     from semcom_agents import load_policy
 
-    sc, capped_sc = IoTAuctionV1(), UndominatedBids()
-    seeds = SEEDS[:min([len(SEEDS)] + [len(x) for x in (mappo, undominated) if x])]  # every profile on the same episodes
+    sc, task = IoTAuctionV1(), TASK()
+    seeds = SEEDS[:min([len(SEEDS)] + [len(x) for x in (mappo_v1, mappo) if x])]  # every profile on the same episodes
     profiles: dict[str, tuple[IoTAuctionV1, list[ScenarioPolicy]]] = {
-        name: (sc, [make_policy(name, sc)] * len(seeds)) for name in ("truthful", "equilibrium", "price_anchored")}
+        name: (sc, [make_policy(name, sc)] * len(seeds)) for name in ("truthful", "equilibrium", "price_anchored", "capped")}
+    if mappo_v1:
+        profiles["mappo on v1 (learning the mean regret)"] = (sc, [load_policy(path, sc) for path in mappo_v1])
     if mappo:
-        profiles["mappo learning the mean regret"] = (sc, [load_policy(path, sc) for path in mappo])
-    if undominated:
-        profiles["the same, bids at most the value"] = (capped_sc, [load_policy(path, capped_sc) for path in undominated])
+        profiles["mappo on v2 (learning the mean regret)"] = (task, [load_policy(path, task) for path in mappo])
     print(f"## How the profiles bid (seeds {seeds[0]}..{seeds[-1]} x {episodes} episodes; trained run s on seed "
           f"{SEEDS[0]} + s)\n")
     print("| profile | winner's bid / value | bids above value | winner's regret | others' regret | regret | "
@@ -332,7 +306,8 @@ def bid_profiles(mappo: Sequence[str], undominated: Sequence[str], figure: Path,
         ax.set_ylim(0, top)
     axes[0].set_ylabel("bid b")
     axes[0].legend(fontsize=7)
-    fig.suptitle(f"{sc.env_id}: bids against values (first price, {sc.num_agents} bidders; evaluation episodes)", fontsize=9)
+    fig.suptitle(f"SemCom-IoTAuction: bids against values (first price, {sc.num_agents} bidders; evaluation episodes)",
+                 fontsize=9)
     fig.tight_layout()
     figure.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(figure, dpi=110)
@@ -412,30 +387,25 @@ def _myerson_given_distances(sc: IoTAuctionV1, seed: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mappo", nargs="*", default=[], help="policy_seed*.pt files of `semcom train --agent mappo`")
+    parser.add_argument("--mappo", nargs="*", default=[], help="policy_seed*.pt files of `semcom train --agent mappo` on the task (v2)")
     parser.add_argument("--myersonnet-iterations", type=int, default=3000)
     parser.add_argument("--out", type=Path, default=Path("runs/iot_auction_task_study"))
     parser.add_argument("--skip", nargs="*", default=[],
                         choices=("calibration", "bidding", "profiles", "populations", "mechanisms"))
-    parser.add_argument("--mappo-undominated", nargs="*", default=[],
-                        help="policy files learned on UndominatedBids (--train-undominated), for the profiles part")
-    parser.add_argument("--train-undominated", nargs=2, type=int, metavar=("SEED", "STEPS"), default=None,
-                        help="only: train MAPPO learning the mean regret on UndominatedBids into --out")
+    parser.add_argument("--mappo-v1", nargs="*", default=[],
+                        help="policy files learned on SemCom-IoTAuction-v1 (learn_ranked_metric), for the profiles part")
     parser.add_argument("--figure", type=Path, default=Path("docs/figures/iot-auction-v1-bids.png"),
                         help="where the profiles' figure of bids against values is written")
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(1)
-    if args.train_undominated is not None:
-        train_undominated(*args.train_undominated, args.out)
-        return
     if "calibration" not in args.skip:
         calibration()
     if "bidding" not in args.skip:
         bidding(args.mappo)
     if "profiles" not in args.skip:
-        bid_profiles(args.mappo, args.mappo_undominated, args.figure)
+        bid_profiles(args.mappo_v1, args.mappo, args.figure)
     if "populations" not in args.skip:
         populations()
     if "mechanisms" not in args.skip:

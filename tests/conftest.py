@@ -42,6 +42,8 @@ CASES: list[tuple[str, dict[str, Any]]] = [
                               "max_steps": 10}),
     ("SemCom-IoTAuction-v1", {}),
     ("SemCom-IoTAuction-v1", {"mechanism": "second_price_reserve", "num_devices": 2, "max_steps": 20}),
+    ("SemCom-IoTAuction-v2", {}),
+    ("SemCom-IoTAuction-v2", {"mechanism": "myerson", "num_devices": 3, "max_steps": 20}),
     ("SemCom-CDRL-v0", {}),
     ("SemCom-CDRL-v0", {"num_targets": 1, "num_sources": 3, "max_steps": 5, "train_steps": 20, "sparsity": 0.9}),
     ("SemCom-CDRL-v1", {"grid_size": 9, "num_sources": 3, "max_steps": 3}),

@@ -48,13 +48,16 @@ def run_job(job: Job) -> dict[str, Any]:
     curve: list[dict[str, float]] = []
     hyperparameters: dict[str, Any] = {}
     train_steps, train_wall = 0, 0.0
+    earlier = 0.0  # a resumed run's training wall-clock before this call, so that a row's wall-clock is the whole run's
     if job.kind == AGENT_KIND:
         steps = bench.train_steps[job.policy]
         out = run_dir(job)
+        call_start = time.perf_counter()
         meta = train(job.policy, bench.env_id, steps, job.seed, out, env_kwargs=bench.env_kwargs,
                      hyperparameters=bench.hyperparameters.get(job.policy, {}), log_every=max(1, steps // CURVE_POINTS),
                      checkpoint_every=max(1, steps // CHECKPOINTS), resume=True, progress=False, tensorboard=False)
         hyperparameters, train_steps, train_wall = meta["hyperparameters"], meta["steps_done"], meta["wall_clock_s"]
+        earlier = max(0.0, train_wall - (time.perf_counter() - call_start))  # train_wall counts the checkpoint's time too
         metric = scenario.primary_metric  # the ranked quantity too, where the training log has it (the plateau check)
         curve = [{"step": row["step"], "reward": row["reward"], **({metric: row[metric]} if metric in row else {})}
                  for row in read_curve(out)]
@@ -83,7 +86,7 @@ def run_job(job: Job) -> dict[str, Any]:
         "episodes": bench.episodes,
         "train_steps": train_steps,
         "seconds_per_decision": result.seconds_per_decision,
-        "wall_clock_s": time.perf_counter() - start,
+        "wall_clock_s": time.perf_counter() - start + earlier,
         "train_wall_clock_s": train_wall,
         "eval_wall_clock_s": eval_wall,
         "commit": source_commit(),

@@ -73,8 +73,9 @@ class Benchmark:
     ``results_version``'s results for every other policy: the agents whose budget or hyperparameters the
     bump changed, the baselines whose rule it changed."""
     shared_agents: Mapping[str, int] = dataclasses.field(default_factory=dict)
-    """Learning agents whose stored results come from an earlier version than ``results_version``: the version
-    that last reran them (v5 shares v4's DQN runs and v2's other runs on MultiCell), agent -> version."""
+    """Learning agents whose stored results come from another version than ``results_version``: the version that
+    last reran them (v5 shares v4's DQN runs and v2's other runs on MultiCell; v11 shares v10's MAPPO and v9's other
+    runs on TaskOriented), agent -> version."""
     left_out: Mapping[str, str] = dataclasses.field(default_factory=dict)
     """Policies that could act in the scenario but are not run, each with the reason (listed in the page's protocol
     section): policy -> why."""
@@ -338,7 +339,7 @@ def _check_shared_row(protocol: Protocol, bench: Benchmark, row: Mapping[str, An
 
 
 MULTICELL, OFFLOADING, IOT_AUCTION, CDRL, TASK_ORIENTED = (
-    "SemCom-MultiCell-v1", "SemCom-Offloading-v1", "SemCom-IoTAuction-v1", "SemCom-CDRL-v1", "SemCom-TaskOriented-v2")
+    "SemCom-MultiCell-v1", "SemCom-Offloading-v1", "SemCom-IoTAuction-v2", "SemCom-CDRL-v1", "SemCom-TaskOriented-v2")
 """The benchmark task of every scenario: its newest version (the v0 ids keep the sources' models and presets)."""
 
 _DQN_BATCHED = {"num_envs": 16, "train_frequency": 16, "replay_size": 8_000}
@@ -351,6 +352,12 @@ and its learning steps' matrix products in bfloat16."""
 _ONE_SHOT = {"gamma": 0.0, "box_distribution": "beta"}
 """MAPPO for scenarios whose slots are independent one-shot games (the auction's bids; v1-v8 also TaskOriented-v1's
 allocations): no discount, Beta head on the bounded Box, as in their reproductions."""
+
+_RANKED_BIDS = {**_ONE_SHOT, "learn_ranked_metric": True}
+"""MAPPO on the IoTAuction task (v11): :data:`_ONE_SHOT`, every bidder learning the slot's mean regret, the ranked
+metric (centralised training, local bids; docs/mappo.md). v6-v10 trained each bidder on its own utility on v1: with
+one shared network the bidders learned to shade together (regret 0.054, above every local rule's), where the ranked
+regret asks how far the profile is from an equilibrium."""
 
 _QUEUES = {"gamma": 0.95}
 """MAPPO on the MultiCell task: a discount horizon of 20 slots (0.4 s), a few delay requirements and bursts long."""
@@ -384,7 +391,7 @@ own return)."""
 
 DEFAULT = Protocol(
     name="default",
-    version=10,
+    version=11,
     seeds=(0, 1, 2, 3, 4),
     description="Every scenario's benchmark task at its default config; agents trained on a 2-core CPU budget, 5 seeds; "
                 "16 evaluation episodes per run.",
@@ -395,14 +402,17 @@ DEFAULT = Protocol(
         Benchmark(OFFLOADING, {}, {"dqn": 2_000_000, "drqn": 500_000, "mappo": 1_000_000},
                   {"dqn": _DQN_BATCHED, "drqn": _DRQN_BATCHED, "mappo": {"preset": "offloading-source"}}, results_version=2,
                   shared_agents={"dqn": 4, "drqn": 7}),
-        Benchmark(IOT_AUCTION, {}, {"mappo": 3_000_000}, {"mappo": _ONE_SHOT}, results_version=3,
-                  rerun=("price_anchored",), shared_agents={"mappo": 6}),
+        Benchmark(IOT_AUCTION, {}, {"mappo": 6_000_000}, {"mappo": _RANKED_BIDS}),
         Benchmark(CDRL, {}, {"mappo": 600_000}, {"mappo": _CDRL_MAPPO}, results_version=3, shared_agents={"mappo": 6},
                   left_out=OMITTED[CDRL]),
-        Benchmark(TASK_ORIENTED, {}, {"mappo": 2_000_000}, {"mappo": _ARRIVALS}, results_version=9, rerun=("mappo",)),
+        Benchmark(TASK_ORIENTED, {}, {"mappo": 2_000_000}, {"mappo": _ARRIVALS}, results_version=9,
+                  shared_agents={"mappo": 10}),
     ),
 )
-"""The leaderboard's protocol (docs/results.md, docs/leaderboard.md). v10 retrains MAPPO on SemCom-TaskOriented-v2
+"""The leaderboard's protocol (docs/results.md, docs/leaderboard.md). v11 replaces SemCom-IoTAuction-v1 by its v2
+(bids of at most the value: on v1 a learner of the ranked regret beat the best local rule with weakly dominated
+overbids), runs every IoTAuction policy there, trains MAPPO on the ranked regret (:data:`_RANKED_BIDS`) and shares
+every other run with v10 and earlier versions. v10 retrains MAPPO on SemCom-TaskOriented-v2
 without the entropy bonus and with annealed learning rates (:data:`_ARRIVALS`) and shares every other run with v9
 (and earlier versions). v9 replaces SemCom-TaskOriented-v1 by its v2 (image arrivals with deadlines, per-slot
 channels: on v1 the best local rule scored 0.95 of the span) and shares every other run with v8. v8 reruns
@@ -422,7 +432,7 @@ Offloading. v2 ran the other three scenarios' v0 ids, v1 every v0 id."""
 
 DEMO = Protocol(
     name="demo",
-    version=4,
+    version=5,
     seeds=(0, 1, 2),
     description="Baselines only, small configs, 3 seeds x 8 episodes: the quick leaderboard of `make demo`.",
     benchmarks=(

@@ -2,7 +2,7 @@
 
 from semcom_envs.api.core import BatchedScenario
 from semcom_envs.scenarios.cdrl import CDRL, CDRLV1, CDRLConfig
-from semcom_envs.scenarios.iot_auction import IoTAuction, IoTAuctionConfig, IoTAuctionV1
+from semcom_envs.scenarios.iot_auction import IoTAuction, IoTAuctionConfig, IoTAuctionV1, IoTAuctionV2
 from semcom_envs.scenarios.multicell import MultiCell, MultiCellConfig, MultiCellV1
 from semcom_envs.scenarios.offloading import Offloading, OffloadingConfig
 from semcom_envs.scenarios.offloading_queues import OffloadingQueues, OffloadingQueuesConfig
@@ -16,6 +16,7 @@ SCENARIOS: dict[str, type[BatchedScenario]] = {
     OffloadingQueues.env_id: OffloadingQueues,
     IoTAuction.env_id: IoTAuction,
     IoTAuctionV1.env_id: IoTAuctionV1,
+    IoTAuctionV2.env_id: IoTAuctionV2,
     CDRL.env_id: CDRL,
     CDRLV1.env_id: CDRLV1,
     TaskOriented.env_id: TaskOriented,
@@ -58,6 +59,7 @@ __all__ = [
     "IoTAuction",
     "IoTAuctionConfig",
     "IoTAuctionV1",
+    "IoTAuctionV2",
     "MultiCell",
     "MultiCellConfig",
     "MultiCellV1",

@@ -101,8 +101,21 @@ SemCom-IoTAuction-v1, the benchmark task (docs/benchmark-tasks.md): the same cor
   semantic valuation it is an approximation whose measured regret says how far.
   ``complete_information_nash`` (full information: every value) is the ex-post equilibrium, regret 0.
 
+SemCom-IoTAuction-v2, the benchmark task since protocol v11: v1 with bids of at most the value. The action
+``a`` in [-1, 1] is the bid's fraction of the device's value, ``b = (a + 1) / 2 v``, so ``random`` bids
+``U[0, v]`` and ``a = 1`` is truthful. Under first price a bid above one's value is weakly dominated (it can
+only win at a loss, and losing is free at any bid), yet v1's actions allow it, and its ranked regret rewards
+it: a losing device that overbids lifts the price the winner must beat, so the winner's deviation gains
+less (a learner of the mean regret found this: 80.5 % of its v1 bids exceeded the value;
+docs/benchmark-tasks.md). Removing weakly dominated strategies is the first refinement game theory applies
+to a bidder's choices, and it closes the loophole for any submission, learned or written. Values are
+float32 numbers (the observation's precision), so a bid computed from the observation is a bid on the value
+the auction uses; the regret's deviations still range over ``[0, bid_max]``, where a bid above the value
+never gains. Everything else, rewards, metrics and references, is v1's.
+
 Version history: v0, first release; v1, the benchmark task (preset ``benchmark``: first price, the
-regret metric, the NB-IoT link budget, the optimal-reserve mechanism).
+regret metric, the NB-IoT link budget, the optimal-reserve mechanism); v2, bids of at most the value (the
+action a fraction of the value; float32 values).
 """
 
 from __future__ import annotations
@@ -350,17 +363,19 @@ class IoTAuction(BatchedScenario):
                         **self._draw_slot(keys, t0, large_scale)}
         return state, self._observe(state)
 
-    def actions_to_bids(self, actions: np.ndarray) -> np.ndarray:
-        """Bids in value units of normalised actions in [-1, 1] (any shape)."""
+    def actions_to_bids(self, actions: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
+        """Bids in value units of normalised actions in [-1, 1] (any shape). ``values``, the bidders' values
+        broadcast against ``actions``, is unused here: v2's action is a fraction of the value."""
         return (np.asarray(actions, dtype=np.float64) + 1.0) * (0.5 * self.config.bid_max)
 
-    def bids_to_actions(self, bids: np.ndarray) -> np.ndarray:
-        """Normalised float32 actions of bids in ``[0, bid_max]`` (inverse of :meth:`actions_to_bids`)."""
+    def bids_to_actions(self, bids: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
+        """Normalised float32 actions of bids in ``[0, bid_max]`` (inverse of :meth:`actions_to_bids`; ``values``
+        as there)."""
         return (np.asarray(bids, dtype=np.float64) * (2.0 / self.config.bid_max) - 1.0).astype(np.float32)
 
     # ------------------------------------------------------------------- step
     def step(self, state: State, actions: Mapping[str, np.ndarray]) -> Transition:
-        bids = self.actions_to_bids(self.stack_actions(actions)[..., 0])
+        bids = self.actions_to_bids(self.stack_actions(actions)[..., 0], state["value"])
         if bids.shape[0] != state["t"].shape[0]:
             raise ValueError(f"actions have batch size {bids.shape[0]}, the state {state['t'].shape[0]}")
         winner, price = self.mechanism(bids)
@@ -481,3 +496,54 @@ class IoTAuctionV1(IoTAuction):
         welfare = m.pop("winner_value")
         efficiency = np.where(top > 0, welfare / np.where(top > 0, top, 1.0), 1.0)
         return {"regret": infos["regret"].mean(axis=1), "welfare": welfare, "efficiency": efficiency, **m}
+
+
+class IoTAuctionV2(IoTAuctionV1):
+    """SemCom-IoTAuction-v2: v1 with bids of at most the value (module docstring, "SemCom-IoTAuction-v2")."""
+
+    env_id: ClassVar[str] = "SemCom-IoTAuction-v2"
+    pettingzoo_name: ClassVar[str] = "iot_auction_v2"
+
+    def __init__(self, config: IoTAuctionConfig | None = None, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
+        c = self.config
+        if c.bid_max < c.value_max:
+            raise ConfigError(f"{self.env_id}: bid_max={c.bid_max!r} lies below the largest value {c.value_max!r} "
+                              f"(valuation={c.valuation!r}): v2's bids range up to the value, and bid_max bounds the "
+                              "observed price and the regret's deviations; allowed: bid_max >= the largest value")
+        self.action_labels = ("bid as a fraction of the value",)
+
+    def _draw_slot(self, keys: NDArray[np.uint64], slot: np.ndarray, large_scale: np.ndarray) -> State:
+        """v1's slot with every value a float32 number: the observation's precision, so that a device sees its value
+        exactly and a bid computed from the observation is a bid on the value the auction uses."""
+        state = super()._draw_slot(keys, slot, large_scale)
+        state["value"] = state["value"].astype(np.float32).astype(np.float64)
+        return state
+
+    def actions_to_bids(self, actions: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
+        """Bids of actions in [-1, 1]: ``b = (a + 1) / 2 v``, the fraction ``(a + 1) / 2`` of the bidder's value
+        ``v`` (``values``, broadcast against ``actions``; required)."""
+        if values is None:
+            raise TypeError(f"{self.env_id}: actions_to_bids needs the bidders' values (an action is a fraction of the value)")
+        return (np.asarray(actions, dtype=np.float64) + 1.0) * 0.5 * np.asarray(values, dtype=np.float64)
+
+    def bids_to_actions(self, bids: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
+        """Float32 actions whose bids (:meth:`actions_to_bids`) are at least ``bids`` and at most one float32 step of
+        the action above them. ``bids`` must lie in ``[0, v]`` for the bidders' values ``v`` (``values``, broadcast
+        against ``bids``; required); a value 0 admits the bid 0 only (action -1), and the bid ``v`` is action 1
+        exactly. Raises ``ValueError`` naming the first bid outside its range."""
+        if values is None:
+            raise TypeError(f"{self.env_id}: bids_to_actions needs the bidders' values (an action is a fraction of the value)")
+        bids, values = np.broadcast_arrays(np.asarray(bids, dtype=np.float64), np.asarray(values, dtype=np.float64))
+        bad = ~((bids >= 0.0) & (bids <= values))
+        if bad.any():
+            i = tuple(int(k) for k in np.argwhere(bad)[0])
+            raise ValueError(f"{self.env_id}: bid {float(bids[i])!r} at index {i} lies outside [0, value = {float(values[i])!r}]: a bid "
+                             "above the value is weakly dominated and v2's actions cannot express it")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            actions = np.where(values > 0.0, 2.0 * bids / np.where(values > 0.0, values, 1.0) - 1.0, -1.0).astype(np.float32)
+        # float32 rounding can land one or two steps below the bid; step up to the first action that reaches it.
+        for _ in range(2):
+            short = self.actions_to_bids(actions, values) < bids
+            actions = np.where(short, np.nextafter(actions, np.float32(1.0)), actions)
+        return np.minimum(actions, np.float32(1.0))

@@ -77,3 +77,21 @@ def test_complete_information_nash_breaks_a_lost_tie_by_one_float32_step(task):
     assert actions["iot_1"][0, 0] == np.nextafter(task.bids_to_actions(np.float64(np.float32(0.9))), np.float32(np.inf))
     winner, _ = task.mechanism(task.actions_to_bids(np.concatenate([actions[a] for a in task.agents], axis=1)))
     assert winner[0] == 1
+
+
+def test_capped_bids_the_value_up_to_the_quantile_of_the_highest_competing_value(task):
+    from semcom_baselines.iot_auction import Capped
+    from semcom_envs.config import ConfigError
+
+    policy = make_policy("capped", task)
+    dist, n = task.value_distribution(), task.num_agents
+    # The cap: P(max of the other N - 1 i.i.d. values <= c) = F(c)^(N - 1) = q = 0.35.
+    # cdf and quantile interpolate the same grid, so they invert each other exactly away from atoms (float rounding).
+    np.testing.assert_allclose(dist.cdf(np.array([policy.cap]))[0] ** (n - 1), 0.35, rtol=1e-12)
+    values = np.array([[0.5 * policy.cap, policy.cap, 1.4]], dtype=np.float32)
+    bids = _bids(task, policy.act(_observations(task, values, np.array([0.9])), None))
+    expected = [np.float32(0.5 * policy.cap), np.float32(policy.cap), policy.cap + 0.05 * (np.float32(1.4) - policy.cap)]
+    np.testing.assert_allclose(bids[0], expected, rtol=0, atol=2 * task.config.bid_max * 2.0 ** -23)
+    assert Capped(task, q=0.5).cap > policy.cap and Capped(task, q=0.5).name == "capped_q0.5"
+    with pytest.raises(ConfigError, match=r"q=1.5 is invalid"):
+        Capped(task, q=1.5)

@@ -56,7 +56,7 @@ def test_jobs_seeds_and_selection(tmp_path) -> None:
     with pytest.raises(ConfigError, match="no benchmark for 'SemCom-Nope-v0'"):
         DEFAULT.jobs(tmp_path, env_ids=["SemCom-Nope-v0"])
     with pytest.raises(ConfigError, match="no policy of"):
-        DEFAULT.jobs(tmp_path, env_ids=["SemCom-IoTAuction-v1"], policies=["dqn"])
+        DEFAULT.jobs(tmp_path, env_ids=["SemCom-IoTAuction-v2"], policies=["dqn"])
 
 
 @pytest.mark.parametrize("protocol", list(PROTOCOLS.values()), ids=list(PROTOCOLS))

@@ -120,3 +120,5 @@ def test_killed_runs_resume_to_the_uninterrupted_result(tmp_path: Path) -> None:
     assert [(r["env_id"], r["policy"], r["seed"]) for r in got] == [(r["env_id"], r["policy"], r["seed"]) for r in want]
     for g, w in zip(got, want):
         assert {k: g[k] for k in DETERMINISTIC} == {k: w[k] for k in DETERMINISTIC}, (g["policy"], g["seed"])
+        # A resumed run's wall-clock is the whole run's: at least its training time, which counts the killed calls'.
+        assert g["wall_clock_s"] >= g["train_wall_clock_s"], (g["policy"], g["seed"])

@@ -128,13 +128,17 @@ def test_a_factory_that_returns_no_policy_is_rejected(user_module: Path) -> None
 
 
 def test_the_documented_example_policy_bids_its_value_less_the_margin() -> None:
-    from semcom_envs.scenarios.iot_auction import IoTAuctionV1
+    from semcom_envs.scenarios.iot_auction import IoTAuctionV2
 
     example = Path(__file__).resolve().parents[2] / "examples" / "my_policy.py"
-    scenario = IoTAuctionV1()
+    scenario = IoTAuctionV2()
     policy = load_submitted(Submission.parse(f"margin={example}:make_policy"), scenario)
     result = evaluate(scenario, policy, 2, 10_000)
     assert result.mean(scenario.primary_metric) >= 0.0  # regret is never negative
     observations = {a: np.array([[0.05, 0, 0, 0, 0], [0.9, 0, 0, 0, 0]], dtype=np.float32) for a in scenario.agents}
-    bids = scenario.actions_to_bids(policy.act(observations, None)[scenario.agents[0]][:, 0])
-    np.testing.assert_allclose(bids, [0.0, np.float32(0.9) - 0.1], atol=2 * np.finfo(np.float32).eps * scenario.config.bid_max)
+    values = observations[scenario.agents[0]][:, 0].astype(np.float64)
+    bids = scenario.actions_to_bids(policy.act(observations, None)[scenario.agents[0]][:, 0], values)
+    # v2 sends the bid's fraction of the value, rounded up to the next float32 action: at most one step of the
+    # action, at most 2^-23 (float32's eps) in [-1, 1], above the bid, so at most eps / 2 v in value units.
+    wanted = np.array([0.0, np.float32(0.9) - 0.1])
+    assert np.all(bids >= wanted) and np.all(bids - wanted <= np.finfo(np.float32).eps / 2 * values)
