@@ -68,7 +68,7 @@ def test_the_action_is_the_bids_fraction_of_the_value_and_the_regret_is_v1s(task
     np.testing.assert_array_equal(tr.infos["regret"], IoTAuctionV1().regret(values, bids))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(value=st.floats(0.0, 1.5), fraction=st.floats(0.0, 1.0))
 def test_bids_to_actions_reaches_the_bid_within_one_float32_step(value, fraction):
     sc = IoTAuctionV2()
@@ -79,7 +79,7 @@ def test_bids_to_actions_reaches_the_bid_within_one_float32_step(value, fraction
     got = sc.actions_to_bids(action, np.array([value]))[0]
     # At least the bid, and at most one action step (<= 2^-23 on [-1, 1]) above it: (2^-23 / 2) v in value units.
     assert bid <= got <= bid + F32_EPS / 2 * value
-    if fraction == 1.0:
+    if fraction == 1.0 and value > 0.0:  # truthful; a value 0 admits the bid 0 only, action -1
         assert action[0] == 1.0 and got == value
 
 
