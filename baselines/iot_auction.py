@@ -48,28 +48,45 @@ import numpy as np
 from semcom_baselines.policy import ScenarioPolicy
 from semcom_envs.auctions import first_price_equilibrium_bids
 from semcom_envs.config import check_real
-from semcom_envs.scenarios.iot_auction import IoTAuction, IoTAuctionV2
+from semcom_envs.scenarios.iot_auction import IoTAuction
 
 
-class Shaded(ScenarioPolicy):
-    """``b = min(alpha v, bid_max)`` for every device."""
+class OwnObservationRule(ScenarioPolicy):
+    """A bidding rule each device applies to its own observation: :meth:`bid` maps the values ``(B, 1)`` and the
+    observations ``(B, 5)`` of one device to its bids, which :meth:`act` caps at ``bid_max`` and sends as the
+    scenario's actions (``bids_to_actions(bids, values)``)."""
 
     scenario_class = IoTAuction
     scenario: IoTAuction
 
-    def __init__(self, scenario: IoTAuction, alpha: float = 0.8) -> None:
-        super().__init__(scenario)
-        # v2's actions cannot bid above the value (weakly dominated under first price).
-        self.alpha = check_real("alpha", alpha, 0.0, 1.0 if isinstance(scenario, IoTAuctionV2) else 1e6)
-        self.name = "truthful" if self.alpha == 1.0 else f"shaded_{self.alpha:g}" if alpha != 0.8 else "shaded"
+    def bid(self, value: np.ndarray, obs: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
     def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
         sc = self.scenario
         out = {}
         for a, obs in observations.items():
-            value = obs[:, :1].astype(np.float64)
-            out[a] = sc.bids_to_actions(np.minimum(self.alpha * value, sc.config.bid_max), value)
+            value = obs[:, :1].astype(np.float64)  # observation: value, gain, dim, last price, last winner
+            out[a] = sc.bids_to_actions(np.minimum(self.bid(value, obs), sc.config.bid_max), value)
         return out
+
+
+def capped_bid(value: np.ndarray, cap: np.ndarray | float, sliver: float) -> np.ndarray:
+    """``min(v, c + sliver (v - c)^+)``: the value up to the cap ``c``, a sliver of the surplus above it."""
+    return np.minimum(value, cap + sliver * np.maximum(value - cap, 0.0))
+
+
+class Shaded(OwnObservationRule):
+    """``b = min(alpha v, bid_max)`` for every device."""
+
+    def __init__(self, scenario: IoTAuction, alpha: float = 0.8) -> None:
+        super().__init__(scenario)
+        # Where the actions cannot bid above the value (v2: weakly dominated under first price), alpha <= 1.
+        self.alpha = check_real("alpha", alpha, 0.0, 1.0 if scenario.bids_at_most_value else 1e6)
+        self.name = "truthful" if self.alpha == 1.0 else f"shaded_{self.alpha:g}" if alpha != 0.8 else "shaded"
+
+    def bid(self, value: np.ndarray, obs: np.ndarray) -> np.ndarray:
+        return self.alpha * value
 
 
 class PriceAnchored(Shaded):
@@ -82,23 +99,15 @@ class PriceAnchored(Shaded):
         self.name = "price_anchored" + (f"_{self.alpha:g}" if alpha != 0.8 else "") + (
             f"_sliver{self.sliver:g}" if sliver != 0.05 else "")
 
-    def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
-        sc = self.scenario
-        out = {}
-        for a, obs in observations.items():
-            value, last_price = obs[:, :1].astype(np.float64), obs[:, 3:4].astype(np.float64)  # observation: value, .., last price
-            anchor = last_price + self.sliver * np.maximum(value - last_price, 0.0)
-            bid = np.minimum(value, np.maximum(self.alpha * value, anchor))
-            out[a] = sc.bids_to_actions(np.minimum(bid, sc.config.bid_max), value)
-        return out
+    def bid(self, value: np.ndarray, obs: np.ndarray) -> np.ndarray:
+        last_price = obs[:, 3:4].astype(np.float64)
+        anchor = last_price + self.sliver * np.maximum(value - last_price, 0.0)
+        return np.minimum(value, np.maximum(self.alpha * value, anchor))
 
 
-class Capped(ScenarioPolicy):
+class Capped(OwnObservationRule):
     """``b = min(v, c + sliver (v - c)^+, bid_max)`` for every device, ``c`` the ``q``-quantile of the highest competing
     value under the common prior (module docstring)."""
-
-    scenario_class = IoTAuction
-    scenario: IoTAuction
 
     def __init__(self, scenario: IoTAuction, q: float = 0.35, sliver: float = 0.05) -> None:
         super().__init__(scenario)
@@ -109,14 +118,8 @@ class Capped(ScenarioPolicy):
         level = self.q ** (1.0 / (scenario.num_agents - 1)) if scenario.num_agents > 1 else 0.0  # alone: no competitor
         self.cap = float(np.interp(level, dist.levels, dist.values))
 
-    def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
-        sc = self.scenario
-        out = {}
-        for a, obs in observations.items():
-            value = obs[:, :1].astype(np.float64)
-            bid = np.minimum(value, self.cap + self.sliver * np.maximum(value - self.cap, 0.0))
-            out[a] = sc.bids_to_actions(np.minimum(bid, sc.config.bid_max), value)
-        return out
+    def bid(self, value: np.ndarray, obs: np.ndarray) -> np.ndarray:
+        return capped_bid(value, self.cap, self.sliver)
 
 
 def truthful(scenario: IoTAuction) -> Shaded:
@@ -124,12 +127,10 @@ def truthful(scenario: IoTAuction) -> Shaded:
     return Shaded(scenario, alpha=1.0)
 
 
-class Equilibrium(ScenarioPolicy):
+class Equilibrium(OwnObservationRule):
     """The symmetric Bayes-Nash equilibrium bid of the configured mechanism for i.i.d. values (module docstring)."""
 
     name = "equilibrium"
-    scenario_class = IoTAuction
-    scenario: IoTAuction
 
     def __init__(self, scenario: IoTAuction) -> None:
         super().__init__(scenario)
@@ -142,12 +143,8 @@ class Equilibrium(ScenarioPolicy):
         bids = first_price_equilibrium_bids(self.distribution, sc.num_agents, values) if self.first_price else values
         return np.minimum(bids, sc.config.bid_max)
 
-    def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
-        out = {}
-        for a, obs in observations.items():
-            value = obs[:, :1].astype(np.float64)
-            out[a] = self.scenario.bids_to_actions(self.bids(value), value)
-        return out
+    def bid(self, value: np.ndarray, obs: np.ndarray) -> np.ndarray:
+        return self.bids(value)
 
 
 class CompleteInformationNash(ScenarioPolicy):
@@ -168,7 +165,7 @@ class CompleteInformationNash(ScenarioPolicy):
             top = np.argmax(values, axis=1)  # the winner; the lowest index among equal values
             is_top = index == top[:, None]
             second = np.maximum(np.where(is_top, -np.inf, values).max(axis=1), 0.0)
-            top_action = sc.bids_to_actions(np.minimum(second, sc.config.bid_max), values[np.arange(len(top)), top])
+            top_action = sc.bids_to_actions(np.minimum(second, sc.config.bid_max), values.max(axis=1))
             # A lower-index device with the second value bids the same float32 action and would win the tie.
             tie = ((values == second[:, None]) & (index < top[:, None])).any(axis=1)
             top_action = np.where(tie, np.nextafter(top_action, np.float32(np.inf)), top_action)

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from semcom_baselines import make_policy, policies_for
-from semcom_baselines.iot_auction import Capped, PriceAnchored, Shaded
+from semcom_baselines.iot_auction import Capped, PriceAnchored, Shaded, capped_bid
 from semcom_baselines.policy import ScenarioPolicy
 from semcom_envs import auctions, streams
 from semcom_envs.evaluation import EPISODE_SEED_STRIDE, BatchRunner, RunResult, evaluate, slot_infos
@@ -121,8 +121,7 @@ class PriceMemoryCapped(ScenarioPolicy):
         else:
             self.total, self.slots = self.total + price, self.slots + 1
         cap = (self.prior_slots * (self.cap - self.gap) + self.total) / (self.prior_slots + self.slots) + self.gap
-        bid = np.minimum(value, cap + self.sliver * np.maximum(value - cap, 0.0))
-        actions = sc.bids_to_actions(np.minimum(bid, sc.config.bid_max), value)
+        actions = sc.bids_to_actions(np.minimum(capped_bid(value, cap, self.sliver), sc.config.bid_max), value)
         return {a: actions[:, i:i + 1] for i, a in enumerate(sc.agents)}
 
 

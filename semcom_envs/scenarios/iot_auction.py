@@ -227,6 +227,8 @@ class IoTAuction(BatchedScenario):
     }
     primary_metric: ClassVar[str] = "revenue"
     higher_is_better: ClassVar[bool] = True
+    bids_at_most_value: ClassVar[bool] = False
+    """Whether the actions can only bid up to the bidder's value (v2: the action is the bid's fraction of the value)."""
 
     def __init__(self, config: IoTAuctionConfig | None = None, **kwargs: Any) -> None:
         self.config = self._configure(config, kwargs)
@@ -503,6 +505,7 @@ class IoTAuctionV2(IoTAuctionV1):
 
     env_id: ClassVar[str] = "SemCom-IoTAuction-v2"
     pettingzoo_name: ClassVar[str] = "iot_auction_v2"
+    bids_at_most_value: ClassVar[bool] = True
 
     def __init__(self, config: IoTAuctionConfig | None = None, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)

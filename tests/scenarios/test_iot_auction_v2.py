@@ -115,8 +115,8 @@ def test_every_reference_bids_on_v2_what_it_bids_on_v1(task, name):
     rng = np.random.default_rng(1)
     state, obs = task.reset(_keys(32))
     for _ in range(3):  # slots with a last price
-        state = task.step(state, _actions(task, rng.uniform(-1.0, 1.0, (32, task.num_agents)))).state
-        obs = task._observe(state)
+        tr = task.step(state, _actions(task, rng.uniform(-1.0, 1.0, (32, task.num_agents))))
+        state, obs = tr.state, tr.observations
     gs = task.global_state(state)
     values = state["value"]
     b1 = v1.actions_to_bids(np.concatenate([make_policy(name, v1).act(obs, gs)[a] for a in task.agents], axis=1))
