@@ -99,6 +99,8 @@ _AGENT_STREAM = 2**62
 _DOMAIN_ACT, _DOMAIN_MINIBATCH = 1, 2
 BOX_DISTRIBUTIONS = ("gaussian", "beta")
 """Accepted values of :attr:`MAPPOConfig.box_distribution`."""
+MEMORIES = ("none", "episode_mean")
+"""Accepted values of :attr:`MAPPOConfig.memory`."""
 _BETA_EPS = 1e-6
 """Beta samples are kept in ``[eps, 1 - eps]``: log-densities stay finite where alpha or beta > 1."""
 
@@ -174,11 +176,18 @@ class MAPPOConfig:
     learning from the mean regret searches for a stable profile (exploitability descent, Lockhart et al., "Computing
     Approximate Equilibria in Sequential Adversarial Games by Exploitability Descent", IJCAI 2019), and so also
     shows what the ranked metric rewards (on v1: weakly dominated overbids, which v2 cannot express;
-    docs/benchmark-tasks.md). The default protocol's MAPPO on SemCom-IoTAuction-v2 (v11). Exclusive with
+    docs/benchmark-tasks.md). The default protocol's MAPPO on SemCom-IoTAuction-v2 (since v11). Exclusive with
     ``shared_reward``."""
     box_distribution: str = "gaussian"
     """Box actions: ``"gaussian"`` (the reference's diagonal Gaussian, sample clipped to the Box) or
     ``"beta"`` (one Beta per dimension mapped onto the Box, Chou et al. 2017); other spaces ignore it."""
+    memory: str = "none"
+    """``"none"``: the actor sees the current observation (a reactive policy, as the reference's MLP actor);
+    ``"episode_mean"``: it also sees the mean of its own observations over the episode so far and ``1 / t`` at the
+    episode's slot ``t`` (:class:`EpisodeMeanMemory`). A memory for hidden quantities that stay fixed over an
+    episode and show only on average, such as the auction's competition (the devices' distances), which every
+    slot's clearing price reflects with noise: the running mean is their natural estimate and ``1 / t`` its weight
+    against the prior the network learns. Cheaper than the reference's recurrent actor, and exact to reproduce."""
 
     def __post_init__(self) -> None:
         for name in ("actor_lr", "critic_lr", "adam_eps", "clip", "max_grad_norm", "huber_delta", "actor_gain"):
@@ -193,6 +202,7 @@ class MAPPOConfig:
         check_choice("activation", self.activation, ("relu", "tanh"))
         check_choice("critic_input", self.critic_input, ("global", "agent_specific"))
         check_choice("box_distribution", self.box_distribution, BOX_DISTRIBUTIONS)
+        check_choice("memory", self.memory, MEMORIES)
         for name in ("use_valuenorm", "clipped_value_loss", "advantage_norm", "feature_norm", "parameter_sharing",
                      "shared_reward", "learn_ranked_metric"):
             if not isinstance(getattr(self, name), bool):
@@ -409,6 +419,53 @@ class Actor(nn.Module):
         return None if self.log_std is None else self.log_std.view(runs, -1, 1, self.log_std.shape[-1])
 
 
+class EpisodeMeanMemory:
+    """The actor's input under :attr:`MAPPOConfig.memory`: the observation ``o_t`` alone (``"none"``), or ``o_t``,
+    the mean ``(o_1 + ... + o_t) / t`` of the agent's observations since its episode began, and ``1 / t``
+    (``"episode_mean"``). Observations are ``(R, N, n, D)`` (runs, agents, copies); each copy's memory restarts with
+    its episode. Sums and counts are float32 and exact to reproduce: the same observations give the same inputs,
+    in one copy or many."""
+
+    def __init__(self, kind: str) -> None:
+        check_choice("memory", kind, MEMORIES)
+        self.on = kind == "episode_mean"
+        self.sums = torch.zeros(0)
+        self.count = torch.zeros(0)
+
+    def input_dim(self, obs_dim: int) -> int:
+        """Actor input width for observations of ``obs_dim`` numbers."""
+        return 2 * obs_dim + 1 if self.on else obs_dim
+
+    @staticmethod
+    def _features(obs: torch.Tensor, sums: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
+        return torch.cat([obs, sums / count, (1.0 / count).expand(*obs.shape[:-1], 1)], dim=-1)
+
+    def start(self, obs: torch.Tensor) -> torch.Tensor:
+        """Begin every copy's episode at ``obs``; the actor input."""
+        if not self.on:
+            return obs
+        self.sums, self.count = obs.clone(), torch.ones(*obs.shape[:-1], 1)
+        return self._features(obs, self.sums, self.count)
+
+    def peek(self, obs: torch.Tensor) -> torch.Tensor:
+        """The actor input at ``obs`` as every copy's next slot, not recorded (a truncated episode's final state)."""
+        return self._features(obs, self.sums + obs, self.count + 1) if self.on else obs
+
+    def advance(self, obs: torch.Tensor, new_episode: torch.Tensor | None = None) -> torch.Tensor:
+        """Record ``obs`` as every copy's next slot, except where ``new_episode`` (bool, broadcastable to
+        ``(R, 1, n, 1)``) says a copy begins an episode at it; the actor input."""
+        if not self.on:
+            return obs
+        if self.sums.shape != obs.shape:
+            raise ValueError(f"memory of {tuple(self.sums.shape)} observations cannot take {tuple(obs.shape)}: "
+                             "begin the episodes first (MAPPOPolicy.reset)")
+        self.sums, self.count = self.sums + obs, self.count + 1.0
+        if new_episode is not None:
+            self.sums = torch.where(new_episode, obs, self.sums)
+            self.count = torch.where(new_episode, torch.ones(()), self.count)
+        return self._features(obs, self.sums, self.count)
+
+
 def init_orthogonal(modules: list[nn.Module], seeds: list[int]) -> None:
     """Orthogonal weights (each layer's ``gain``), zero biases; learner group ``r`` from ``Generator(seeds[r])``.
 
@@ -519,7 +576,8 @@ class MAPPOTrainer:
         self.seeds = [seed + r for r in range(runs)]
         n, e, t = len(scenario.agents), config.num_envs, config.rollout_length
         sharing = config.parameter_sharing
-        obs_dim = int(np.prod(scenario.observation_space(scenario.agents[0]).shape))
+        self.memory = EpisodeMeanMemory(config.memory)
+        obs_dim = self.memory.input_dim(int(np.prod(scenario.observation_space(scenario.agents[0]).shape)))
         state_dim = int(np.prod(scenario.state_space.shape))
         self.actor_learners = runs * (1 if sharing else n)
         self.critic_learners = self.actor_learners
@@ -534,7 +592,8 @@ class MAPPOTrainer:
 
         self.runner = BatchRunner(scenario, runs * e, num_threads=1)
         obs = self.runner.reset([s * e + i for s in self.seeds for i in range(e)])
-        self.obs, self.gstate = self._observe(obs)
+        observed, self.gstate = self._observe(obs)
+        self.obs = self.memory.start(observed)  # the actor's input
         self.buffer = {
             "obs": torch.zeros(t, runs, n, e, obs_dim), "gstate": torch.zeros(t, runs, e, state_dim),
             "action": torch.zeros(t, runs, n, e, self.head.action_dim), "logp": torch.zeros(t, runs, n, e),
@@ -600,7 +659,8 @@ class MAPPOTrainer:
         bootstrap = torch.zeros(runs, n, e)
         if done.any():
             with torch.no_grad():  # the final state's value, before the copy is reset
-                final = self.values(*self._observe(tr.observations))
+                observed, gstate = self._observe(tr.observations)
+                final = self.values(self.memory.peek(observed), gstate)
             truncated_only = torch.from_numpy(done & ~terminated).view(runs, 1, e)
             bootstrap = torch.where(truncated_only, final, bootstrap)
             self.runner.reset_copies(done, tr.observations)
@@ -609,7 +669,8 @@ class MAPPOTrainer:
         buf["logp"][i], buf["value"][i], buf["bootstrap"][i] = logp, value, bootstrap
         buf["reward"][i] = torch.from_numpy(reward).view(runs, e, n).transpose(1, 2)
         buf["done"][i] = torch.from_numpy(done.astype(np.float32)).view(runs, 1, e)
-        self.obs, self.gstate = self._observe(tr.observations)
+        observed, self.gstate = self._observe(tr.observations)
+        self.obs = self.memory.advance(observed, torch.from_numpy(done).view(runs, 1, e, 1))
         self._accumulate(team, tr.infos)
         self.slot += e
         self.rollout_step += 1
@@ -774,6 +835,7 @@ class MAPPOTrainer:
             "value_norm": self.value_norm.state_dict(),
             "actor_opt": self.actor_opt.state_dict(), "critic_opt": self.critic_opt.state_dict(),
             "buffer": self.buffer, "obs": self.obs, "gstate": self.gstate, "runner": self.runner.snapshot(),
+            "memory": (self.memory.sums, self.memory.count),
             "rollout_step": self.rollout_step, "slot": self.slot, "learning_steps": self.learning_steps,
             "curve": self.curve, "log": (self._log_sums, self._log_count, self._stat_sums, self._stat_count),
         }
@@ -790,6 +852,8 @@ class MAPPOTrainer:
         self.critic_opt.load_state_dict(state["critic_opt"])
         self.buffer = {name: v.clone() for name, v in state["buffer"].items()}
         self.obs, self.gstate = state["obs"].clone(), state["gstate"].clone()
+        if "memory" in state:  # checkpoints before the memory option had none
+            self.memory.sums, self.memory.count = (t.clone() for t in state["memory"])
         self.runner.restore(state["runner"])
         self.rollout_step, self.slot, self.learning_steps = state["rollout_step"], state["slot"], state["learning_steps"]
         self.curve = list(state["curve"])
@@ -825,6 +889,8 @@ class MAPPOPolicy:
         self.name, self.config, self.actor, self.trained_on = name, config, actor, trained_on
         self.agents = scenario.agents
         self.head = ActionHead.for_scenario(scenario, config.box_distribution)
+        self.memory = EpisodeMeanMemory(config.memory)
+        self._episode_started = False
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any], scenario: BatchedScenario, name: str | None = None) -> MAPPOPolicy:
@@ -833,7 +899,7 @@ class MAPPOPolicy:
         config = MAPPOConfig(**state["config"])
         head = ActionHead.for_scenario(scenario, config.box_distribution)
         n = len(scenario.agents)
-        obs_dim = int(np.prod(scenario.observation_space(scenario.agents[0]).shape))
+        obs_dim = EpisodeMeanMemory(config.memory).input_dim(int(np.prod(scenario.observation_space(scenario.agents[0]).shape)))
         learners = 1 if config.parameter_sharing else n
         actor = Actor(config, learners, obs_dim + (n if config.parameter_sharing else 0), head)
         load_policy_weights(actor, state, scenario)
@@ -844,13 +910,19 @@ class MAPPOPolicy:
         return env_id == self.trained_on
 
     def reset(self, seed: int | None = None) -> None:
-        """Nothing to reset: the policy is deterministic and memoryless."""
+        """Begin new episodes: the next :meth:`act` is their first slot (the policy is deterministic; with
+        ``memory="episode_mean"`` it forgets the episodes before, otherwise there is nothing to forget)."""
+        self._episode_started = False
 
     def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
+        """The modes for one slot of a batch of copies; with a memory, every call after :meth:`reset` is the next
+        slot of the same episodes."""
         obs = stack_observations(observations, self.agents)  # (B, N, D)
         with torch.no_grad():
             # Copies play the role of samples: (1 run, N agents, B copies, D).
             x = torch.from_numpy(np.ascontiguousarray(np.swapaxes(obs, 0, 1))).unsqueeze(0)
+            x = self.memory.advance(x) if self._episode_started else self.memory.start(x)
+            self._episode_started = True
             mode = self.head.mode(learner_apply(self.actor, x, self.config.parameter_sharing)[0])  # (N, B, A)
         return self.head.to_env(np.swapaxes(mode, 0, 1), self.agents)
 

@@ -354,10 +354,16 @@ _ONE_SHOT = {"gamma": 0.0, "box_distribution": "beta"}
 allocations): no discount, Beta head on the bounded Box, as in their reproductions."""
 
 _RANKED_BIDS = {**_ONE_SHOT, "learn_ranked_metric": True}
-"""MAPPO on the IoTAuction task (v11): :data:`_ONE_SHOT`, every bidder learning the slot's mean regret, the ranked
-metric (centralised training, local bids; docs/mappo.md). v6-v10 trained each bidder on its own utility on v1: with
-one shared network the bidders learned to shade together (regret 0.054, above every local rule's), where the ranked
-regret asks how far the profile is from an equilibrium."""
+"""MAPPO on the IoTAuction task in v11 (v12 adds the memory, :data:`_RANKED_BIDS_MEMORY`): :data:`_ONE_SHOT`, every
+bidder learning the slot's mean regret, the ranked metric (centralised training, local bids; docs/mappo.md). v6-v10
+trained each bidder on its own utility on v1: with one shared network the bidders learned to shade together (regret
+0.054, above every local rule's), where the ranked regret asks how far the profile is from an equilibrium."""
+
+_RANKED_BIDS_MEMORY = {**_RANKED_BIDS, "memory": "episode_mean"}
+"""MAPPO on the IoTAuction task (v12): :data:`_RANKED_BIDS` with each bidder's actor also seeing the mean of its
+observations over the episode so far (``memory="episode_mean"``): the devices' distances stay fixed over an episode, so
+the mean clearing price a device has seen measures its competition (the study's ``capped_price_memory`` bids on it
+and beats ``capped`` on every seed; v11's reactive actor, which sees only the current slot, did not)."""
 
 _QUEUES = {"gamma": 0.95}
 """MAPPO on the MultiCell task: a discount horizon of 20 slots (0.4 s), a few delay requirements and bursts long."""
@@ -391,7 +397,7 @@ own return)."""
 
 DEFAULT = Protocol(
     name="default",
-    version=11,
+    version=12,
     seeds=(0, 1, 2, 3, 4),
     description="Every scenario's benchmark task at its default config; agents trained on a 2-core CPU budget, 5 seeds; "
                 "16 evaluation episodes per run.",
@@ -402,14 +408,17 @@ DEFAULT = Protocol(
         Benchmark(OFFLOADING, {}, {"dqn": 2_000_000, "drqn": 500_000, "mappo": 1_000_000},
                   {"dqn": _DQN_BATCHED, "drqn": _DRQN_BATCHED, "mappo": {"preset": "offloading-source"}}, results_version=2,
                   shared_agents={"dqn": 4, "drqn": 7}),
-        Benchmark(IOT_AUCTION, {}, {"mappo": 6_000_000}, {"mappo": _RANKED_BIDS}),
+        Benchmark(IOT_AUCTION, {}, {"mappo": 6_000_000}, {"mappo": _RANKED_BIDS_MEMORY}, results_version=11,
+                  rerun=("mappo",)),
         Benchmark(CDRL, {}, {"mappo": 600_000}, {"mappo": _CDRL_MAPPO}, results_version=3, shared_agents={"mappo": 6},
                   left_out=OMITTED[CDRL]),
         Benchmark(TASK_ORIENTED, {}, {"mappo": 2_000_000}, {"mappo": _ARRIVALS}, results_version=9,
                   shared_agents={"mappo": 10}),
     ),
 )
-"""The leaderboard's protocol (docs/results.md, docs/leaderboard.md). v11 replaces SemCom-IoTAuction-v1 by its v2
+"""The leaderboard's protocol (docs/results.md, docs/leaderboard.md). v12 retrains MAPPO on SemCom-IoTAuction-v2 with
+the episode memory (:data:`_RANKED_BIDS_MEMORY`) and shares every other run with v11 and earlier versions.
+v11 replaces SemCom-IoTAuction-v1 by its v2
 (bids of at most the value: on v1 a learner of the ranked regret beat the best local rule with weakly dominated
 overbids), runs every IoTAuction policy there, trains MAPPO on the ranked regret (:data:`_RANKED_BIDS`) and shares
 every other run with v10 and earlier versions. v10 retrains MAPPO on SemCom-TaskOriented-v2

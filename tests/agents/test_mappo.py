@@ -13,7 +13,7 @@ from gymnasium import spaces
 
 from semcom_agents import load_policy, make_trainer
 from semcom_agents.common import save_policy
-from semcom_agents.mappo import OFFLOADING_SOURCE, ActionHead, ValueNorm, gae
+from semcom_agents.mappo import OFFLOADING_SOURCE, ActionHead, EpisodeMeanMemory, ValueNorm, gae
 from semcom_agents.training import policy_path, train
 from semcom_baselines import Policy, make_policy
 from semcom_envs import streams
@@ -222,6 +222,8 @@ RESUME_CASES = {
     "multicell-shared": (ENV, {"num_cells": 2, "max_steps": 10}, {"parameter_sharing": True}, "ee"),
     "multicell-separate": (ENV, {"num_cells": 2, "max_steps": 10}, {"parameter_sharing": False}, "ee"),
     "auction-beta": ("SemCom-IoTAuction-v0", {"num_devices": 2, "valuation": "uniform", "max_steps": 10}, BETA, "revenue"),
+    "auction-memory": ("SemCom-IoTAuction-v2", {"num_devices": 3, "max_steps": 7}, {**BETA, "memory": "episode_mean"},
+                       "regret"),
 }
 
 
@@ -247,7 +249,8 @@ def test_resume_after_an_interruption_continues_the_same_run(case, tmp_path):
 BATCH_CASES = {"shared": (lambda: make_scenario(ENV, num_cells=3, max_steps=10), {"parameter_sharing": True}),
                "separate": (lambda: make_scenario(ENV, num_cells=3, max_steps=10), {"parameter_sharing": False}),
                "box-beta": (lambda: ContextualBandit("box"), BETA),
-               "discrete": (lambda: ContextualBandit("discrete"), {})}
+               "discrete": (lambda: ContextualBandit("discrete"), {}),
+               "memory": (lambda: ContextualBandit("box"), {"memory": "episode_mean"})}
 
 
 @pytest.mark.parametrize("case", list(BATCH_CASES))
@@ -306,6 +309,8 @@ def test_bad_hyperparameters_and_unsupported_spaces_raise_clear_errors(tmp_path)
         make_trainer("mappo", scenario, 0, num_envs=2, rollout_length=3, num_mini_batch=7)
     with pytest.raises(ConfigError, match="preset"):
         make_trainer("mappo", scenario, 0, preset="nope")
+    with pytest.raises(ConfigError, match="memory='gru' is invalid: must be one of 'none', 'episode_mean'"):
+        make_trainer("mappo", scenario, 0, memory="gru")
     with pytest.raises(ValueError, match="mappo cannot act here .*MultiBinary.*agents that act in it: none"):
         make_trainer("mappo", ContextualBandit("multibinary"), 0)
     trainer = make_trainer("mappo", scenario, 0, preset="offloading-source", gamma=0.9)
@@ -372,3 +377,73 @@ def test_learn_ranked_metric_gives_every_agent_the_ranked_metric():
     np.testing.assert_array_equal(stored, np.broadcast_to(expected[:, None, None, :], stored.shape))
     with pytest.raises(ConfigError, match="exclusive"):
         make_trainer("mappo", scenario, 0, shared_reward=True, learn_ranked_metric=True)
+
+
+def test_episode_mean_memory_restarts_each_copy_with_its_episode():
+    """The memory's features by hand: ``(o, mean of o since the copy's episode began, 1 / t)``; a copy that begins an
+    episode forgets the last one and the others do not. Exact: float32 sums of the same numbers in the same order."""
+    memory = EpisodeMeanMemory("episode_mean")
+    o = [torch.tensor([[[[1.0, -2.0], [3.0, 0.5]]]]) * (k + 1) for k in range(3)]  # (1 run, 1 agent, 2 copies, 2)
+    x = memory.start(o[0])
+    assert x.shape == (1, 1, 2, 5) and memory.input_dim(2) == 5
+    x = memory.advance(o[1])
+    torch.testing.assert_close(x[..., 2:4], (o[0] + o[1]) / 2, rtol=0, atol=0)
+    assert (x[..., 4] == 0.5).all()
+    peeked = memory.peek(o[2])
+    x = memory.advance(o[2], torch.tensor([False, True]).view(1, 1, 2, 1))  # copy 1 begins an episode at o[2]
+    torch.testing.assert_close(x[:, :, 0], peeked[:, :, 0], rtol=0, atol=0)
+    torch.testing.assert_close(x[:, :, 0, 2:4], (o[0] + o[1] + o[2])[:, :, 0] / 3, rtol=0, atol=0)
+    torch.testing.assert_close(x[:, :, 1, 2:], torch.cat([o[2][:, :, 1], torch.ones(1, 1, 1)], dim=-1), rtol=0, atol=0)
+    assert EpisodeMeanMemory("none").start(o[0]) is o[0]
+    with pytest.raises(ValueError, match="begin the episodes first"):
+        memory.advance(torch.zeros(1, 1, 3, 2))
+
+
+def test_memory_actor_sees_the_mean_of_its_episode_so_far_in_training():
+    """In the trainer, the stored actor input of every slot holds the slot's observation, the float32 mean of the
+    copy's observations since its episode began (episodes of 5 slots) and ``1 / t``: recomputed from the stored
+    observations, exactly."""
+    trainer = make_trainer("mappo", ContextualBandit("box"), 0, 1, num_envs=3, rollout_length=12,
+                           memory="episode_mean")
+    for _ in range(11):  # no update yet: the buffer holds slots 0-10
+        trainer.step()
+    stored = trainer.buffer["obs"][:11]  # (slots, runs, agents, copies, 2 * 2 + 1)
+    total = torch.zeros_like(stored[0, ..., :2])
+    for slot in range(11):
+        t = slot % 5 + 1  # the bandit's episodes last 5 slots, every copy's together
+        total = stored[slot, ..., :2] if t == 1 else total + stored[slot, ..., :2]
+        torch.testing.assert_close(stored[slot, ..., 2:4], total / t, rtol=0, atol=0)
+        assert (stored[slot, ..., 4] == np.float32(1 / t)).all()
+
+
+def test_memory_policy_remembers_each_copy_as_alone_and_forgets_at_reset(tmp_path):
+    """A trained memory policy (saved and loaded) keeps each copy's memory as if the copy were alone (exactly: the
+    same float32 sums), ``reset`` begins new episodes (replaying the same observations gives the same actions), and
+    the memory changes the action (slot 0's observations again at slot 2). Actions of a batch and of one copy are
+    not compared: the network's matrix products may round differently for another batch size."""
+    scenario = ContextualBandit("box", max_steps=6)
+    trainer = _train(scenario, 400, memory="episode_mean")
+    save_policy(trainer.policy_state(0), tmp_path / "p.pt")
+    policy = load_policy(tmp_path / "p.pt", scenario)
+    runner = BatchRunner(scenario, 4)
+    obs = [runner.reset(3)]
+    for _ in range(5):
+        obs.append(runner.step({a: np.zeros((4, 2), np.float32) for a in scenario.agents}).observations)
+
+    def play(copies: slice, slots: tuple[int, ...] = tuple(range(6))) -> tuple[list, list]:
+        policy.reset()
+        actions, memories = [], []
+        for k in slots:
+            actions.append(policy.act({a: obs[k][a][copies] for a in scenario.agents}, None))
+            memories.append((policy.memory.sums.clone(), policy.memory.count.clone()))
+        return actions, memories
+
+    actions, memories = play(slice(None))
+    for c in range(4):
+        for (sums, count), (sums_c, count_c) in zip(memories, play(slice(c, c + 1))[1]):
+            torch.testing.assert_close(sums_c, sums[:, :, c:c + 1], rtol=0, atol=0)
+            torch.testing.assert_close(count_c, count[:, :, c:c + 1], rtol=0, atol=0)
+    replay, _ = play(slice(None))
+    assert all(np.array_equal(x[a], y[a]) for x, y in zip(actions, replay) for a in scenario.agents)
+    again, _ = play(slice(None), (0, 1, 0))
+    assert any(not np.array_equal(again[2][a], actions[0][a]) for a in scenario.agents)  # the memory differs
