@@ -11,6 +11,9 @@ reference code ``marlbenchmark/on-policy`` (``onpolicy/config.py``,
   the agent's one-hot id appended to its observation; or one actor per agent. MLP as the
   reference's ``MLPBase``: input LayerNorm (``use_feature_normalization``), then ``layers`` hidden
   layers ``Linear -> ReLU -> LayerNorm`` of width 64, then the action head.
+- **Episode memory** (``memory="episode_mean"``, not in the reference, whose memory is a recurrent actor): the
+  actor's input also holds the mean of the agent's observations over the episode so far and ``1 / t``
+  (:class:`EpisodeMeanMemory`).
 - **Centralised critic** ``V(s)`` on the scenario's ``global_state`` (``critic_input="global"``),
   or the paper's agent-specific state: global state + the agent's observation + its one-hot id
   (``"agent_specific"``). Same MLP body, one output.
@@ -187,7 +190,8 @@ class MAPPOConfig:
     episode's slot ``t`` (:class:`EpisodeMeanMemory`). A memory for hidden quantities that stay fixed over an
     episode and show only on average, such as the auction's competition (the devices' distances), which every
     slot's clearing price reflects with noise: the running mean is their natural estimate and ``1 / t`` its weight
-    against the prior the network learns. Cheaper than the reference's recurrent actor, and exact to reproduce."""
+    against the prior the network learns. Cheaper than the reference's recurrent actor, and exact to reproduce.
+    With ``critic_input="agent_specific"`` the critic sees the same memory."""
 
     def __post_init__(self) -> None:
         for name in ("actor_lr", "critic_lr", "adam_eps", "clip", "max_grad_norm", "huber_delta", "actor_gain"):
