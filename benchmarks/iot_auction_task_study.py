@@ -1,7 +1,7 @@
 """The SemCom-IoTAuction task study (v1 and its v2, the task since protocol v11): calibration, bidding track and
 mechanism track (docs/benchmark-tasks.md).
 
-Prints five tables, every number measured here:
+Prints six tables, every number measured here:
 
 1. Calibration: the feature dimension d* and the value quantiles over sampled device-slots, v0's link budget
    against the task's.
@@ -20,7 +20,11 @@ Prints five tables, every number measured here:
    market is the best response to it among those tried; the deviators include fictitious play, an online
    learner that best-responds to the episode's observed clearing prices, and a Bayes reply told the others'
    distances, whose regret bounds from below that of any reply on local information.
-5. Mechanism track at the task's N on the calibrated valuation: truthful bidders under second price, second
+5. What a device's history is worth (``memory``): ``capped`` with a cap that follows the episode's clearing prices
+   (``capped_price_memory``: their mean; ``capped_highest_memory``: the mean of the highest values they reveal), and
+   the same rule told the others' distances (``capped_told_distances``, not local), everything a history could
+   estimate; each tuned on seeds 900-904, scored on the evaluation and the held-out seeds against ``capped``.
+6. Mechanism track at the task's N on the calibrated valuation: truthful bidders under second price, second
    price with the optimal reserve, Myerson and a MyersonNet trained here on the task's value profiles:
    revenue (mean and 95% CI over the 5 seeds), truthful bidders' regret, IR violations (a winner paying
    more than its value) and no-sale share.
@@ -33,7 +37,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -82,32 +86,45 @@ def _table(sc: IoTAuctionV2, runs: dict[str, list[RunResult]]) -> None:
     rand, ref = runs["random"], runs["complete_information_nash"]
     for name, rs in runs.items():
         norm = [(r.mean("regret") - a.mean("regret")) / (o.mean("regret") - a.mean("regret")) for r, a, o in zip(rs, rand, ref)]
-        info = "global" if name == "complete_information_nash" else "local"
+        info = {"complete_information_nash": "global", DistanceToldCapped.name: "told the distances"}.get(name, "local")
         print(f"| {name} | {info} | " + " | ".join(_ci([r.mean(m) for r in rs]) for m in metrics) + f" | {_ci(norm)} |")
     print()
 
 
-class PriceMemoryCapped(ScenarioPolicy):
-    """``capped`` whose cap follows the prices a device has seen this episode: a policy on local information with memory.
+def _compare(runs: dict[str, list[RunResult]], mine: str, theirs: str) -> None:
+    """How often ``mine``'s regret is below ``theirs``: over the run pairs (the leaderboard's unpaired P(improvement)
+    without ties, which do not occur here) and on the same episodes (run ``s`` of both on evaluation seed ``s``)."""
+    wins = np.mean([[m.mean("regret") < b.mean("regret") for b in runs[theirs]] for m in runs[mine]])
+    paired = sum(m.mean("regret") < b.mean("regret") for m, b in zip(runs[mine], runs[theirs]))
+    print(f"P({mine}'s regret < {theirs}'s) over run pairs: {wins:.2f}; on the same episodes: {paired} of "
+          f"{len(runs[mine])} runs\n")
 
-    The distances are fixed within an episode, so the episode's mean clearing price estimates how strong this
-    episode's competition is, which the common prior's cap ignores. The cap is ``c_t = m_t + gap``: ``m_t`` the mean
-    of the clearing prices seen so far, with ``prior_slots`` pseudo-slots at ``c - gap`` before the first (``c``
-    ``capped``'s cap), and ``gap`` the cap minus the mean clearing price of the ``capped`` profile on the tuning seeds
-    900-904 (0.036 on v2); ``prior_slots = 5`` was chosen there among 1, 5 and 20 (1 and 5 tie). The bid is ``capped``'s
-    with ``c_t``. Stateful: one episode per :meth:`reset`."""
 
-    name = "capped_price_memory"
+class EpisodeMeanCapped(ScenarioPolicy):
+    """``capped`` with a cap that follows the mean of what the clearing prices showed this episode: the frame of the
+    study's rules with memory (local information: the prices every device observes).
+
+    The distances are fixed within an episode, so the mean of a per-slot statistic of the prices estimates how strong
+    this episode's competition is, which the common prior's cap ignores. The cap is ``c_t = base + slope (m_t -
+    prior)``: ``m_t`` the mean of the statistic over the slots seen so far, with ``prior_slots`` pseudo-slots at its
+    prior mean ``prior`` before the first. Every device sees the same prices, so every device computes the same cap:
+    the profile stays one cap for all, as ``capped``'s. The bid is ``capped``'s with ``c_t``. Stateful: one episode
+    per :meth:`reset`."""
+
     scenario_class = IoTAuctionV1
     scenario: IoTAuctionV1
 
-    def __init__(self, scenario: IoTAuctionV1, prior_slots: float = 5.0) -> None:
+    def __init__(self, scenario: IoTAuctionV1, base: float, prior: float, slope: float, prior_slots: float) -> None:
         super().__init__(scenario)
-        capped = Capped(scenario)
-        self.cap, self.sliver, self.prior_slots = capped.cap, capped.sliver, prior_slots
-        self.gap = capped.cap - float(np.mean([evaluate(scenario, capped, EPISODES, s).mean("revenue") for s in range(900, 905)]))
+        self.base, self.prior, self.slope, self.prior_slots = base, prior, slope, prior_slots
+        self.sliver = Capped(scenario).sliver
         self.total: np.ndarray | None = None
         self.slots = 0
+        self.cap = np.float64(base)
+
+    def statistic(self, price: np.ndarray) -> np.ndarray:
+        """What one slot's clearing price (the observation's last price, bid at the cap :attr:`cap`) tells."""
+        raise NotImplementedError
 
     def reset(self, seed: int | None = None) -> None:
         self.total, self.slots = None, 0
@@ -119,10 +136,48 @@ class PriceMemoryCapped(ScenarioPolicy):
         if self.total is None:  # an episode's first slot: no price seen yet
             self.total = np.zeros_like(value)
         else:
-            self.total, self.slots = self.total + price, self.slots + 1
-        cap = (self.prior_slots * (self.cap - self.gap) + self.total) / (self.prior_slots + self.slots) + self.gap
-        actions = sc.bids_to_actions(np.minimum(capped_bid(value, cap, self.sliver), sc.config.bid_max), value)
+            self.total, self.slots = self.total + self.statistic(price), self.slots + 1
+        mean = (self.prior_slots * self.prior + self.total) / (self.prior_slots + self.slots)
+        self.cap = self.base + self.slope * (mean - self.prior)
+        actions = sc.bids_to_actions(np.minimum(capped_bid(value, self.cap, self.sliver), sc.config.bid_max), value)
         return {a: actions[:, i:i + 1] for i, a in enumerate(sc.agents)}
+
+
+class PriceMemoryCapped(EpisodeMeanCapped):
+    """The cap follows the episode's mean clearing price: ``c_t = m_t + gap`` (slope 1), ``m_t`` the mean price with
+    ``prior_slots`` pseudo-slots at ``c - gap`` (``c`` ``capped``'s cap), and ``gap`` the cap minus the mean clearing
+    price of the ``capped`` profile on the tuning seeds 900-904 (0.036 on v2); ``prior_slots = 5`` was chosen there
+    among 1, 5 and 20 (1 and 5 tie)."""
+
+    name = "capped_price_memory"
+
+    def __init__(self, scenario: IoTAuctionV1, prior_slots: float = 5.0) -> None:
+        capped = Capped(scenario)
+        gap = capped.cap - float(np.mean([evaluate(scenario, capped, EPISODES, s).mean("revenue") for s in range(900, 905)]))
+        super().__init__(scenario, capped.cap, capped.cap - gap, 1.0, prior_slots)
+
+    def statistic(self, price: np.ndarray) -> np.ndarray:
+        return price
+
+
+class HighestValueMemoryCapped(EpisodeMeanCapped):
+    """The cap follows the episode's mean *highest value*, which each clearing price reveals exactly.
+
+    Under a common cap ``c`` the winner bids ``min(v, c + sliver (v - c))`` of the highest value ``v``, an increasing
+    function, so the price inverts to ``v`` (``p`` below the cap, ``c + (p - c) / sliver`` above): the price itself is
+    censored at about the cap and moves little with the competition, the highest value moves fully. ``prior`` is the
+    highest value's mean under the common prior (20,000 sampled profiles, distances drawn per profile), ``base`` its
+    ``q``-quantile; ``q = 0.25``, ``prior_slots = 20`` and ``slope = 1.6`` were chosen on the tuning seeds 900-904
+    (:func:`memory` prints the grid), never on the evaluation seeds."""
+
+    name = "capped_highest_memory"
+
+    def __init__(self, scenario: IoTAuctionV1, q: float = 0.25, prior_slots: float = 20.0, slope: float = 1.6) -> None:
+        highest = scenario.sample_valuations(20_000, seed=2**40).max(axis=1)
+        super().__init__(scenario, float(np.quantile(highest, q)), float(highest.mean()), slope, prior_slots)
+
+    def statistic(self, price: np.ndarray) -> np.ndarray:
+        return np.where(price <= self.cap, price, self.cap + (price - self.cap) / self.sliver)
 
 
 def bidding(mappo: Sequence[str]) -> None:
@@ -132,7 +187,8 @@ def bidding(mappo: Sequence[str]) -> None:
     policies = {name: make_policy(name, sc) for name in policies_for(sc.env_id)}
     for alpha in (0.85, 0.9, 0.95):
         policies[f"shaded_{alpha:g}"] = Shaded(sc, alpha)
-    policies["capped_price_memory"] = PriceMemoryCapped(sc)  # local, with memory: not a registered baseline
+    policies["capped_price_memory"] = PriceMemoryCapped(sc)  # local, with memory: not registered baselines
+    policies["capped_highest_memory"] = HighestValueMemoryCapped(sc)
     runs = {name: [evaluate(sc, p, EPISODES, s) for s in SEEDS] for name, p in policies.items()}
     if mappo:
         from semcom_agents import load_policy
@@ -148,10 +204,7 @@ def bidding(mappo: Sequence[str]) -> None:
         registered = min((n for n in local if n in policies_for(sc.env_id)), key=mean_regret)
         rules = dict.fromkeys((registered, min(local, key=mean_regret)))  # the best registered rule, the best of all
         for best in rules:
-            wins = np.mean([[m.mean("regret") < b.mean("regret") for b in runs[best]] for m in runs["mappo"]])
-            paired = sum(m.mean("regret") < b.mean("regret") for m, b in zip(runs["mappo"], runs[best]))
-            print(f"P(mappo's regret < {best}'s) over run pairs: {wins:.2f}; on the same episodes: {paired} of "
-                  f"{len(SEEDS)} runs\n")
+            _compare(runs, "mappo", best)
         for s, path in enumerate(mappo):
             ev = HELD_OUT_BASE + s
             learned = evaluate(sc, load_policy(path, sc), EPISODES, ev).mean("regret")
@@ -278,6 +331,80 @@ def _against(sc: IoTAuctionV2, deviator: ScenarioPolicy, market: ScenarioPolicy,
         regret, utility = regret / sc.config.max_steps, utility / sc.config.max_steps
         out.append([regret[:, 0].mean(), regret[:, 1:].mean(), utility[:, 0].mean(), utility[:, 1:].mean()])
     return np.asarray(out)
+
+
+class DistanceToldCapped(ScenarioPolicy):
+    """``capped`` with each device's cap from the others' distances, which no device observes: a bound on what a
+    memory can add to the rule.
+
+    The distances are fixed for an episode and are all that links one slot's values to the next (fading and urgency
+    are drawn afresh each slot), so they are everything a device's history could tell it about its competition. Told
+    them, device ``i``'s cap is the ``q``-quantile of the highest competing value ``max_{j != i} v_j`` given the
+    others' distances (``samples`` draws of their fading and urgency per episode, the scenario's own link and
+    valuation), where ``capped``'s cap is the same quantile under the common prior. ``q`` is tuned on seeds
+    900-904 like ``capped``'s. Reads the episode's distances from the runner (:meth:`bind`, as full-state
+    references do); stateful: one episode per :meth:`reset`."""
+
+    name = "capped_told_distances"
+    scenario_class = IoTAuctionV1
+    scenario: IoTAuctionV1
+
+    def __init__(self, scenario: IoTAuctionV1, q: float = 0.35, samples: int = 4096) -> None:
+        super().__init__(scenario)
+        self.q, self.samples, self.sliver = q, samples, Capped(scenario).sliver
+        self.runner: BatchRunner | None = None
+        self.caps: np.ndarray | None = None
+
+    def bind(self, runner: BatchRunner) -> None:
+        self.runner = runner
+
+    def reset(self, seed: int | None = None) -> None:
+        self.caps, self.rng = None, np.random.default_rng(seed)
+
+    def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
+        sc, c = self.scenario, self.scenario.config
+        if self.caps is None:  # an episode's first slot: the distances are drawn
+            assert self.runner is not None, "DistanceToldCapped reads the episode's distances: evaluate binds it"
+            large_scale = self.runner.state["large_scale"]  # (B, N)
+            gain = large_scale[:, None, :] * self.rng.exponential(size=(len(large_scale), self.samples, sc.num_agents))
+            values = sc.semantic_value(sc.link(gain), self.rng.uniform(*c.urgency_range, gain.shape))  # (B, K, N)
+            second = np.sort(values, axis=2)[..., -2]  # the slot's second-highest value
+            self.caps = np.quantile(second, self.q, axis=1)[:, None]  # (B, 1): one cap for every device
+        value = np.stack([observations[a][:, 0] for a in sc.agents], axis=1).astype(np.float64)
+        actions = sc.bids_to_actions(np.minimum(capped_bid(value, self.caps, self.sliver), c.bid_max), value)
+        return {a: actions[:, i:i + 1] for i, a in enumerate(sc.agents)}
+
+
+def _tuned(make: Callable[..., ScenarioPolicy], grid: Sequence[tuple[float, ...]]) -> tuple[tuple[float, ...], str]:
+    """The parameters of ``grid`` whose profile has the lowest mean regret on the tuning seeds 900-904, and the
+    grid's regrets as text."""
+    sc = TASK()
+    regret = {p: np.mean([evaluate(sc, make(sc, *p), EPISODES, s).mean("regret") for s in range(900, 905)]) for p in grid}
+    return min(regret, key=regret.get), ", ".join(f"{p} {r:.5f}" for p, r in regret.items())
+
+
+def memory() -> None:
+    """What a device's history is worth to ``capped``: the rules with memory against the rule told the distances,
+    everything a history could estimate (the bound on what a memory can add to the rule)."""
+    sc = TASK()
+    told, text = _tuned(DistanceToldCapped, [(float(q),) for q in np.round(np.arange(0.45, 0.851, 0.05), 2)])
+    print(f"## What a device's history is worth ({sc.env_id}; tuned on seeds 900-904)\n\ncapped_told_distances, q: "
+          f"{text}; chosen {told}\n")
+    highest, text = _tuned(HighestValueMemoryCapped, [(q, k, slope) for q in (0.25, 0.3) for k in (5.0, 20.0)
+                                                      for slope in (0.7, 1.0, 1.3, 1.6)])
+    print(f"capped_highest_memory, (q, prior_slots, slope): {text}; chosen {highest}\n")
+    policies = {name: make_policy(name, sc) for name in ("random", "capped", "complete_information_nash")}
+    policies["capped_price_memory"] = PriceMemoryCapped(sc)
+    policies["capped_highest_memory"] = HighestValueMemoryCapped(sc, *highest)
+    policies["capped_told_distances"] = DistanceToldCapped(sc, *told)
+    for seeds, label in ((SEEDS, "evaluation"), (tuple(HELD_OUT_BASE + s for s in range(5)), "held-out")):
+        runs = {name: [evaluate(sc, p, EPISODES, s) for s in seeds] for name, p in policies.items()}
+        print(f"{label} seeds {seeds[0]}..{seeds[-1]}, regret per seed: " + "; ".join(
+            f"{name} " + ", ".join(f"{r.mean('regret'):.4f}" for r in rs) for name, rs in runs.items() if name != "random"))
+        print()
+        _table(sc, runs)
+        for name in ("capped_price_memory", "capped_highest_memory", "capped_told_distances"):
+            _compare(runs, name, "capped")
 
 
 def populations() -> None:
@@ -436,7 +563,7 @@ def main() -> None:
     parser.add_argument("--myersonnet-iterations", type=int, default=3000)
     parser.add_argument("--out", type=Path, default=Path("runs/iot_auction_task_study"))
     parser.add_argument("--skip", nargs="*", default=[],
-                        choices=("calibration", "bidding", "profiles", "populations", "mechanisms"))
+                        choices=("calibration", "bidding", "profiles", "populations", "memory", "mechanisms"))
     parser.add_argument("--mappo-v1", nargs="*", default=[],
                         help="policy files learned on SemCom-IoTAuction-v1 (learn_ranked_metric), for the profiles part")
     parser.add_argument("--figure", type=Path, default=Path("docs/figures/iot-auction-v1-bids.png"),
@@ -453,6 +580,8 @@ def main() -> None:
         bid_profiles(args.mappo_v1, args.mappo, args.figure)
     if "populations" not in args.skip:
         populations()
+    if "memory" not in args.skip:
+        memory()
     if "mechanisms" not in args.skip:
         mechanisms(args.myersonnet_iterations, args.out)
 
