@@ -354,6 +354,7 @@ class DistanceToldCapped(ScenarioPolicy):
         self.q, self.samples, self.sliver = q, samples, Capped(scenario).sliver
         self.runner: BatchRunner | None = None
         self.caps: np.ndarray | None = None
+        self.rng = np.random.default_rng(0)  # reseeded per evaluation seed by reset
 
     def bind(self, runner: BatchRunner) -> None:
         self.runner = runner
