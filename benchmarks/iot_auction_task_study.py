@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from semcom_baselines import make_policy, policies_for
-from semcom_baselines.iot_auction import Capped, PriceAnchored, Shaded, capped_bid
+from semcom_baselines.iot_auction import Capped, OwnObservationRule, PriceAnchored, Shaded, capped_bid
 from semcom_baselines.policy import ScenarioPolicy
 from semcom_envs import auctions, streams
 from semcom_envs.evaluation import EPISODE_SEED_STRIDE, BatchRunner, RunResult, evaluate, slot_infos
@@ -100,16 +100,16 @@ def _compare(runs: dict[str, list[RunResult]], mine: str, theirs: str) -> None:
           f"{len(runs[mine])} runs\n")
 
 
-class EpisodeMeanCapped(ScenarioPolicy):
+class EpisodeMeanCapped(OwnObservationRule):
     """``capped`` with a cap that follows the mean of what the clearing prices showed this episode: the frame of the
     study's rules with memory (local information: the prices every device observes).
 
     The distances are fixed within an episode, so the mean of a per-slot statistic of the prices estimates how strong
     this episode's competition is, which the common prior's cap ignores. The cap is ``c_t = base + slope (m_t -
     prior)``: ``m_t`` the mean of the statistic over the slots seen so far, with ``prior_slots`` pseudo-slots at its
-    prior mean ``prior`` before the first. Every device sees the same prices, so every device computes the same cap:
-    the profile stays one cap for all, as ``capped``'s. The bid is ``capped``'s with ``c_t``. Stateful: one episode
-    per :meth:`reset`."""
+    prior mean ``prior`` before the first. Every device observes the same clearing price (tested), so each device's own
+    cap is the one :meth:`act` computes per copy from the price: the profile stays one cap for all, as ``capped``'s.
+    The bid is ``capped``'s with ``c_t``. Stateful: one episode per :meth:`reset`."""
 
     scenario_class = IoTAuctionV1
     scenario: IoTAuctionV1
@@ -130,17 +130,17 @@ class EpisodeMeanCapped(ScenarioPolicy):
         self.total, self.slots = None, 0
 
     def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
-        sc = self.scenario
-        obs = np.stack([observations[a] for a in sc.agents], axis=1).astype(np.float64)  # (B, N, 5)
-        value, price = obs[..., 0], obs[..., 3]
+        price = observations[self.scenario.agents[0]][:, 3:4].astype(np.float64)  # (B, 1): the price all observe
         if self.total is None:  # an episode's first slot: no price seen yet
-            self.total = np.zeros_like(value)
+            self.total = np.zeros_like(price)
         else:
             self.total, self.slots = self.total + self.statistic(price), self.slots + 1
         mean = (self.prior_slots * self.prior + self.total) / (self.prior_slots + self.slots)
         self.cap = self.base + self.slope * (mean - self.prior)
-        actions = sc.bids_to_actions(np.minimum(capped_bid(value, self.cap, self.sliver), sc.config.bid_max), value)
-        return {a: actions[:, i:i + 1] for i, a in enumerate(sc.agents)}
+        return super().act(observations, global_state)
+
+    def bid(self, value: np.ndarray, obs: np.ndarray) -> np.ndarray:
+        return capped_bid(value, self.cap, self.sliver)
 
 
 class PriceMemoryCapped(EpisodeMeanCapped):
@@ -266,6 +266,15 @@ class FictitiousPlay(ScenarioPolicy):
         return {a: actions[:, i:i + 1] for i, a in enumerate(sc.agents)}
 
 
+def _values_given(sc: IoTAuctionV1, large_scale: np.ndarray, samples: int, rng: np.random.Generator) -> np.ndarray:
+    """``samples`` draws of the values of devices whose large-scale gains are ``large_scale`` ``(B, 1, M)``: this
+    slot's Rayleigh fading and urgency drawn afresh, as the scenario's ``_draw_slot``, through its own link and
+    valuation; ``(B, samples, M)``."""
+    shape = (large_scale.shape[0], samples, large_scale.shape[2])
+    gain = large_scale * rng.exponential(size=shape)  # |g|^2 ~ Exp(1)
+    return sc.semantic_value(sc.link(gain), rng.uniform(*sc.config.urgency_range, shape))
+
+
 class BayesReply(ScenarioPolicy):
     """Device 0's Bayes-optimal reply to a market of a stateless rule, told more than any device observes.
 
@@ -291,12 +300,11 @@ class BayesReply(ScenarioPolicy):
         self.runner: BatchRunner | None = None
 
     def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
-        sc, c, k = self.scenario, self.scenario.config, self.samples
+        sc, k = self.scenario, self.samples
         assert self.runner is not None, "BayesReply reads the runner's state: run it through _against"
         state = self.runner.state
         b, others = len(state["t"]), sc.num_agents - 1
-        gain = state["large_scale"][:, None, 1:] * self.rng.exponential(size=(b, k, others))  # Rayleigh, as _draw_slot
-        values = sc.semantic_value(sc.link(gain), self.rng.uniform(*c.urgency_range, gain.shape))
+        values = _values_given(sc, state["large_scale"][:, None, 1:], k, self.rng)  # (b, k, others)
         obs = np.zeros((b, k, others, 5), dtype=np.float32)  # the market rule's observation: value and last price
         obs[..., 0], obs[..., 3] = values, state["last_price"][:, None, None]
         actions = self.market.act({a: obs[..., j, :].reshape(b * k, 5) for j, a in enumerate(sc.agents[1:])}, None)
@@ -333,7 +341,7 @@ def _against(sc: IoTAuctionV2, deviator: ScenarioPolicy, market: ScenarioPolicy,
     return np.asarray(out)
 
 
-class DistanceToldCapped(ScenarioPolicy):
+class DistanceToldCapped(OwnObservationRule):
     """``capped`` with each device's cap from the others' distances, which no device observes: a bound on what a
     memory can add to the rule.
 
@@ -363,17 +371,16 @@ class DistanceToldCapped(ScenarioPolicy):
         self.caps, self.rng = None, np.random.default_rng(seed)
 
     def act(self, observations: dict[str, np.ndarray], global_state: np.ndarray | None) -> dict[str, np.ndarray]:
-        sc, c = self.scenario, self.scenario.config
         if self.caps is None:  # an episode's first slot: the distances are drawn
             assert self.runner is not None, "DistanceToldCapped reads the episode's distances: evaluate binds it"
             large_scale = self.runner.state["large_scale"]  # (B, N)
-            gain = large_scale[:, None, :] * self.rng.exponential(size=(len(large_scale), self.samples, sc.num_agents))
-            values = sc.semantic_value(sc.link(gain), self.rng.uniform(*c.urgency_range, gain.shape))  # (B, K, N)
+            values = _values_given(self.scenario, large_scale[:, None, :], self.samples, self.rng)  # (B, K, N)
             second = np.sort(values, axis=2)[..., -2]  # the slot's second-highest value
             self.caps = np.quantile(second, self.q, axis=1)[:, None]  # (B, 1): one cap for every device
-        value = np.stack([observations[a][:, 0] for a in sc.agents], axis=1).astype(np.float64)
-        actions = sc.bids_to_actions(np.minimum(capped_bid(value, self.caps, self.sliver), c.bid_max), value)
-        return {a: actions[:, i:i + 1] for i, a in enumerate(sc.agents)}
+        return super().act(observations, global_state)
+
+    def bid(self, value: np.ndarray, obs: np.ndarray) -> np.ndarray:
+        return capped_bid(value, self.caps, self.sliver)
 
 
 def _tuned(make: Callable[..., ScenarioPolicy], grid: Sequence[tuple[float, ...]]) -> tuple[tuple[float, ...], str]:
